@@ -1,0 +1,92 @@
+#include "broker/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <set>
+
+namespace tayori::broker {
+namespace {
+
+Status Bad(const std::string& key, const std::string& why) {
+  return InvalidArgument("config_invalid", "broker config key '" + key + "': " + why);
+}
+
+template <typename T>
+Status Read(const YAML::Node& node, const std::string& key, T* out) {
+  try {
+    *out = node.as<T>();
+  } catch (const YAML::Exception&) {
+    return Bad(key, "has the wrong type");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string DefaultStateDir() {
+  const char* xdg = std::getenv("XDG_STATE_HOME");
+  if (xdg != nullptr && *xdg == '/') return std::string(xdg) + "/tayori";
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.local/state/tayori";
+}
+
+void ApplyDefaultPaths(BrokerOptions* o) {
+  const std::string state = DefaultStateDir();
+  if (o->data_dir.empty()) o->data_dir = state + "/broker";
+  if (o->ca_cert.empty()) o->ca_cert = state + "/ca/ca.pem";
+  if (o->ca_crl.empty()) o->ca_crl = state + "/ca/crl.pem";
+}
+
+StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument("config_invalid", std::string("broker config is not YAML: ") + e.what());
+  }
+  BrokerOptions o;
+  if (root.IsNull()) return o;
+  if (!root.IsMap()) return InvalidArgument("config_invalid", "broker config must be a YAML map");
+  static const std::set<std::string> kKeys = {
+      "endpoint", "admin_endpoint", "data_dir", "ca_cert", "ca_crl",
+      "max_chunk_bytes", "max_send_bytes", "max_files", "io_threads"};
+  for (const auto& kv : root) {
+    std::string key;
+    try {
+      key = kv.first.as<std::string>();
+    } catch (const YAML::Exception&) {
+      return InvalidArgument("config_invalid", "broker config has a non-text key");
+    }
+    if (!kKeys.count(key)) return Bad(key, "unknown key (see config/broker.yaml)");
+    const YAML::Node& v = kv.second;
+    if (key == "endpoint") RETURN_IF_ERROR(Read(v, key, &o.endpoint));
+    if (key == "admin_endpoint") RETURN_IF_ERROR(Read(v, key, &o.admin_endpoint));
+    if (key == "data_dir") RETURN_IF_ERROR(Read(v, key, &o.data_dir));
+    if (key == "ca_cert") RETURN_IF_ERROR(Read(v, key, &o.ca_cert));
+    if (key == "ca_crl") RETURN_IF_ERROR(Read(v, key, &o.ca_crl));
+    if (key == "max_chunk_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_chunk_bytes));
+    if (key == "max_send_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_send_bytes));
+    if (key == "max_files") RETURN_IF_ERROR(Read(v, key, &o.max_files));
+    if (key == "io_threads") RETURN_IF_ERROR(Read(v, key, &o.io_threads));
+  }
+  if (o.endpoint.rfind("tcp://", 0) != 0) return Bad("endpoint", "must be tcp://HOST:PORT");
+  if (o.admin_endpoint.rfind("tcp://", 0) != 0) return Bad("admin_endpoint", "must be tcp://HOST:PORT");
+  if (o.max_chunk_bytes < 4096 || o.max_chunk_bytes > (16u << 20)) {
+    return Bad("max_chunk_bytes", "must be between 4096 and 16777216");
+  }
+  if (o.max_send_bytes == 0) return Bad("max_send_bytes", "must be positive");
+  if (o.max_files == 0 || o.max_files > 1000) return Bad("max_files", "must be 1 to 1000");
+  if (o.io_threads < 1 || o.io_threads > 64) return Bad("io_threads", "must be 1 to 64");
+  return o;
+}
+
+StatusOr<BrokerOptions> LoadBrokerConfig(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    return InvalidArgument("config_invalid", "cannot read broker config " + path);
+  }
+  return ParseBrokerConfig(*text);
+}
+
+}  // namespace tayori::broker

@@ -1,0 +1,65 @@
+// MailboxStore: the broker's durable state — the office registry, messages
+// and their chunks, and the per-office inbox, sent and dedup indexes.
+//
+// The store knows nothing of authorisation or cryptography: the Server checks
+// those and then calls here. Readers only ever see messages whose commit has
+// been written with sync (see schema/README.md for the record layout).
+// Implementations are thread-safe.
+#ifndef TAYORI_BROKER_MAILBOX_STORE_H_
+#define TAYORI_BROKER_MAILBOX_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "tayori.pb.h"
+
+namespace tayori::broker {
+
+class MailboxStore {
+ public:
+  virtual ~MailboxStore() = default;
+
+  // ---- registry
+  // already_exists if CREATE_ONLY and the office is registered.
+  virtual Status PutOffice(const pb::OfficeRecord& office, bool create_only) = 0;
+  virtual StatusOr<pb::OfficeRecord> GetOffice(const std::string& office) = 0;
+  virtual StatusOr<std::vector<pb::OfficeRecord>> ListOffices() = 0;
+  // Records an enrolment: the office record (with its new keys) and the
+  // CURVE key index, replacing the office's previous key. Synced.
+  virtual Status Enrol(const pb::OfficeRecord& office) = 0;
+  // The office a CURVE public key (32 bytes) was enrolled for, or NotFound.
+  virtual StatusOr<std::string> OfficeForCurveKey(const std::string& curve_pk) = 0;
+
+  // ---- messages
+  virtual StatusOr<std::optional<pb::MessageRecord>> FindBySendId(const std::string& sender,
+                                                                  const std::string& send_id) = 0;
+  // Stores a new UPLOADING record and its dedup entry.
+  virtual Status BeginMessage(const pb::MessageRecord& record) = 0;
+  virtual StatusOr<pb::MessageRecord> GetMessage(const std::string& message_id) = 0;
+  virtual Status PutChunk(const std::string& message_id, uint32_t file, uint32_t chunk,
+                          const std::string& data) = 0;
+  virtual StatusOr<std::string> GetChunk(const std::string& message_id, uint32_t file,
+                                         uint32_t chunk) = 0;
+  // Chunks stored for a message, as (file << 32 | chunk), ascending.
+  virtual StatusOr<std::vector<uint64_t>> ListChunks(const std::string& message_id) = 0;
+  // Makes RECORD (state DELIVERED) visible in both mailboxes in one synced
+  // write batch.
+  virtual Status CommitMessage(const pb::MessageRecord& record) = 0;
+  // Deletes the payload and stores RECORD (state DOWNLOADED) in one synced
+  // write batch.
+  virtual Status MarkDownloaded(const pb::MessageRecord& record) = 0;
+  // Committed messages of an office, oldest first, after AFTER_ID.
+  virtual StatusOr<std::vector<pb::MessageRecord>> ListInbox(const std::string& office,
+                                                             const std::string& after_id,
+                                                             size_t limit) = 0;
+  virtual StatusOr<std::vector<pb::MessageRecord>> ListSent(const std::string& office,
+                                                            const std::string& after_id,
+                                                            size_t limit) = 0;
+};
+
+}  // namespace tayori::broker
+
+#endif  // TAYORI_BROKER_MAILBOX_STORE_H_

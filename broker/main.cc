@@ -1,0 +1,48 @@
+// tayori-broker: the durable store-and-forward server. See README.md.
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+
+#include "broker/config.h"
+#include "broker/server.h"
+#include "common/messages.h"
+
+namespace {
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tayori-broker: store-and-forward exchange for care plan data"};
+  std::string config_path;
+  app.add_option("--config", config_path, "YAML config (see config/broker.yaml); default: embedded");
+  CLI11_PARSE(app, argc, argv);
+
+  tayori::broker::BrokerOptions options;
+  if (!config_path.empty()) {
+    auto loaded = tayori::broker::LoadBrokerConfig(config_path);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "%s\n%s\n", tayori::Render(loaded.status(), tayori::Lang::kJa).c_str(),
+                   tayori::Render(loaded.status(), tayori::Lang::kEn).c_str());
+      return 2;
+    }
+    options = *loaded;
+  }
+  tayori::broker::ApplyDefaultPaths(&options);
+
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  auto server = tayori::broker::Server::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "%s\n%s\n", tayori::Render(server.status(), tayori::Lang::kJa).c_str(),
+                 tayori::Render(server.status(), tayori::Lang::kEn).c_str());
+    return 1;
+  }
+  std::printf("endpoint: %s\npublic_key: %s\nadmin_endpoint: %s\ndata_dir: %s\n",
+              (*server)->endpoint().c_str(), (*server)->public_key().c_str(),
+              (*server)->admin_endpoint().c_str(), options.data_dir.c_str());
+  std::fflush(stdout);
+  (*server)->Run(&g_stop);
+  return 0;
+}

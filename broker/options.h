@@ -1,0 +1,50 @@
+// BrokerOptions: every setting of the broker, with its default.
+// config/broker.yaml shows the same keys; broker/config.h loads them.
+#ifndef TAYORI_BROKER_OPTIONS_H_
+#define TAYORI_BROKER_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "common/env.h"
+
+namespace tayori::broker {
+
+struct BrokerOptions {
+  // Where agents connect (CurveZMQ). Port 0 picks a free port; the chosen
+  // endpoint is printed on start and written to DATA_DIR/broker.info.
+  std::string endpoint = "tcp://127.0.0.1:7701";
+
+  // Where tayori-admin connects. Only the admin key (DATA_DIR/admin.key)
+  // gets in; office keys are refused at the handshake.
+  std::string admin_endpoint = "tcp://127.0.0.1:7702";
+
+  // The broker's store, its CURVE key pair and the admin key.
+  // Empty: $XDG_STATE_HOME/tayori/broker (~/.local/state/tayori/broker).
+  std::string data_dir;
+
+  // The CA that issues office certificates, and its CRL (PEM). Both are
+  // re-read when they change on disk, so a revocation needs no restart.
+  // Empty: $XDG_STATE_HOME/tayori/ca/ca.pem and crl.pem (where
+  // `tayori-admin ca init` puts them by default).
+  std::string ca_cert;
+  std::string ca_crl;
+
+  // Largest chunk of a file an agent may upload in one frame (plaintext
+  // bytes; the frame adds 16 bytes of AEAD tag).
+  uint32_t max_chunk_bytes = 1 << 20;
+
+  // Largest send (sum of plaintext file sizes) and most files per send.
+  uint64_t max_send_bytes = 10ull << 20;
+  uint32_t max_files = 7;
+
+  // ZeroMQ I/O threads (CURVE encryption runs there).
+  int io_threads = 2;
+
+  // Clock; tests inject a FakeEnv. Not settable from YAML.
+  Env* env = Env::Default();
+};
+
+}  // namespace tayori::broker
+
+#endif  // TAYORI_BROKER_OPTIONS_H_

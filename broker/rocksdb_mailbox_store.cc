@@ -1,0 +1,237 @@
+#include "broker/rocksdb_mailbox_store.h"
+
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+namespace tayori::broker {
+namespace {
+
+const char* const kCfNames[] = {"default",
+                                "registry", "messages", "chunks", "inbox", "sent", "dedup"};
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNotFound()) return NotFound("message_not_found", what);
+  return IoError(what + ": " + s.ToString());
+}
+
+std::string Be32(uint32_t v) {
+  std::string out(4, '\0');
+  for (int i = 3; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+uint32_t ReadBe32(const char* p) {
+  return (static_cast<uint32_t>(static_cast<unsigned char>(p[0])) << 24) |
+         (static_cast<uint32_t>(static_cast<unsigned char>(p[1])) << 16) |
+         (static_cast<uint32_t>(static_cast<unsigned char>(p[2])) << 8) |
+         static_cast<uint32_t>(static_cast<unsigned char>(p[3]));
+}
+
+std::string ChunkKey(const std::string& id, uint32_t file, uint32_t chunk) {
+  return id + Be32(file) + Be32(chunk);
+}
+
+std::string OfficeKey(const std::string& office) { return "office/" + office; }
+std::string CurveKey(const std::string& pk) { return "curve/" + pk; }
+
+}  // namespace
+
+StatusOr<std::unique_ptr<RocksDbMailboxStore>> RocksDbMailboxStore::Open(const std::string& dir) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  // Chunks are written without sync; the commit's synced write makes every
+  // earlier WAL record durable too (one WAL, written in order).
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (int i = 0; i < kNumCf; ++i) {
+    rocksdb::ColumnFamilyOptions cf_options;
+    if (i == kChunks) {
+      cf_options.enable_blob_files = true;
+      cf_options.min_blob_size = 4096;
+      cf_options.enable_blob_garbage_collection = true;
+      cf_options.write_buffer_size = 32 << 20;
+    }
+    descriptors.emplace_back(kCfNames[i], cf_options);
+  }
+  std::unique_ptr<RocksDbMailboxStore> store(new RocksDbMailboxStore());
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, &store->cf_, &db);
+  if (!s.ok()) return IoError("cannot open the mailbox store in " + dir + ": " + s.ToString());
+  store->db_.reset(db);
+  return store;
+}
+
+RocksDbMailboxStore::~RocksDbMailboxStore() {
+  for (auto* h : cf_) db_->DestroyColumnFamilyHandle(h);
+  cf_.clear();
+  if (db_) db_->Close().PermitUncheckedError();
+}
+
+Status RocksDbMailboxStore::Write(rocksdb::WriteBatch* batch, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return FromRocks(db_->Write(wo, batch), "write to the mailbox store failed");
+}
+
+Status RocksDbMailboxStore::PutOffice(const pb::OfficeRecord& office, bool create_only) {
+  if (create_only) {
+    auto existing = GetOffice(office.office());
+    if (existing.ok()) {
+      return Status(Code::kAlreadyExists, "already_exists",
+                    "office " + office.office() + " is already registered");
+    }
+  }
+  rocksdb::WriteBatch batch;
+  batch.Put(cf_[kRegistry], OfficeKey(office.office()), office.SerializeAsString());
+  return Write(&batch, true);
+}
+
+StatusOr<pb::OfficeRecord> RocksDbMailboxStore::GetOffice(const std::string& office) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_[kRegistry], OfficeKey(office), &value);
+  if (s.IsNotFound()) {
+    return NotFound("not_registered", "office " + office + " is not registered");
+  }
+  RETURN_IF_ERROR(FromRocks(s, "registry read failed"));
+  pb::OfficeRecord rec;
+  if (!rec.ParseFromString(value)) return Internal("corrupt office record for " + office);
+  return rec;
+}
+
+StatusOr<std::vector<pb::OfficeRecord>> RocksDbMailboxStore::ListOffices() {
+  std::vector<pb::OfficeRecord> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kRegistry]));
+  for (it->Seek("office/"); it->Valid() && it->key().starts_with("office/"); it->Next()) {
+    pb::OfficeRecord rec;
+    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Internal("corrupt office record " + it->key().ToString());
+    }
+    out.push_back(std::move(rec));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "registry scan failed"));
+  return out;
+}
+
+Status RocksDbMailboxStore::Enrol(const pb::OfficeRecord& office) {
+  rocksdb::WriteBatch batch;
+  auto previous = GetOffice(office.office());
+  if (previous.ok() && !previous->curve_pk().empty() && previous->curve_pk() != office.curve_pk()) {
+    batch.Delete(cf_[kRegistry], CurveKey(previous->curve_pk()));
+  }
+  batch.Put(cf_[kRegistry], OfficeKey(office.office()), office.SerializeAsString());
+  batch.Put(cf_[kRegistry], CurveKey(office.curve_pk()), office.office());
+  return Write(&batch, true);
+}
+
+StatusOr<std::string> RocksDbMailboxStore::OfficeForCurveKey(const std::string& curve_pk) {
+  std::string office;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_[kRegistry], CurveKey(curve_pk), &office);
+  if (s.IsNotFound()) return NotFound("not_enrolled", "unknown CURVE key");
+  RETURN_IF_ERROR(FromRocks(s, "registry read failed"));
+  return office;
+}
+
+StatusOr<std::optional<pb::MessageRecord>> RocksDbMailboxStore::FindBySendId(
+    const std::string& sender, const std::string& send_id) {
+  std::string id;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_[kDedup], sender + send_id, &id);
+  if (s.IsNotFound()) return std::optional<pb::MessageRecord>();
+  RETURN_IF_ERROR(FromRocks(s, "dedup read failed"));
+  ASSIGN_OR_RETURN(pb::MessageRecord rec, GetMessage(id));
+  return std::optional<pb::MessageRecord>(std::move(rec));
+}
+
+Status RocksDbMailboxStore::BeginMessage(const pb::MessageRecord& record) {
+  rocksdb::WriteBatch batch;
+  batch.Put(cf_[kMessages], record.message_id(), record.SerializeAsString());
+  batch.Put(cf_[kDedup], record.sender_office() + record.send_id(), record.message_id());
+  return Write(&batch, false);
+}
+
+StatusOr<pb::MessageRecord> RocksDbMailboxStore::GetMessage(const std::string& message_id) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_[kMessages], message_id, &value);
+  RETURN_IF_ERROR(FromRocks(s, "no message " + message_id));
+  pb::MessageRecord rec;
+  if (!rec.ParseFromString(value)) return Internal("corrupt message record " + message_id);
+  return rec;
+}
+
+Status RocksDbMailboxStore::PutChunk(const std::string& message_id, uint32_t file, uint32_t chunk,
+                                     const std::string& data) {
+  rocksdb::WriteBatch batch;
+  batch.Put(cf_[kChunks], ChunkKey(message_id, file, chunk), data);
+  return Write(&batch, false);
+}
+
+StatusOr<std::string> RocksDbMailboxStore::GetChunk(const std::string& message_id, uint32_t file,
+                                                    uint32_t chunk) {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cf_[kChunks], ChunkKey(message_id, file, chunk), &value);
+  RETURN_IF_ERROR(FromRocks(s, "chunk " + std::to_string(chunk) + " of file " +
+                                   std::to_string(file) + " of " + message_id + " is missing"));
+  return value;
+}
+
+StatusOr<std::vector<uint64_t>> RocksDbMailboxStore::ListChunks(const std::string& message_id) {
+  std::vector<uint64_t> out;
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[kChunks]));
+  for (it->Seek(message_id); it->Valid() && it->key().starts_with(message_id); it->Next()) {
+    rocksdb::Slice k = it->key();
+    if (k.size() != message_id.size() + 8) continue;
+    const char* p = k.data() + message_id.size();
+    out.push_back((static_cast<uint64_t>(ReadBe32(p)) << 32) | ReadBe32(p + 4));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "chunk scan failed"));
+  return out;
+}
+
+Status RocksDbMailboxStore::CommitMessage(const pb::MessageRecord& record) {
+  rocksdb::WriteBatch batch;
+  batch.Put(cf_[kMessages], record.message_id(), record.SerializeAsString());
+  batch.Put(cf_[kInbox], record.recipient_office() + record.message_id(), "");
+  batch.Put(cf_[kSent], record.sender_office() + record.message_id(), "");
+  return Write(&batch, true);
+}
+
+Status RocksDbMailboxStore::MarkDownloaded(const pb::MessageRecord& record) {
+  rocksdb::WriteBatch batch;
+  const std::string& id = record.message_id();
+  batch.DeleteRange(cf_[kChunks], id, id + std::string(8, '\xff') + "\xff");
+  batch.Put(cf_[kMessages], id, record.SerializeAsString());
+  return Write(&batch, true);
+}
+
+StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::ListIndex(
+    Cf cf, const std::string& office, const std::string& after_id, size_t limit) {
+  std::vector<pb::MessageRecord> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[cf]));
+  it->Seek(office + after_id);
+  if (!after_id.empty() && it->Valid() && it->key() == rocksdb::Slice(office + after_id)) it->Next();
+  for (; it->Valid() && it->key().starts_with(office) && out.size() < limit; it->Next()) {
+    std::string id = it->key().ToString().substr(office.size());
+    ASSIGN_OR_RETURN(pb::MessageRecord rec, GetMessage(id));
+    out.push_back(std::move(rec));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "mailbox scan failed"));
+  return out;
+}
+
+StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::ListInbox(
+    const std::string& office, const std::string& after_id, size_t limit) {
+  return ListIndex(kInbox, office, after_id, limit);
+}
+
+StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::ListSent(
+    const std::string& office, const std::string& after_id, size_t limit) {
+  return ListIndex(kSent, office, after_id, limit);
+}
+
+}  // namespace tayori::broker

@@ -1,0 +1,97 @@
+// Server: the broker process's core. Owns the mailbox store, the CURVE key
+// pairs, the ZAP handler thread and the two ROUTER sockets (offices, admin),
+// and answers every verb of docs/protocol.md.
+//
+// Identity comes only from ZAP: the handler maps a client's CURVE key to
+// "office:N", "anon:KEY" (unknown key: may enrol, nothing else) or "admin"
+// (admin socket only), and every request is authorised from that, never from
+// ids inside the payload. Run() is called from one thread; Start() and the
+// accessors from the same thread.
+#ifndef TAYORI_BROKER_SERVER_H_
+#define TAYORI_BROKER_SERVER_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <zmq.hpp>
+
+#include "broker/mailbox_store.h"
+#include "broker/options.h"
+#include "broker/trust_source.h"
+#include "common/status.h"
+#include "common/wire/codec.h"
+
+namespace tayori::broker {
+
+class Server {
+ public:
+  static StatusOr<std::unique_ptr<Server>> Start(BrokerOptions options);
+  ~Server();
+
+  // Endpoints as bound (a port 0 in the options is replaced by the real one).
+  const std::string& endpoint() const { return endpoint_; }
+  const std::string& admin_endpoint() const { return admin_endpoint_; }
+  const std::string& public_key() const { return public_key_; }
+
+  // Serves until *STOP becomes true (checked at least every 200 ms).
+  void Run(const std::atomic<bool>* stop);
+
+ private:
+  struct Caller {
+    enum Kind { kAnon, kOffice, kAdmin } kind = kAnon;
+    std::string office;    // kOffice
+    std::string curve_pk;  // kAnon: the connection's raw CURVE key
+  };
+
+  explicit Server(BrokerOptions options);
+  Status Init();
+  void ZapLoop();
+  void ServeOne(zmq::socket_t& socket, bool admin_socket);
+  StatusOr<Caller> Identify(zmq::message_t& frame, bool admin_socket);
+  Status Dispatch(const Caller& caller, bool admin_socket, const wire::Incoming& in,
+                  pb::Response* out, std::string* out_data);
+
+  // Office verbs.
+  Status Enrol(const Caller& c, const pb::EnrolRequest& r, pb::Response* out);
+  Status Lookup(const std::string& office, bool with_keys, pb::OfficeInfo* out);
+  Status SendBegin(const Caller& c, const pb::SendBeginRequest& r, pb::Response* out);
+  Status ChunkPut(const Caller& c, const pb::ChunkPut& r, const wire::Incoming& in);
+  Status Commit(const Caller& c, const pb::CommitRequest& r, pb::Response* out);
+  Status List(const Caller& c, const pb::ListRequest& r, bool inbox, pb::Response* out);
+  StatusOr<pb::MessageRecord> RecipientMessage(const Caller& c, const std::string& id);
+  Status FetchBegin(const Caller& c, const pb::FetchBeginRequest& r, pb::Response* out);
+  Status ChunkGet(const Caller& c, const pb::ChunkGet& r, std::string* out_data);
+  Status Ack(const Caller& c, const pb::AckRequest& r, pb::Response* out);
+  // Admin verbs.
+  Status OfficeAdd(const pb::OfficeAddRequest& r, pb::Response* out);
+  Status LicenceRenew(const pb::LicenceRenewRequest& r, pb::Response* out);
+  Status OfficeList(pb::Response* out);
+
+  Status CheckManifest(const pb::Manifest& m) const;
+  void FillOfficeInfo(const pb::OfficeRecord& rec, bool with_keys, pb::OfficeInfo* out);
+  void FillEntry(const pb::MessageRecord& rec, pb::MailEntry* out);
+  bool Licensed(const pb::OfficeRecord& rec);
+  int64_t Now() { return options_.env->NowSeconds(); }
+
+  // Constant after Start().
+  BrokerOptions options_;
+  std::string endpoint_;
+  std::string admin_endpoint_;
+  std::string public_key_;
+  std::string secret_key_;
+  std::string admin_public_raw_;  // 32 bytes
+
+  std::unique_ptr<MailboxStore> store_;  // thread-safe; shared with the ZAP thread
+  TrustSource trust_;
+  zmq::context_t context_;
+  zmq::socket_t zap_;     // ZAP thread only
+  zmq::socket_t router_;  // Run() thread only
+  zmq::socket_t admin_;   // Run() thread only
+  std::thread zap_thread_;
+  std::atomic<bool> zap_stop_{false};
+};
+
+}  // namespace tayori::broker
+
+#endif  // TAYORI_BROKER_SERVER_H_

@@ -1,0 +1,66 @@
+// End-to-end encryption of a send (libsodium), so the broker holds only
+// ciphertext.
+//
+// Each send has a fresh 32-byte key. File bytes are cut into chunks and each
+// chunk is sealed with XChaCha20-Poly1305; the nonce is (file index, chunk
+// index) and the associated data also binds the chunk count, so chunks can be
+// neither reordered, swapped between files, nor dropped from the end. The
+// free-text message is sealed the same way as file index kMessageFileIndex.
+// The send key travels sealed (crypto_box_seal) to the recipient office's
+// X25519 key. Stateless functions; any thread.
+#ifndef TAYORI_COMMON_CRYPTO_E2E_H_
+#define TAYORI_COMMON_CRYPTO_E2E_H_
+
+#include <sodium.h>
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace tayori::crypto {
+
+constexpr uint32_t kMessageFileIndex = 0xffffffffu;
+constexpr size_t kChunkOverhead = crypto_aead_xchacha20poly1305_ietf_ABYTES;  // 16
+
+struct BoxKeyPair {
+  std::string pk;  // 32 bytes
+  std::string sk;  // 32 bytes
+};
+
+BoxKeyPair NewBoxKeyPair();
+std::string NewSendKey();
+
+// Sealed box of SEND_KEY to RECIPIENT_PK.
+StatusOr<std::string> SealKey(const std::string& send_key, const std::string& recipient_pk);
+StatusOr<std::string> OpenSealedKey(const std::string& sealed, const BoxKeyPair& own);
+
+std::string EncryptChunk(const std::string& key, uint32_t file_index, uint32_t chunk_index,
+                         uint32_t chunk_count, const std::string& plaintext);
+// digest_mismatch if the chunk was altered or is not the one named.
+StatusOr<std::string> DecryptChunk(const std::string& key, uint32_t file_index,
+                                   uint32_t chunk_index, uint32_t chunk_count,
+                                   const std::string& ciphertext);
+
+// Chunks of a file of SIZE bytes (an empty file is one empty chunk).
+uint32_t ChunkCount(uint64_t size, uint32_t chunk_size);
+
+// Streaming SHA-256.
+class Sha256 {
+ public:
+  Sha256() { crypto_hash_sha256_init(&state_); }
+  void Update(const std::string& data) {
+    crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(data.data()),
+                              data.size());
+  }
+  std::string Final();  // 32 bytes; call once
+
+ private:
+  crypto_hash_sha256_state state_;
+};
+
+std::string Sha256Of(const std::string& data);
+
+}  // namespace tayori::crypto
+
+#endif  // TAYORI_COMMON_CRYPTO_E2E_H_

@@ -1,0 +1,69 @@
+#include "common/ids.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace tayori {
+namespace {
+
+constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+bool AllDigits(const std::string& s, size_t from) {
+  return std::all_of(s.begin() + static_cast<long>(from), s.end(),
+                     [](unsigned char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+bool IsOfficeNumber(const std::string& s) { return s.size() == 10 && AllDigits(s, 0); }
+
+Status CheckOfficeNumber(const std::string& s) {
+  if (IsOfficeNumber(s)) return Status::Ok();
+  return InvalidArgument("bad_office_number", "not a 10-digit office number: '" + s + "'");
+}
+
+bool IsUserId(const std::string& s) {
+  return s.size() == 14 && s[0] == 'K' && s[1] == 'J' && AllDigits(s, 2);
+}
+
+std::string NewId(int64_t now_millis) {
+  unsigned char raw[16];
+  uint64_t t = static_cast<uint64_t>(now_millis);
+  for (int i = 5; i >= 0; --i) {
+    raw[i] = static_cast<unsigned char>(t & 0xff);
+    t >>= 8;
+  }
+  randombytes_buf(raw + 6, 10);
+  // 128 bits as 26 base32 digits (the first carries only 3 bits).
+  std::string out(26, '0');
+  unsigned __int128 v = 0;
+  for (unsigned char b : raw) v = (v << 8) | b;
+  for (int i = 25; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = kCrockford[static_cast<int>(v & 31)];
+    v >>= 5;
+  }
+  return out;
+}
+
+bool IsId(const std::string& s) {
+  if (s.size() != 26 || s[0] > '7') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::find(std::begin(kCrockford), std::end(kCrockford) - 1, c) !=
+           std::end(kCrockford) - 1;
+  });
+}
+
+std::string ToHex(const std::string& bytes) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+}  // namespace tayori

@@ -1,0 +1,31 @@
+// Identifiers: office numbers, office user ids and time-ordered message ids.
+//
+// A message id is 16 bytes: 48 bits of milliseconds since the epoch, then 80
+// random bits (a ULID). As 26 Crockford base32 characters it sorts by time,
+// which keeps mailbox scans and purges cheap. Stateless; any thread.
+#ifndef TAYORI_COMMON_IDS_H_
+#define TAYORI_COMMON_IDS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace tayori {
+
+// 事業所番号: exactly 10 ASCII digits.
+bool IsOfficeNumber(const std::string& s);
+Status CheckOfficeNumber(const std::string& s);
+// 事業所ユーザID: "KJ" + 12 ASCII digits.
+bool IsUserId(const std::string& s);
+
+// A new id for the given time, 26 characters.
+std::string NewId(int64_t now_millis);
+// True if S has the shape of an id from NewId.
+bool IsId(const std::string& s);
+
+std::string ToHex(const std::string& bytes);
+
+}  // namespace tayori
+
+#endif  // TAYORI_COMMON_IDS_H_

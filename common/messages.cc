@@ -1,0 +1,174 @@
+#include "common/messages.h"
+
+#include <array>
+
+namespace tayori {
+namespace {
+
+// Each entry: what happened, then what to do next.
+constexpr std::array kMessages = {
+    Message{"bad_request",
+            "要求の形式が正しくありません。tayori のバージョンを確認し、再度実行してください。",
+            "The request is malformed. Check the tayori version and try again."},
+    Message{"unknown_verb",
+            "ブローカーが知らない要求です。エージェントとブローカーのバージョンを確認してください。",
+            "The broker does not know this request. Check the agent and broker versions."},
+    Message{"frame_too_large",
+            "送られたデータの塊が大きすぎます。エージェントの chunk_size 設定を確認してください。",
+            "A data frame is too large. Check the agent's chunk_size setting."},
+    Message{"not_enrolled",
+            "この端末はまだブローカーに登録されていません。`tayori-agent enrol` を実行してください。",
+            "This terminal is not enrolled with the broker yet. Run `tayori-agent enrol`."},
+    Message{"not_registered",
+            "送信に失敗しました。ケアプランデータ連携システムの利用申請を行った後に再度実行してください。"
+            "（この事業所番号はブローカーに登録されていません。運用者に登録を依頼してください。）",
+            "This office number is not registered with the broker. Apply for use (ask the "
+            "operator to register the office), then try again."},
+    Message{"sender_unlicensed",
+            "送信に失敗しました。ケアプランデータ連携システムWebサイトより利用申請を行った後に再度実行してください。"
+            "（この事業所のライセンスが有効ではありません。ライセンスを更新してください。）",
+            "Sending failed: this office has no valid licence. Apply for or renew the licence, "
+            "then try again."},
+    Message{"recipient_unlicensed",
+            "送信に失敗しました。送信先事業所がケアプランデータ連携システムの利用申請を行っていない、"
+            "または現在有効なライセンスを持っていません。送信先事業所が利用申請を行った後に再度送信してください。",
+            "Sending failed: the recipient office has not applied for the care plan data "
+            "exchange or has no valid licence now. Send again once the recipient has applied."},
+    Message{"recipient_not_enrolled",
+            "送信先事業所はまだ端末の登録を終えていないため、暗号化して送ることができません。"
+            "送信先事業所に端末の登録（enrol）を依頼してください。",
+            "The recipient office has not enrolled a terminal yet, so nothing can be encrypted "
+            "to it. Ask the recipient to enrol."},
+    Message{"cert_untrusted",
+            "正しい電子証明書をインストールしてください。利用申請時と同じKJから始まる事業所ユーザIDの"
+            "介護保険証明書または請求委任事業所用ケアプラン証明書を使ってください。",
+            "Install the correct certificate: the care-insurance or delegated-billing care plan "
+            "certificate of the KJ office user id used when applying."},
+    Message{"cert_proxy",
+            "代理人証明書は本システムではご利用いただけません。請求委任事業所用ケアプラン証明書を取得してご利用ください。",
+            "Proxy (代理人) certificates cannot be used. Obtain the delegated-billing care plan "
+            "certificate (請求委任事業所用ケアプラン証明書) and use that."},
+    Message{"cert_disability",
+            "障害総合支援証明書は本システムではご利用いただけません。介護保険証明書または"
+            "請求委任事業所用ケアプラン証明書をご利用ください。",
+            "Disability-services certificates cannot be used. Use the care-insurance or "
+            "delegated-billing care plan certificate."},
+    Message{"cert_expired",
+            "電子証明書の有効期限が切れているか、まだ有効になっていません。電子請求受付システムで"
+            "証明書を取得し直してから、再度実行してください。",
+            "The certificate has expired or is not yet valid. Obtain a new certificate, then "
+            "try again."},
+    Message{"cert_revoked",
+            "この電子証明書は失効しています。電子請求受付システムで新しい証明書を取得してください。",
+            "This certificate has been revoked. Obtain a new certificate."},
+    Message{"cert_mismatch",
+            "端末に登録されている証明書が一致しないため、送信に失敗しました。利用申請時と同じKJから始まる"
+            "事業所ユーザIDの証明書がこの端末に設定されているか確認してください。",
+            "The certificate on this terminal does not match the registered one, so the "
+            "request failed. Check that this PC holds the certificate of the office user id "
+            "used when applying."},
+    Message{"cert_bad_identity",
+            "電子証明書に事業所番号（10桁）と事業所ユーザID（KJ+12桁）が正しく記載されていません。"
+            "正しい電子証明書をインストールしてください。",
+            "The certificate does not carry a valid office number (10 digits) and office user "
+            "id (KJ + 12 digits). Install the correct certificate."},
+    Message{"key_mismatch",
+            "秘密鍵が証明書と一致しません。証明書と同時に発行された鍵ファイルを指定してください。",
+            "The private key does not belong to the certificate. Give the key file issued "
+            "with the certificate."},
+    Message{"signature_invalid",
+            "電子署名を検証できませんでした。データが改ざんされたか、送信元の証明書が正しくありません。"
+            "送信元事業所に再送を依頼してください。",
+            "The signature does not verify: the data was altered or the sender's certificate "
+            "is wrong. Ask the sender to send again."},
+    Message{"digest_mismatch",
+            "受け取ったデータが送信元のものと一致しません。再度実行してください。",
+            "The data received does not match what the sender signed. Try again."},
+    Message{"already_downloaded",
+            "このデータは既に取得済みです。一度受信したデータを再度ダウンロードすることはできません。"
+            "保存先フォルダを探すか、送信元事業所に再送を依頼してください。",
+            "This message was already downloaded; it cannot be downloaded again. Look in the "
+            "folder it was saved to, or ask the sender to send it again."},
+    Message{"message_not_found",
+            "指定されたデータは受信一覧にありません。`tayori-agent inbox` で番号を確認してください。",
+            "No such message in this office's inbox. Check the id with `tayori-agent inbox`."},
+    Message{"send_id_conflict",
+            "同じ送信IDで異なる内容が送られました。新しい送信として、もう一度送信してください。",
+            "A different send already used this send id. Send again as a new send."},
+    Message{"upload_incomplete",
+            "ファイルの一部がまだブローカーに届いていません。再度実行すると続きから送信します。",
+            "Part of the files has not reached the broker yet. Run the send again to resume."},
+    Message{"bad_manifest",
+            "送信内容の記述が正しくありません。tayori のバージョンを確認し、再度実行してください。",
+            "The send's manifest is not valid. Check the tayori version and try again."},
+    Message{"send_too_large",
+            "送信できるデータ量を超えています。1回の送信は合計10MBまで、ファイルは7つまでです。"
+            "ファイルを分けて送信してください。",
+            "The send is too large: at most 10 MB and 7 files per send. Split the files over "
+            "several sends."},
+    Message{"unavailable",
+            "ブローカーに接続できませんでした。ネットワークを確認し、時間をおいてから再度実行してください。"
+            "再送しても重複して届くことはありません。",
+            "Could not reach the broker. Check the network and try again later; a retried send "
+            "is never delivered twice."},
+    Message{"config_invalid",
+            "設定ファイルの内容が正しくありません。表示された項目を直してから、再度起動してください。",
+            "The configuration is not valid. Fix the key named below, then start again."},
+    Message{"usage",
+            "コマンドの指定が正しくありません。`--help` で使い方を確認してください。",
+            "The command line is not valid. See `--help`."},
+    Message{"not_initialised",
+            "この端末はまだ初期設定されていません。`tayori-agent init` を実行してください。",
+            "This terminal is not set up yet. Run `tayori-agent init`."},
+    Message{"file_unreadable",
+            "ファイルを読み込めませんでした。ファイルの場所と読み取り権限を確認してください。",
+            "A file could not be read. Check its path and read permission."},
+    Message{"bad_office_number",
+            "事業所番号は10桁の数字です。番号を確認してください。",
+            "An office number is 10 digits. Check the number."},
+    Message{"bad_user_id",
+            "事業所ユーザIDは KJ で始まる14文字（KJ+12桁）です。IDを確認してください。",
+            "An office user id is KJ followed by 12 digits. Check the id."},
+    Message{"bad_date", "日付は YYYY-MM-DD の形式で指定してください。",
+            "Give dates as YYYY-MM-DD."},
+    Message{"already_exists", "既に登録されています。", "Already registered."},
+    Message{"no_trust_anchor",
+            "ブローカーに信頼する認証局（CA）が設定されていません。運用者に連絡してください。",
+            "The broker has no trusted certificate authority configured. Contact the operator."},
+    Message{"io_error",
+            "ディスクへの読み書きに失敗しました。空き容量と権限を確認してください。",
+            "Reading or writing the disk failed. Check free space and permissions."},
+    Message{"internal",
+            "内部エラーが発生しました。時間をおいて再度実行し、続く場合はサポートにお問い合わせください。",
+            "An internal error occurred. Try again later; if it persists, contact support."},
+};
+
+}  // namespace
+
+const Message* FindMessage(const std::string& reason) {
+  for (const Message& m : kMessages) {
+    if (reason == m.reason) return &m;
+  }
+  return nullptr;
+}
+
+std::string Render(const Status& status, Lang lang) {
+  if (status.ok()) return lang == Lang::kJa ? "成功しました。" : "Succeeded.";
+  const Message* m = FindMessage(status.reason());
+  std::string out;
+  if (m != nullptr) out = lang == Lang::kJa ? m->ja : m->en;
+  if (!status.detail().empty()) {
+    if (!out.empty()) out += "\n  ";
+    out += (lang == Lang::kJa ? "詳細: " : "detail: ") + status.detail();
+  }
+  if (out.empty()) out = status.ToString();
+  return out;
+}
+
+StatusOr<Lang> ParseLang(const std::string& text) {
+  if (text == "ja") return Lang::kJa;
+  if (text == "en") return Lang::kEn;
+  return InvalidArgument("usage", "--lang takes ja or en, got '" + text + "'");
+}
+
+}  // namespace tayori

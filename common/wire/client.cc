@@ -1,0 +1,118 @@
+#include "common/wire/client.h"
+
+#include <sodium.h>
+
+#include <chrono>
+#include <vector>
+
+#include "common/wire/codec.h"
+
+namespace tayori::wire {
+namespace {
+
+int64_t MonoMillis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
+  std::unique_ptr<Client> c(new Client(options));
+  try {
+    c->socket_ = zmq::socket_t(c->context_, zmq::socket_type::dealer);
+    c->socket_.set(zmq::sockopt::curve_serverkey, options.server_key);
+    c->socket_.set(zmq::sockopt::curve_publickey, options.public_key);
+    c->socket_.set(zmq::sockopt::curve_secretkey, options.secret_key);
+    c->socket_.set(zmq::sockopt::linger, 0);
+    c->socket_.set(zmq::sockopt::reconnect_ivl, 100);
+    c->socket_.set(zmq::sockopt::reconnect_ivl_max, 2000);
+    c->socket_.set(zmq::sockopt::heartbeat_ivl, 2000);
+    c->socket_.set(zmq::sockopt::heartbeat_timeout, 6000);
+    c->socket_.set(zmq::sockopt::heartbeat_ttl, 6000);
+    c->socket_.set(zmq::sockopt::maxmsgsize, options.max_frame);
+    c->socket_.set(zmq::sockopt::sndtimeo, options.attempt_timeout_ms);
+    c->socket_.connect(options.endpoint);
+  } catch (const zmq::error_t& e) {
+    return InvalidArgument("config_invalid", "cannot connect to '" + options.endpoint +
+                                                 "': " + e.what());
+  }
+  // Ids start at a random point so replies meant for an earlier process
+  // using the same key are never mistaken for ours.
+  c->next_id_ = (static_cast<uint64_t>(randombytes_random()) << 20) + 1;
+  return c;
+}
+
+StatusOr<uint64_t> Client::Post(pb::Request request, const std::string& data, bool has_data) {
+  const uint64_t id = next_id_++;
+  request.set_req_id(id);
+  std::string head = Serialize(request);
+  try {
+    auto flags = has_data ? zmq::send_flags::sndmore : zmq::send_flags::none;
+    if (!socket_.send(zmq::buffer(head), flags)) {
+      return Status(Code::kUnavailable, "unavailable", "send timed out: " + options_.endpoint);
+    }
+    if (has_data && !socket_.send(zmq::buffer(data), zmq::send_flags::none)) {
+      return Status(Code::kUnavailable, "unavailable", "send timed out: " + options_.endpoint);
+    }
+  } catch (const zmq::error_t& e) {
+    return Status(Code::kUnavailable, "unavailable", e.what());
+  }
+  return id;
+}
+
+StatusOr<Reply> Client::Receive(int timeout_ms) {
+  try {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) == 0) {
+      return Status(Code::kDeadlineExceeded, "unavailable", "no answer from " + options_.endpoint);
+    }
+    std::vector<zmq::message_t> frames;
+    while (true) {
+      zmq::message_t m;
+      if (!socket_.recv(m, zmq::recv_flags::dontwait)) break;
+      bool more = m.more();
+      frames.push_back(std::move(m));
+      if (!more) break;
+    }
+    Reply reply;
+    if (frames.empty() || frames.size() > 2 ||
+        !reply.response.ParseFromArray(frames[0].data(), static_cast<int>(frames[0].size()))) {
+      return InvalidArgument("bad_request", "malformed reply from the broker");
+    }
+    if (frames.size() == 2) reply.data = frames[1].to_string();
+    return reply;
+  } catch (const zmq::error_t& e) {
+    return Status(Code::kUnavailable, "unavailable", e.what());
+  }
+}
+
+StatusOr<Reply> Client::Call(pb::Request request, const std::string& data) {
+  const int64_t deadline = MonoMillis() + options_.deadline_ms;
+  const bool has_data = !data.empty();
+  while (true) {
+    auto id = Post(request, data, has_data);
+    if (id.ok()) {
+      const int64_t attempt_end = std::min(deadline, MonoMillis() + options_.attempt_timeout_ms);
+      while (true) {
+        int64_t left = attempt_end - MonoMillis();
+        if (left <= 0) break;
+        auto reply = Receive(static_cast<int>(left));
+        if (!reply.ok()) {
+          if (reply.status().code() == Code::kDeadlineExceeded) break;
+          return reply.status();
+        }
+        if (reply->response.req_id() != *id) continue;  // a late answer to an earlier attempt
+        RETURN_IF_ERROR(StatusFromResponse(reply->response));
+        return reply;
+      }
+    }
+    if (MonoMillis() >= deadline) {
+      return Status(Code::kUnavailable, "unavailable",
+                    "no answer from the broker at " + options_.endpoint + " within " +
+                        std::to_string(options_.deadline_ms / 1000) + "s");
+    }
+  }
+}
+
+}  // namespace tayori::wire
