@@ -27,6 +27,19 @@ Status AddExt(X509* cert, X509* issuer, int nid, const char* value) {
   return Status::Ok();
 }
 
+Status AddPolicy(X509* cert, const char* oid) {
+  CERTIFICATEPOLICIES* policies = sk_POLICYINFO_new_null();
+  POLICYINFO* info = POLICYINFO_new();
+  ASN1_OBJECT_free(info->policyid);
+  info->policyid = OBJ_txt2obj(oid, 1);
+  sk_POLICYINFO_push(policies, info);
+  const int ok = info->policyid != nullptr &&
+                 X509_add1_ext_i2d(cert, NID_certificate_policies, policies, 0, X509V3_ADD_DEFAULT) == 1;
+  CERTIFICATEPOLICIES_free(policies);
+  if (!ok) return Internal(std::string("cannot add policy ") + oid + ": " + OpenSslError());
+  return Status::Ok();
+}
+
 void SetRandomSerial(X509* cert) {
   unsigned char raw[16];
   RAND_bytes(raw, sizeof raw);
@@ -114,7 +127,7 @@ StatusOr<IssuedCert> TestCa::Issue(const IssueOptions& o) {
   X509_set_pubkey(x.get(), key.get());
   RETURN_IF_ERROR(AddExt(x.get(), cert_.get(), NID_basic_constraints, "critical,CA:FALSE"));
   RETURN_IF_ERROR(AddExt(x.get(), cert_.get(), NID_key_usage, "critical,digitalSignature"));
-  RETURN_IF_ERROR(AddExt(x.get(), cert_.get(), NID_certificate_policies, CertTypeOid(o.type)));
+  RETURN_IF_ERROR(AddPolicy(x.get(), CertTypeOid(o.type)));
   RETURN_IF_ERROR(AddExt(x.get(), cert_.get(), NID_authority_key_identifier, "keyid:always"));
   if (X509_sign(x.get(), key_.get(), EVP_sha256()) == 0) {
     return Internal("certificate signing failed: " + OpenSslError());

@@ -1,0 +1,118 @@
+// Agent: one office terminal's view of tayori. Owns the terminal's keys and
+// local state under its home folder (docs/agent.md) and a connection to the
+// broker; signs and encrypts sends, verifies and decrypts downloads.
+//
+// Local state is plain files written atomically (temp, fsync, rename), so an
+// agent killed at any point resumes cleanly, and two agent commands of the
+// same home may run at once. One thread per Agent.
+#ifndef TAYORI_AGENT_AGENT_H_
+#define TAYORI_AGENT_AGENT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/config.h"
+#include "common/crypto/e2e.h"
+#include "common/crypto/x509.h"
+#include "common/env.h"
+#include "common/status.h"
+#include "common/wire/client.h"
+#include "tayori.pb.h"
+
+namespace tayori::agent {
+
+struct InitOptions {
+  std::string home;
+  std::string broker;
+  std::string broker_key;
+  std::string cert_path;
+  std::string key_path;
+  std::string ca_path;  // empty: take the CA from the broker and pin it
+  bool force = false;   // replace an existing set-up
+};
+
+struct SendOptions {
+  std::string to;
+  std::string message;
+  std::vector<std::string> files;
+};
+
+struct SendResult {
+  std::string message_id;
+  int64_t accepted_unix = 0;
+  std::string recipient_name;
+  bool resumed = false;  // continued an earlier, interrupted send
+};
+
+struct InboxItem {
+  pb::MailEntry entry;
+  std::string message;  // decrypted free text
+  bool is_new = false;  // not shown by an earlier `inbox`
+};
+
+struct FetchResult {
+  std::string message_id;
+  std::vector<std::string> saved_paths;
+  int64_t downloaded_unix = 0;
+};
+
+struct SentItem {
+  pb::MailEntry entry;
+  std::string message;  // from the local history
+};
+
+// What long work reports: a label, bytes done, bytes in all.
+using Progress = std::function<void(const std::string& label, uint64_t done, uint64_t total)>;
+
+class Agent {
+ public:
+  // Sets up a terminal: checks the certificate and key, makes the CURVE and
+  // end-to-end key pairs, pins the CA, writes HOME/agent.yaml.
+  static Status Init(const InitOptions& options, Env* env);
+  static StatusOr<std::unique_ptr<Agent>> Open(const std::string& home, Env* env);
+
+  // Proves this terminal holds the office certificate's key and registers
+  // its keys with the broker.
+  StatusOr<pb::OfficeInfo> Enrol();
+  StatusOr<pb::OfficeInfo> Lookup(const std::string& office);
+  StatusOr<SendResult> Send(const SendOptions& options, const Progress& progress);
+  StatusOr<std::vector<InboxItem>> Inbox();
+  // Downloads, verifies and saves one message into DEST, then acknowledges.
+  StatusOr<FetchResult> Fetch(const std::string& message_id, const std::string& dest,
+                              const Progress& progress);
+  StatusOr<std::vector<SentItem>> Sent();
+
+  const AgentConfig& config() const { return config_; }
+
+ private:
+  Agent(std::string home, AgentConfig config, Env* env)
+      : home_(std::move(home)), config_(std::move(config)), env_(env) {}
+  Status Load();
+  StatusOr<wire::Client*> Connection();
+  Status CheckTerminal();
+  StatusOr<std::string> VerifyRecipient(const pb::OfficeInfo& info);
+  StatusOr<pb::OutboxRecord> PrepareSend(const SendOptions& o, const std::string& recipient_pk,
+                                         const std::string& recipient_name, bool* resumed);
+  Status Upload(const pb::OutboxRecord& rec, const std::string& message_id,
+                const std::vector<uint64_t>& present, const Progress& progress);
+  StatusOr<crypto::CertInfo> VerifyEntry(const pb::MailEntry& entry, pb::Manifest* manifest);
+  StatusOr<std::vector<pb::MailEntry>> ListAll(bool inbox);
+  std::string DecryptMessage(const pb::Manifest& m);
+
+  const std::string home_;
+  AgentConfig config_;
+  Env* const env_;
+  std::unique_ptr<crypto::Certificate> cert_;
+  std::unique_ptr<crypto::PrivateKey> key_;
+  std::unique_ptr<crypto::TrustStore> trust_;
+  crypto::BoxKeyPair e2e_;
+  std::string curve_public_;
+  std::string curve_secret_;
+  std::unique_ptr<wire::Client> client_;
+};
+
+}  // namespace tayori::agent
+
+#endif  // TAYORI_AGENT_AGENT_H_

@@ -1,0 +1,87 @@
+#include "agent/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <set>
+
+#include "common/ids.h"
+
+namespace tayori::agent {
+namespace {
+
+Status Bad(const std::string& key, const std::string& why) {
+  return InvalidArgument("config_invalid", "agent config key '" + key + "': " + why);
+}
+
+}  // namespace
+
+std::string DefaultAgentHome() {
+  const char* xdg = std::getenv("XDG_STATE_HOME");
+  if (xdg != nullptr && *xdg == '/') return std::string(xdg) + "/tayori/agent";
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.local/state/tayori/agent";
+}
+
+StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument("config_invalid", std::string("agent config is not YAML: ") + e.what());
+  }
+  if (!root.IsMap()) return InvalidArgument("config_invalid", "agent config must be a YAML map");
+  static const std::set<std::string> kKeys = {"broker", "broker_key", "office", "user_id", "lang",
+                                              "chunk_size", "window", "attempt_timeout_s",
+                                              "timeout_s"};
+  AgentConfig c;
+  std::string lang = "ja";
+  for (const auto& kv : root) {
+    std::string key;
+    try {
+      key = kv.first.as<std::string>();
+      if (!kKeys.count(key)) return Bad(key, "unknown key (see config/agent.yaml)");
+      const YAML::Node& v = kv.second;
+      if (key == "broker") c.broker = v.as<std::string>();
+      if (key == "broker_key") c.broker_key = v.as<std::string>();
+      if (key == "office") c.office = v.as<std::string>();
+      if (key == "user_id") c.user_id = v.as<std::string>();
+      if (key == "lang") lang = v.as<std::string>();
+      if (key == "chunk_size") c.chunk_size = v.as<uint32_t>();
+      if (key == "window") c.window = v.as<uint32_t>();
+      if (key == "attempt_timeout_s") c.attempt_timeout_s = v.as<int>();
+      if (key == "timeout_s") c.timeout_s = v.as<int>();
+    } catch (const YAML::Exception&) {
+      return Bad(key, "has the wrong type");
+    }
+  }
+  if (c.broker.rfind("tcp://", 0) != 0) return Bad("broker", "must be tcp://HOST:PORT");
+  if (c.broker_key.size() != 40) return Bad("broker_key", "must be the broker's 40-character key");
+  if (!IsOfficeNumber(c.office)) return Bad("office", "must be 10 digits");
+  if (!IsUserId(c.user_id)) return Bad("user_id", "must be KJ + 12 digits");
+  auto l = ParseLang(lang);
+  if (!l.ok()) return Bad("lang", "must be ja or en");
+  c.lang = *l;
+  if (c.chunk_size < 4096 || c.chunk_size > (16u << 20)) return Bad("chunk_size", "4096 to 16777216");
+  if (c.window < 1 || c.window > 256) return Bad("window", "1 to 256");
+  if (c.attempt_timeout_s < 1 || c.timeout_s < 1) return Bad("timeout_s", "must be positive");
+  return c;
+}
+
+std::string FormatAgentConfig(const AgentConfig& c) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "broker" << YAML::Value << c.broker;
+  out << YAML::Key << "broker_key" << YAML::Value << YAML::DoubleQuoted << c.broker_key;
+  out << YAML::Key << "office" << YAML::Value << YAML::DoubleQuoted << c.office;
+  out << YAML::Key << "user_id" << YAML::Value << c.user_id;
+  out << YAML::Key << "lang" << YAML::Value << (c.lang == Lang::kJa ? "ja" : "en");
+  out << YAML::Key << "chunk_size" << YAML::Value << c.chunk_size;
+  out << YAML::Key << "window" << YAML::Value << c.window;
+  out << YAML::Key << "attempt_timeout_s" << YAML::Value << c.attempt_timeout_s;
+  out << YAML::Key << "timeout_s" << YAML::Value << c.timeout_s;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace tayori::agent

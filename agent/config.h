@@ -1,0 +1,42 @@
+// AgentConfig: the agent's settings, kept in HOME/agent.yaml (written by
+// `tayori-agent init`; config/agent.yaml shows every key with its default).
+// The only code that reads the agent's config file or environment.
+#ifndef TAYORI_AGENT_CONFIG_H_
+#define TAYORI_AGENT_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+
+#include "common/messages.h"
+#include "common/status.h"
+
+namespace tayori::agent {
+
+struct AgentConfig {
+  // The broker: endpoint and CURVE public key (Z85), as it printed them.
+  std::string broker;
+  std::string broker_key;
+  // This terminal's office, from its certificate at init.
+  std::string office;
+  std::string user_id;
+  // Language of messages: ja (default) or en.
+  Lang lang = Lang::kJa;
+  // Plaintext bytes per uploaded chunk (at most the broker's max_chunk_bytes).
+  uint32_t chunk_size = 1 << 20;
+  // Chunks in flight at once, in either direction.
+  uint32_t window = 8;
+  // Seconds to wait for one answer before asking again, and seconds a
+  // command keeps retrying before it gives up.
+  int attempt_timeout_s = 3;
+  int timeout_s = 60;
+};
+
+StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text);
+std::string FormatAgentConfig(const AgentConfig& config);
+
+// $XDG_STATE_HOME/tayori/agent, or ~/.local/state/tayori/agent.
+std::string DefaultAgentHome();
+
+}  // namespace tayori::agent
+
+#endif  // TAYORI_AGENT_CONFIG_H_

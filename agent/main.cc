@@ -1,0 +1,307 @@
+// tayori-agent: the office terminal. See README.md for every command.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "agent/agent.h"
+#include "agent/config.h"
+#include "common/env.h"
+#include "common/ids.h"
+#include "common/messages.h"
+
+using nlohmann::json;
+using tayori::Lang;
+using tayori::Status;
+namespace pb = tayori::pb;
+
+namespace {
+
+Lang g_lang = Lang::kJa;
+bool J() { return g_lang == Lang::kJa; }
+
+int Fail(const Status& st) {
+  std::fprintf(stderr, "%s\n", tayori::Render(st, g_lang).c_str());
+  return st.code() == tayori::Code::kInvalidArgument ? 2 : 1;
+}
+
+std::string When(int64_t t) { return t == 0 ? "" : tayori::JstDateTime(t); }
+
+// 登録 (registration), 削除 (deletion) or PDF等 (other files), as the
+// national client's inbox shows it.
+std::string Kind(const pb::Manifest& m, bool ja) {
+  bool csv = false, deletion = false;
+  for (const auto& f : m.files()) {
+    const std::string& n = f.name();
+    if (n.size() > 4 && (n.substr(n.size() - 4) == ".csv" || n.substr(n.size() - 4) == ".CSV")) {
+      csv = true;
+      if (n.rfind("DLT", 0) == 0) deletion = true;
+    }
+  }
+  if (deletion) return ja ? "削除" : "deletion";
+  if (csv) return ja ? "登録" : "registration";
+  return ja ? "PDF等" : "other";
+}
+
+std::string State(const pb::MailEntry& e) {
+  switch (e.state()) {
+    case pb::DOWNLOADED: return J() ? "済 " + When(e.downloaded_unix()) : "downloaded " + When(e.downloaded_unix());
+    case pb::EXPIRED: return J() ? "期限切れ" : "expired";
+    default: return J() ? "未" : "not downloaded";
+  }
+}
+
+const char* StateKey(const pb::MailEntry& e) {
+  switch (e.state()) {
+    case pb::DOWNLOADED: return "downloaded";
+    case pb::EXPIRED: return "expired";
+    default: return "pending";
+  }
+}
+
+json EntryJson(const pb::MailEntry& e, const std::string& message) {
+  pb::Manifest m;
+  m.ParseFromString(e.signed_().manifest());
+  json files = json::array();
+  for (const auto& f : m.files()) files.push_back({{"name", f.name()}, {"size", f.size()}});
+  json j = {{"id", e.message_id()},
+            {"sender_office", e.sender_office()},
+            {"sender_name", e.sender_name()},
+            {"recipient_office", e.recipient_office()},
+            {"recipient_name", e.recipient_name()},
+            {"accepted_unix", e.accepted_unix()},
+            {"accepted", When(e.accepted_unix())},
+            {"state", StateKey(e)},
+            {"kind", Kind(m, false)},
+            {"message", message},
+            {"files", files}};
+  if (e.downloaded_unix() != 0) {
+    j["downloaded_unix"] = e.downloaded_unix();
+    j["downloaded"] = When(e.downloaded_unix());
+  }
+  return j;
+}
+
+std::string FileList(const pb::MailEntry& e) {
+  pb::Manifest m;
+  m.ParseFromString(e.signed_().manifest());
+  std::string out;
+  for (const auto& f : m.files()) out += "      " + f.name() + " (" + std::to_string(f.size()) + " B)\n";
+  return out;
+}
+
+tayori::agent::Progress MakeProgress(bool quiet) {
+  if (quiet) return nullptr;
+  const bool tty = ::isatty(2);
+  return [tty](const std::string& label, uint64_t done, uint64_t total) {
+    if (tty) {
+      const int width = 30;
+      const int filled = total == 0 ? width : static_cast<int>(done * width / total);
+      std::fprintf(stderr, "\r%s [%s%s] %llu/%llu", label.c_str(), std::string(filled, '#').c_str(),
+                   std::string(width - filled, '.').c_str(), static_cast<unsigned long long>(done),
+                   static_cast<unsigned long long>(total));
+      if (done == total) std::fprintf(stderr, "\n");
+    } else {
+      std::fprintf(stderr, "progress %s %llu/%llu\n", label.c_str(),
+                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total));
+    }
+    std::fflush(stderr);
+  };
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tayori-agent: send and receive care plan data (ケアプランデータ連携)"};
+  app.require_subcommand(1);
+  std::string home = tayori::agent::DefaultAgentHome();
+  std::string lang;
+  bool json_out = false, quiet = false;
+  app.add_option("--home", home, "this terminal's folder (keys, history)");
+  app.add_option("--lang", lang, "ja (default) or en");
+
+  auto* init = app.add_subcommand("init", "set up this terminal with the office certificate");
+  tayori::agent::InitOptions io;
+  init->add_option("--broker", io.broker, "broker endpoint, tcp://HOST:PORT")->required();
+  init->add_option("--broker-key", io.broker_key, "broker public key (Z85)")->required();
+  init->add_option("--cert", io.cert_path, "office certificate (PEM)")->required();
+  init->add_option("--key", io.key_path, "its private key (PEM)")->required();
+  init->add_option("--ca", io.ca_path, "CA certificate to trust (default: pin the broker's)");
+  init->add_flag("--force", io.force, "replace an existing set-up");
+
+  auto* enrol = app.add_subcommand("enrol", "register this terminal's keys with the broker");
+  auto* lookup = app.add_subcommand("lookup", "can an office receive now?");
+  std::string office;
+  lookup->add_option("office", office, "office number")->required();
+  lookup->add_flag("--json", json_out);
+
+  auto* send = app.add_subcommand("send", "send files with a message to one office");
+  tayori::agent::SendOptions so;
+  send->add_option("--to", so.to, "recipient office number")->required();
+  send->add_option("--message", so.message, "free-text message (like a FAX cover sheet)");
+  send->add_option("files", so.files, "files to send")->required();
+  send->add_flag("--json", json_out);
+  send->add_flag("--quiet", quiet, "no progress output");
+
+  auto* inbox = app.add_subcommand("inbox", "受信一覧: messages for this office");
+  inbox->add_flag("--json", json_out);
+
+  auto* fetch = app.add_subcommand("fetch", "データ取得: download messages into a folder");
+  std::vector<std::string> ids;
+  std::string dest;
+  bool all = false;
+  fetch->add_option("ids", ids, "message ids");
+  fetch->add_flag("--all", all, "every message not yet downloaded");
+  fetch->add_option("--dest", dest, "folder to save into")->required();
+  fetch->add_flag("--json", json_out);
+  fetch->add_flag("--quiet", quiet, "no progress output");
+
+  auto* sent = app.add_subcommand("sent", "送信一覧: this office's sends and their status");
+  sent->add_flag("--json", json_out);
+
+  CLI11_PARSE(app, argc, argv);
+  if (!lang.empty()) {
+    auto l = tayori::ParseLang(lang);
+    if (!l.ok()) return Fail(l.status());
+    g_lang = *l;
+  }
+  tayori::Env* env = tayori::Env::Default();
+
+  if (init->parsed()) {
+    io.home = home;
+    Status st = tayori::agent::Agent::Init(io, env);
+    if (!st.ok()) return Fail(st);
+    std::printf(J() ? "初期設定しました: %s\n次に `tayori-agent enrol` を実行してください。\n"
+                    : "Set up in %s\nNext, run `tayori-agent enrol`.\n",
+                home.c_str());
+    return 0;
+  }
+  auto opened = tayori::agent::Agent::Open(home, env);
+  if (!opened.ok()) return Fail(opened.status());
+  auto& agent = **opened;
+  if (lang.empty()) g_lang = agent.config().lang;
+
+  if (enrol->parsed()) {
+    auto info = agent.Enrol();
+    if (!info.ok()) return Fail(info.status());
+    std::printf(J() ? "端末を登録しました: %s %s（ライセンス期限 %s）\n"
+                    : "Terminal enrolled: %s %s (licence until %s)\n",
+                info->office().c_str(), info->name().c_str(), info->licence_until().c_str());
+    return 0;
+  }
+  if (lookup->parsed()) {
+    auto info = agent.Lookup(office);
+    if (!info.ok()) return Fail(info.status());
+    const bool can = info->registered() && info->licensed() && info->enrolled();
+    if (json_out) {
+      std::printf("%s\n", json{{"office", info->office()}, {"registered", info->registered()},
+                               {"name", info->name()}, {"licence_until", info->licence_until()},
+                               {"licensed", info->licensed()}, {"enrolled", info->enrolled()},
+                               {"can_receive", can}}.dump(2).c_str());
+    } else if (!info->registered()) {
+      std::printf(J() ? "%s は登録されていません。送信できません。\n" : "%s is not registered; it cannot receive.\n",
+                  office.c_str());
+    } else {
+      std::printf(J() ? "%s %s: %s（ライセンス期限 %s）\n" : "%s %s: %s (licence until %s)\n",
+                  info->office().c_str(), info->name().c_str(),
+                  can ? (J() ? "受信できます" : "can receive")
+                      : (J() ? "現在受信できません" : "cannot receive now"),
+                  info->licence_until().c_str());
+    }
+    return can ? 0 : 1;
+  }
+  if (send->parsed()) {
+    auto result = agent.Send(so, MakeProgress(quiet || json_out));
+    if (!result.ok()) return Fail(result.status());
+    if (json_out) {
+      std::printf("%s\n", json{{"id", result->message_id}, {"to", so.to},
+                               {"recipient_name", result->recipient_name},
+                               {"accepted_unix", result->accepted_unix},
+                               {"resumed", result->resumed}}.dump(2).c_str());
+    } else {
+      std::printf(J() ? "送信しました: %s → %s %s（%s）\n" : "Sent: %s to %s %s (%s)\n",
+                  result->message_id.c_str(), so.to.c_str(), result->recipient_name.c_str(),
+                  When(result->accepted_unix).c_str());
+    }
+    return 0;
+  }
+  if (inbox->parsed()) {
+    auto items = agent.Inbox();
+    if (!items.ok()) return Fail(items.status());
+    if (json_out) {
+      json arr = json::array();
+      for (const auto& it : *items) {
+        json j = EntryJson(it.entry, it.message);
+        j["new"] = it.is_new;
+        arr.push_back(j);
+      }
+      std::printf("%s\n", json{{"office", agent.config().office}, {"inbox", arr}}.dump(2).c_str());
+      return 0;
+    }
+    std::printf(J() ? "受信一覧（%zu件）\n" : "Inbox (%zu)\n", items->size());
+    for (const auto& it : *items) {
+      pb::Manifest m;
+      m.ParseFromString(it.entry.signed_().manifest());
+      std::printf("%s %s  %s  %s %s  [%s]  %s\n    %s\n%s", it.is_new ? "★" : " ",
+                  it.entry.message_id().c_str(), When(it.entry.accepted_unix()).c_str(),
+                  it.entry.sender_office().c_str(), it.entry.sender_name().c_str(),
+                  Kind(m, J()).c_str(), State(it.entry).c_str(), it.message.c_str(),
+                  FileList(it.entry).c_str());
+    }
+    return 0;
+  }
+  if (fetch->parsed()) {
+    if (all) {
+      auto items = agent.Inbox();
+      if (!items.ok()) return Fail(items.status());
+      for (const auto& it : *items) {
+        if (it.entry.state() == pb::DELIVERED) ids.push_back(it.entry.message_id());
+      }
+    }
+    if (ids.empty() && !all) return Fail(tayori::InvalidArgument("usage", "name message ids or --all"));
+    json arr = json::array();
+    int failures = 0;
+    for (const auto& id : ids) {
+      auto r = agent.Fetch(id, dest, MakeProgress(quiet || json_out));
+      if (!r.ok()) {
+        ++failures;
+        if (json_out) {
+          arr.push_back({{"id", id}, {"ok", false}, {"reason", r.status().reason()},
+                         {"error", tayori::Render(r.status(), g_lang)}});
+        } else {
+          std::fprintf(stderr, "%s: %s\n", id.c_str(), tayori::Render(r.status(), g_lang).c_str());
+        }
+        continue;
+      }
+      if (json_out) {
+        arr.push_back({{"id", id}, {"ok", true}, {"files", r->saved_paths},
+                       {"downloaded_unix", r->downloaded_unix}});
+      } else {
+        std::printf(J() ? "取得しました: %s\n" : "Downloaded: %s\n", id.c_str());
+        for (const auto& p : r->saved_paths) std::printf("    %s\n", p.c_str());
+      }
+    }
+    if (json_out) std::printf("%s\n", json{{"fetched", arr}}.dump(2).c_str());
+    return failures == 0 ? 0 : 1;
+  }
+  if (sent->parsed()) {
+    auto items = agent.Sent();
+    if (!items.ok()) return Fail(items.status());
+    if (json_out) {
+      json arr = json::array();
+      for (const auto& it : *items) arr.push_back(EntryJson(it.entry, it.message));
+      std::printf("%s\n", json{{"office", agent.config().office}, {"sent", arr}}.dump(2).c_str());
+      return 0;
+    }
+    std::printf(J() ? "送信一覧（%zu件）\n" : "Sent (%zu)\n", items->size());
+    for (const auto& it : *items) {
+      std::printf("  %s  %s  → %s %s  %s\n    %s\n%s", it.entry.message_id().c_str(),
+                  When(it.entry.accepted_unix()).c_str(), it.entry.recipient_office().c_str(),
+                  it.entry.recipient_name().c_str(), State(it.entry).c_str(), it.message.c_str(),
+                  FileList(it.entry).c_str());
+    }
+    return 0;
+  }
+  return 0;
+}
