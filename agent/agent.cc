@@ -219,6 +219,9 @@ StatusOr<pb::OfficeInfo> Agent::Enrol() {
   req.mutable_enrol()->set_signature(signature);
   ASSIGN_OR_RETURN(wire::Client * client, Connection());
   ASSIGN_OR_RETURN(wire::Reply reply, client->Call(req));
+  // The broker fixed this connection's identity at the handshake, as not yet
+  // enrolled; the next request makes a new connection with the new identity.
+  client_.reset();
   return reply.response.office();
 }
 

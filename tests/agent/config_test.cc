@@ -1,0 +1,48 @@
+#include "agent/config.h"
+
+#include <gtest/gtest.h>
+
+namespace tayori::agent {
+namespace {
+
+AgentConfig Valid() {
+  AgentConfig c;
+  c.broker = "tcp://127.0.0.1:7701";
+  c.broker_key = std::string(40, 'a');
+  c.office = "0123456789";
+  c.user_id = "KJ000000000001";
+  return c;
+}
+
+TEST(AgentConfigTest, FormatThenParseRoundTrips) {
+  AgentConfig c = Valid();
+  c.lang = Lang::kEn;
+  c.window = 3;
+  auto back = ParseAgentConfig(FormatAgentConfig(c));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->office, "0123456789");  // stays text, leading zero kept
+  EXPECT_EQ(back->lang, Lang::kEn);
+  EXPECT_EQ(back->window, 3u);
+}
+
+TEST(AgentConfigTest, GarbageIsRefusedNamingTheKey) {
+  const std::string good = FormatAgentConfig(Valid());
+  for (const auto& [yaml, key] : std::vector<std::pair<std::string, std::string>>{
+           {"{", "YAML"},
+           {"just text", "map"},
+           {good + "colour: blue\n", "colour"},
+           {good + "window: 0\n", "window"},
+           {good + "chunk_size: lots\n", "chunk_size"},
+           {good + "lang: fr\n", "lang"},
+           {"broker: tcp://x:1\nbroker_key: short\noffice: '0123456789'\nuser_id: KJ000000000001\n",
+            "broker_key"},
+       }) {
+    auto c = ParseAgentConfig(yaml);
+    ASSERT_FALSE(c.ok()) << yaml;
+    EXPECT_EQ(c.status().reason(), "config_invalid");
+    EXPECT_NE(c.status().detail().find(key), std::string::npos) << c.status().detail();
+  }
+}
+
+}  // namespace
+}  // namespace tayori::agent

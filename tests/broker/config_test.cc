@@ -1,0 +1,49 @@
+#include "broker/config.h"
+
+#include <gtest/gtest.h>
+
+namespace tayori::broker {
+namespace {
+
+TEST(BrokerConfigTest, EmptyConfigGivesDefaults) {
+  auto o = ParseBrokerConfig("");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->endpoint, "tcp://127.0.0.1:7701");
+  EXPECT_EQ(o->max_files, 7u);
+  EXPECT_EQ(o->max_send_bytes, 10ull << 20);
+}
+
+TEST(BrokerConfigTest, ReadsEveryKey) {
+  auto o = ParseBrokerConfig(
+      "endpoint: tcp://127.0.0.1:0\nadmin_endpoint: tcp://127.0.0.1:0\ndata_dir: /d\n"
+      "ca_cert: /c.pem\nca_crl: /crl.pem\nmax_chunk_bytes: 65536\nmax_send_bytes: 1000\n"
+      "max_files: 3\nio_threads: 1\n");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->data_dir, "/d");
+  EXPECT_EQ(o->max_chunk_bytes, 65536u);
+  EXPECT_EQ(o->max_files, 3u);
+}
+
+TEST(BrokerConfigTest, GarbageIsRefusedNamingTheKey) {
+  struct Case { const char* yaml; const char* names; };
+  for (const Case& c : std::initializer_list<Case>{
+           {"endpoint: [unclosed", "not YAML"},
+           {"- a\n- b\n", "map"},
+           {"endpont: tcp://x:1\n", "endpont"},
+           {"max_files: many\n", "max_files"},
+           {"max_files: 0\n", "max_files"},
+           {"max_chunk_bytes: 12\n", "max_chunk_bytes"},
+           {"endpoint: http://x\n", "endpoint"},
+           {"io_threads: -3\n", "io_threads"},
+           {"\x01\x02\x03", ""},
+       }) {
+    auto o = ParseBrokerConfig(c.yaml);
+    ASSERT_FALSE(o.ok()) << c.yaml;
+    EXPECT_EQ(o.status().reason(), "config_invalid");
+    EXPECT_NE(o.status().detail().find(c.names), std::string::npos) << o.status().detail();
+  }
+  EXPECT_EQ(LoadBrokerConfig("/no/such/file.yaml").status().reason(), "config_invalid");
+}
+
+}  // namespace
+}  // namespace tayori::broker

@@ -1,0 +1,499 @@
+// Server tests: a real broker (RocksDB, CurveZMQ on loopback, port 0) in a
+// thread with an injected clock, driven by real agents and by raw clients
+// that send what a well-behaved agent never would.
+#include "broker/server.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "agent/agent.h"
+#include "broker/admin_client.h"
+#include "common/crypto/curve.h"
+#include "common/crypto/e2e.h"
+#include "common/ids.h"
+#include "common/wire/client.h"
+#include "common/wire/codec.h"
+#include "tests/support/test_util.h"
+
+namespace tayori::broker {
+namespace {
+
+using crypto::CertType;
+
+constexpr uint32_t kChunk = 64 * 1024;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest()
+      : now_(Env::Default()->NowSeconds()),
+        env_(now_ * 1000),
+        ca_(dir_.Sub("ca"), now_) {}
+
+  void SetUp() override {
+    BrokerOptions o;
+    o.endpoint = "tcp://127.0.0.1:0";
+    o.admin_endpoint = "tcp://127.0.0.1:0";
+    o.data_dir = dir_.Sub("broker");
+    o.ca_cert = ca_.ca_pem();
+    o.ca_crl = ca_.crl_pem();
+    o.max_chunk_bytes = kChunk;
+    o.env = &env_;
+    auto server = Server::Start(o);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    thread_ = std::thread([this] { server_->Run(&stop_); });
+  }
+
+  void TearDown() override {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    server_.reset();
+  }
+
+  StatusOr<wire::Reply> Admin(pb::Request req) {
+    ASSIGN_OR_RETURN(auto client, ConnectAdmin(dir_.Sub("broker"), 10000));
+    return client->Call(req);
+  }
+
+  void AddOffice(const std::string& office, const std::string& name, const std::string& until = "") {
+    pb::Request req;
+    req.mutable_office_add()->set_office(office);
+    req.mutable_office_add()->set_name(name);
+    req.mutable_office_add()->set_licence_until(until);
+    auto r = Admin(req);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+
+  // A set-up and enrolled agent for OFFICE, on AGENT_ENV's clock.
+  std::unique_ptr<agent::Agent> MakeAgent(const std::string& label, const std::string& office,
+                                          const std::string& user, Env* agent_env = nullptr) {
+    const std::string certs = ca_.IssueValid(label, office, user, now_);
+    return AgentFor(label, certs, agent_env);
+  }
+
+  std::unique_ptr<agent::Agent> AgentFor(const std::string& label, const std::string& certs,
+                                         Env* agent_env = nullptr) {
+    agent::InitOptions io;
+    io.home = dir_.Sub("home-" + label);
+    io.broker = server_->endpoint();
+    io.broker_key = server_->public_key();
+    io.cert_path = certs + "/cert.pem";
+    io.key_path = certs + "/key.pem";
+    io.ca_path = ca_.ca_pem();
+    Env* e = agent_env != nullptr ? agent_env : &env_;
+    Status st = agent::Agent::Init(io, e);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    auto a = agent::Agent::Open(io.home, e);
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    std::string yaml = *ReadFile(io.home + "/agent.yaml");
+    yaml += "chunk_size: 65536\nattempt_timeout_s: 1\ntimeout_s: 20\n";
+    EXPECT_TRUE(WriteFileAtomic(io.home + "/agent.yaml", yaml).ok());
+    a = agent::Agent::Open(io.home, e);
+    auto enrolled = (*a)->Enrol();
+    EXPECT_TRUE(enrolled.ok()) << enrolled.status().ToString();
+    return std::move(a).value();
+  }
+
+  std::unique_ptr<wire::Client> RawClient(const crypto::CurveKeyPair& kp, bool admin = false,
+                                          int deadline_ms = 10000) {
+    wire::ClientOptions o;
+    o.endpoint = admin ? server_->admin_endpoint() : server_->endpoint();
+    o.server_key = server_->public_key();
+    o.public_key = kp.public_z85;
+    o.secret_key = kp.secret_z85;
+    o.attempt_timeout_ms = 1000;
+    o.deadline_ms = deadline_ms;
+    return std::move(wire::Client::Connect(o)).value();
+  }
+
+  crypto::CurveKeyPair AgentCurveKey(const std::string& label) {
+    std::string sk = *ReadFile(dir_.Sub("home-" + label + "/keys/curve.key"));
+    sk.pop_back();
+    return {*crypto::CurvePublicFromSecret(sk), sk};
+  }
+
+  std::string WriteFile(const std::string& name, const std::string& data) {
+    const std::string path = dir_.Sub(name);
+    EXPECT_TRUE(WriteFileAtomic(path, data).ok());
+    return path;
+  }
+
+  const int64_t now_;
+  testing::TempDir dir_;
+  FakeEnv env_;
+  testing::CaFixture ca_;
+  std::unique_ptr<Server> server_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST_F(ServerTest, UnknownKeyMayOnlyEnrol) {
+  auto client = RawClient(*crypto::NewCurveKeyPair());
+  for (auto make : std::vector<std::function<void(pb::Request*)>>{
+           [](pb::Request* r) { r->mutable_hello(); },
+           [](pb::Request* r) { r->mutable_list_inbox(); },
+           [](pb::Request* r) { r->mutable_lookup()->set_office("0123456789"); },
+           [](pb::Request* r) { r->mutable_fetch_begin()->set_message_id("01AAAAAAAAAAAAAAAAAAAAAAAA"); },
+       }) {
+    pb::Request req;
+    make(&req);
+    auto r = client->Call(req);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().reason(), "not_enrolled");
+  }
+  pb::Request trust;
+  trust.mutable_get_trust();
+  EXPECT_TRUE(client->Call(trust).ok());
+}
+
+TEST_F(ServerTest, AdminChannelRefusesEveryKeyButTheAdminKey) {
+  AddOffice("0123456789", "A");
+  auto a = MakeAgent("a", "0123456789", "KJ000000000001");
+  pb::Request req;
+  req.mutable_office_list();
+  // An office's own key, and a stranger's, get no answer at all on the admin channel.
+  for (const auto& kp : {AgentCurveKey("a"), *crypto::NewCurveKeyPair()}) {
+    auto r = RawClient(kp, /*admin=*/true, /*deadline_ms=*/1500)->Call(req);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().reason(), "unavailable");
+  }
+  // Admin verbs are not served on the office channel either.
+  pb::Request add;
+  add.mutable_office_add()->set_office("1111111111");
+  add.mutable_office_add()->set_name("sneaky");
+  auto r = RawClient(AgentCurveKey("a"))->Call(add);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kPermissionDenied);
+  EXPECT_TRUE(Admin(req).ok());
+  EXPECT_EQ(Admin(req)->response.office_list().offices_size(), 1);
+}
+
+TEST_F(ServerTest, AdminInputIsValidated) {
+  for (auto [office, name, until, reason] : std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+           {"12345", "x", "", "bad_office_number"},
+           {"0123456789", "", "", "usage"},
+           {"0123456789", "x", "2027-02-30", "bad_date"},
+           {"0123456789", "x", "tomorrow", "bad_date"}}) {
+    pb::Request req;
+    req.mutable_office_add()->set_office(office);
+    req.mutable_office_add()->set_name(name);
+    req.mutable_office_add()->set_licence_until(until);
+    auto r = Admin(req);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().reason(), reason);
+  }
+  pb::Request renew;
+  renew.mutable_licence_renew()->set_office("0999999999");
+  EXPECT_EQ(Admin(renew).status().reason(), "not_registered");
+}
+
+class EnrolTest : public ServerTest {
+ protected:
+  Status Enrol(const std::string& certs, const std::function<void(pb::EnrolmentBinding*)>& tweak = nullptr,
+               const std::string& sign_with = "") {
+    auto kp = *crypto::NewCurveKeyPair();
+    auto cert = crypto::Certificate::FromPem(*ReadFile(certs + "/cert.pem"));
+    auto key = crypto::PrivateKey::FromPem(*ReadFile((sign_with.empty() ? certs : sign_with) + "/key.pem"));
+    auto info = cert->Info();
+    pb::EnrolmentBinding b;
+    b.set_office(info->office);
+    b.set_user_id(info->user_id);
+    b.set_curve_pk(*crypto::Z85Decode32(kp.public_z85));
+    b.set_e2e_pk(crypto::NewBoxKeyPair().pk);
+    if (tweak) tweak(&b);
+    pb::Request req;
+    req.mutable_enrol()->set_cert_der(cert->Der());
+    req.mutable_enrol()->set_binding(b.SerializeAsString());
+    req.mutable_enrol()->set_signature(*key->Sign(b.SerializeAsString()));
+    return RawClient(kp)->Call(req).status();
+  }
+};
+
+TEST_F(EnrolTest, RefusesWrongCertificatesWithTheirReasons) {
+  AddOffice("0123456789", "A");
+  const std::string office = "0123456789", user = "KJ000000000001";
+  EXPECT_TRUE(Enrol(ca_.IssueValid("ok", office, user, now_)).ok());
+  EXPECT_EQ(Enrol(ca_.Issue("proxy", office, user, CertType::kProxy, now_ - 10, now_ + 1000)).reason(),
+            "cert_proxy");
+  EXPECT_EQ(Enrol(ca_.Issue("dis", office, user, CertType::kDisability, now_ - 10, now_ + 1000)).reason(),
+            "cert_disability");
+  EXPECT_EQ(Enrol(ca_.Issue("old", office, user, CertType::kCareInsurance, now_ - 1000, now_ - 10)).reason(),
+            "cert_expired");
+  EXPECT_EQ(Enrol(ca_.IssueValid("unreg", "0999999999", "KJ000000000009", now_)).reason(),
+            "not_registered");
+  testing::CaFixture rogue(dir_.Sub("rogue"), now_);
+  EXPECT_EQ(Enrol(rogue.IssueValid("r", office, user, now_)).reason(), "cert_untrusted");
+  const std::string revoked = ca_.IssueValid("rev", office, user, now_);
+  ASSERT_TRUE(ca_.ca().RevokeOffice(office, now_).ok());
+  EXPECT_EQ(Enrol(revoked).reason(), "cert_revoked");
+}
+
+TEST_F(EnrolTest, RefusesForgedBindings) {
+  AddOffice("0123456789", "A");
+  AddOffice("1299999999", "B");
+  const std::string a = ca_.IssueValid("a", "0123456789", "KJ000000000001", now_);
+  const std::string b = ca_.IssueValid("b", "1299999999", "KJ000000000002", now_);
+  // Signed by another office's key.
+  EXPECT_EQ(Enrol(a, nullptr, b).reason(), "signature_invalid");
+  // Naming another connection's transport key.
+  EXPECT_EQ(Enrol(a, [](pb::EnrolmentBinding* x) { x->set_curve_pk(std::string(32, 'z')); }).reason(),
+            "cert_mismatch");
+  // Naming another office than the certificate.
+  EXPECT_EQ(Enrol(a, [](pb::EnrolmentBinding* x) { x->set_office("1299999999"); }).reason(),
+            "cert_mismatch");
+}
+
+class ExchangeTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    AddOffice("0123456789", "居宅介護支援A");
+    AddOffice("1299999999", "訪問介護B");
+    AddOffice("1300000000", "訪問看護C");
+    a_ = MakeAgent("a", "0123456789", "KJ000000000001");
+    b_ = MakeAgent("b", "1299999999", "KJ000000000002");
+    c_ = MakeAgent("c", "1300000000", "KJ000000000003");
+  }
+
+  std::string SendToB(const std::string& content) {
+    const std::string f = WriteFile("plan-" + std::to_string(counter_++) + ".pdf", content);
+    auto r = a_->Send({"1299999999", "message", {f}}, nullptr);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->message_id : "";
+  }
+
+  // A signed manifest of one file of SIZE bytes from A to B, not yet sent.
+  pb::SignedManifest Manifest(uint64_t size, const std::string& signer = "a") {
+    auto info = a_->Lookup("1299999999");
+    pb::EnrolmentBinding binding;
+    binding.ParseFromString(info->binding());
+    pb::Manifest m;
+    m.set_version(1);
+    m.set_send_id(NewId(env_.NowMillis()));
+    m.set_sender_office("0123456789");
+    m.set_sender_user_id("KJ000000000001");
+    m.set_recipient_office("1299999999");
+    m.set_chunk_size(kChunk);
+    auto* f = m.add_files();
+    f->set_name("x.pdf");
+    f->set_size(size);
+    f->set_sha256(std::string(32, 's'));
+    f->set_chunk_count(crypto::ChunkCount(size, kChunk));
+    f->set_cipher_size(size + f->chunk_count() * crypto::kChunkOverhead);
+    f->set_cipher_sha256(std::string(32, 'c'));
+    m.set_message_cipher(std::string(20, 'm'));
+    m.set_sealed_key(std::string(80, 'k'));
+    m.set_recipient_e2e_pk(binding.e2e_pk());
+    const std::string certs = dir_.Sub("ca/" + signer);
+    pb::SignedManifest s;
+    s.set_manifest(m.SerializeAsString());
+    s.set_signature(*crypto::PrivateKey::FromPem(*ReadFile(certs + "/key.pem"))->Sign(s.manifest()));
+    s.set_signer_cert_der(crypto::Certificate::FromPem(*ReadFile(certs + "/cert.pem"))->Der());
+    return s;
+  }
+
+  int counter_ = 0;
+  std::unique_ptr<agent::Agent> a_, b_, c_;
+};
+
+TEST_F(ExchangeTest, SendListFetchAndReceipt) {
+  const std::string content = testing::RandomHex(100000);
+  const std::string id = SendToB(content);
+  auto inbox = b_->Inbox();
+  ASSERT_TRUE(inbox.ok());
+  ASSERT_EQ(inbox->size(), 1u);
+  EXPECT_TRUE((*inbox)[0].is_new);
+  EXPECT_EQ((*inbox)[0].message, "message");
+  EXPECT_EQ((*inbox)[0].entry.sender_name(), "居宅介護支援A");
+  EXPECT_FALSE(b_->Inbox()->front().is_new);  // seen now
+  auto sent = a_->Sent();
+  ASSERT_EQ(sent->size(), 1u);
+  EXPECT_EQ(sent->front().entry.state(), pb::DELIVERED);
+
+  env_.Advance(60000);
+  auto fetched = b_->Fetch(id, dir_.Sub("recv"), nullptr);
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  ASSERT_EQ(fetched->saved_paths.size(), 1u);
+  EXPECT_EQ(*ReadFile(fetched->saved_paths[0]), content);
+  EXPECT_EQ(fetched->downloaded_unix, now_ + 60);
+  sent = a_->Sent();
+  EXPECT_EQ(sent->front().entry.state(), pb::DOWNLOADED);
+  EXPECT_EQ(sent->front().entry.downloaded_unix(), now_ + 60);
+  EXPECT_EQ(sent->front().message, "message");
+  // Evidence kept: the signed manifest and signer certificate.
+  EXPECT_TRUE(FileExists(dir_.Sub("home-b/received/" + id + ".pb")));
+  // Fetching again is refused, here and from another terminal of B.
+  EXPECT_EQ(b_->Fetch(id, dir_.Sub("recv"), nullptr).status().reason(), "already_downloaded");
+  auto b2 = AgentFor("b2", dir_.Sub("ca/b"));
+  EXPECT_EQ(b2->Fetch(id, dir_.Sub("recv2"), nullptr).status().reason(), "already_downloaded");
+}
+
+TEST_F(ExchangeTest, NoOfficeReadsAnotherOfficesMail) {
+  const std::string id = SendToB("secret plan");
+  EXPECT_TRUE(c_->Inbox()->empty());
+  EXPECT_EQ(c_->Fetch(id, dir_.Sub("c"), nullptr).status().reason(), "message_not_found");
+  EXPECT_EQ(a_->Fetch(id, dir_.Sub("a"), nullptr).status().reason(), "message_not_found");
+  // Raw requests with C's connection, whatever ids they carry.
+  auto raw = RawClient(AgentCurveKey("c"));
+  pb::Request get;
+  get.mutable_chunk_get()->set_message_id(id);
+  EXPECT_EQ(raw->Call(get).status().reason(), "message_not_found");
+  pb::Request ack;
+  ack.mutable_ack()->set_message_id(id);
+  EXPECT_EQ(raw->Call(ack).status().reason(), "message_not_found");
+  EXPECT_EQ(b_->Inbox()->front().entry.state(), pb::DELIVERED);  // C's ack did nothing
+  EXPECT_TRUE(b_->Fetch(id, dir_.Sub("b"), nullptr).ok());
+}
+
+TEST_F(ExchangeTest, LicencesAreEnforced) {
+  AddOffice("1400000000", "期限切れD", DayToDate(JstDay(now_) - 1));
+  auto d = MakeAgent("d", "1400000000", "KJ000000000004");
+  const std::string f = WriteFile("p.pdf", "x");
+  EXPECT_EQ(d->Send({"1299999999", "", {f}}, nullptr).status().reason(), "sender_unlicensed");
+  EXPECT_EQ(a_->Send({"1400000000", "", {f}}, nullptr).status().reason(), "recipient_unlicensed");
+  EXPECT_EQ(a_->Send({"1500000000", "", {f}}, nullptr).status().reason(), "recipient_unlicensed");
+  // F's licence runs to tomorrow inclusive; the day after, F cannot send
+  // until the licence is renewed.
+  AddOffice("1700000000", "F", DayToDate(JstDay(now_) + 1));
+  auto f_agent = MakeAgent("f", "1700000000", "KJ000000000007");
+  EXPECT_TRUE(f_agent->Send({"1299999999", "", {f}}, nullptr).ok());
+  env_.Advance(86400 * 1000LL);
+  EXPECT_TRUE(f_agent->Send({"1299999999", "", {f}}, nullptr).ok());
+  env_.Advance(86400 * 1000LL);
+  EXPECT_EQ(f_agent->Send({"1299999999", "", {f}}, nullptr).status().reason(), "sender_unlicensed");
+  pb::Request renew;
+  renew.mutable_licence_renew()->set_office("1700000000");
+  auto renewed = Admin(renew);
+  ASSERT_TRUE(renewed.ok());
+  EXPECT_EQ(renewed->response.office().licence_until(), DayToDate(OneYearEnd(JstDay(env_.NowSeconds()))));
+  EXPECT_TRUE(f_agent->Send({"1299999999", "", {f}}, nullptr).ok());
+}
+
+TEST_F(ExchangeTest, RevocationTakesEffectWithoutRestart) {
+  SendToB("before");
+  ASSERT_EQ(*ca_.ca().RevokeOffice("0123456789", now_), 1);
+  const std::string f = WriteFile("after.pdf", "after");
+  EXPECT_EQ(a_->Send({"1299999999", "", {f}}, nullptr).status().reason(), "cert_revoked");
+}
+
+TEST_F(ExchangeTest, BrokerRefusesExpiredSenderCertificate) {
+  // The agent's clock says the certificate is fine; the broker's does not.
+  AddOffice("1600000000", "E", "2099-12-31");
+  FakeEnv agent_clock(now_ * 1000);
+  const std::string certs = ca_.Issue("e", "1600000000", "KJ000000000006", CertType::kCareInsurance,
+                                      now_ - 10, now_ + 86400);
+  auto e = AgentFor("e", certs, &agent_clock);
+  pb::Request renew;
+  renew.mutable_licence_renew()->set_office("1299999999");
+  renew.mutable_licence_renew()->set_until("2099-12-31");
+  ASSERT_TRUE(Admin(renew).ok());
+  env_.Advance(2 * 86400 * 1000LL);
+  EXPECT_EQ(e->Send({"1299999999", "", {WriteFile("e.pdf", "e")}}, nullptr).status().reason(),
+            "cert_expired");
+}
+
+TEST_F(ExchangeTest, ForgedAndTruncatedUploadsAreRefused) {
+  auto raw = RawClient(AgentCurveKey("a"));
+  // Garbage signature; a signature by another office's key.
+  pb::Request begin;
+  *begin.mutable_send_begin()->mutable_signed_() = Manifest(100);
+  begin.mutable_send_begin()->mutable_signed_()->set_signature("garbage");
+  EXPECT_EQ(raw->Call(begin).status().reason(), "signature_invalid");
+  *begin.mutable_send_begin()->mutable_signed_() = Manifest(100, "b");
+  EXPECT_EQ(raw->Call(begin).status().reason(), "cert_mismatch");
+  // Unparseable and inconsistent manifests.
+  begin.mutable_send_begin()->mutable_signed_()->set_manifest("\xff\xff");
+  EXPECT_EQ(raw->Call(begin).status().reason(), "bad_manifest");
+  // Too large a send.
+  *begin.mutable_send_begin()->mutable_signed_() = Manifest(11ull << 20);
+  EXPECT_EQ(raw->Call(begin).status().reason(), "send_too_large");
+
+  // A well-formed begin, then a truncated upload.
+  *begin.mutable_send_begin()->mutable_signed_() = Manifest(100000);  // 2 chunks
+  auto began = raw->Call(begin);
+  ASSERT_TRUE(began.ok()) << began.status().ToString();
+  const std::string id = began->response.send_begin().message_id();
+  pb::Request put;
+  put.mutable_chunk_put()->set_message_id(id);
+  EXPECT_EQ(raw->Call(put, std::string(10, 'x')).status().reason(), "bad_request");  // wrong size
+  put.mutable_chunk_put()->set_chunk_index(7);
+  EXPECT_EQ(raw->Call(put, std::string(10, 'x')).status().reason(), "bad_request");  // no such chunk
+  put.mutable_chunk_put()->set_chunk_index(0);
+  EXPECT_TRUE(raw->Call(put, std::string(kChunk + crypto::kChunkOverhead, 'x')).ok());
+  pb::Request commit;
+  commit.mutable_commit()->set_message_id(id);
+  EXPECT_EQ(raw->Call(commit).status().reason(), "upload_incomplete");
+  // All chunks, but not the bytes that were signed.
+  put.mutable_chunk_put()->set_chunk_index(1);
+  EXPECT_TRUE(raw->Call(put, std::string(100000 - kChunk + crypto::kChunkOverhead, 'x')).ok());
+  EXPECT_EQ(raw->Call(commit).status().reason(), "digest_mismatch");
+  EXPECT_TRUE(b_->Inbox()->empty());
+  // Another office cannot add chunks to A's upload.
+  auto rawc = RawClient(AgentCurveKey("c"));
+  EXPECT_EQ(rawc->Call(put, std::string(10, 'x')).status().reason(), "message_not_found");
+}
+
+TEST_F(ExchangeTest, RetriedSendIsDeliveredOnce) {
+  const std::string f = WriteFile("plan.pdf", testing::RandomHex(200000));
+  // Begin a send and stop before committing, as a killed agent would.
+  auto raw = RawClient(AgentCurveKey("a"));
+  auto first = a_->Send({"1299999999", "m", {f}}, nullptr);
+  ASSERT_TRUE(first.ok());
+  // Same files, same message, but the first already succeeded: a new send.
+  auto second = a_->Send({"1299999999", "m", {f}}, nullptr);
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(first->message_id, second->message_id);
+  EXPECT_FALSE(second->resumed);
+  EXPECT_EQ(b_->Inbox()->size(), 2u);
+  // Re-sending the exact signed manifest of an accepted send returns the same message.
+  pb::OutboxRecord none;
+  auto sent = a_->Sent();
+  pb::Request begin;
+  *begin.mutable_send_begin()->mutable_signed_() = sent->front().entry.signed_();
+  auto again = raw->Call(begin);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->response.send_begin().complete());
+  EXPECT_EQ(again->response.send_begin().message_id(), sent->front().entry.message_id());
+  EXPECT_EQ(b_->Inbox()->size(), 2u);
+}
+
+TEST_F(ExchangeTest, GarbageFramesGetErrorsAndTheBrokerCarriesOn) {
+  auto kp = AgentCurveKey("a");
+  zmq::context_t ctx;
+  zmq::socket_t s(ctx, zmq::socket_type::dealer);
+  s.set(zmq::sockopt::curve_serverkey, server_->public_key());
+  s.set(zmq::sockopt::curve_publickey, kp.public_z85);
+  s.set(zmq::sockopt::curve_secretkey, kp.secret_z85);
+  s.set(zmq::sockopt::linger, 0);
+  s.set(zmq::sockopt::rcvtimeo, 5000);
+  s.connect(server_->endpoint());
+  auto roundtrip = [&s](std::vector<std::string> frames) {
+    for (size_t i = 0; i < frames.size(); ++i) {
+      s.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+    zmq::message_t m;
+    EXPECT_TRUE(s.recv(m));
+    pb::Response r;
+    EXPECT_TRUE(r.ParseFromArray(m.data(), static_cast<int>(m.size())));
+    while (m.more()) (void)s.recv(m);
+    return wire::StatusFromResponse(r);
+  };
+  pb::Request hello;
+  hello.mutable_hello();
+  const std::string ok = wire::Serialize(hello);
+  EXPECT_EQ(roundtrip({"\x01\x02garbage"}).reason(), "bad_request");
+  EXPECT_EQ(roundtrip({"a", "b", "c"}).reason(), "bad_request");
+  EXPECT_EQ(roundtrip({wire::Serialize(pb::Request())}).reason(), "unknown_verb");
+  EXPECT_EQ(roundtrip({ok, std::string(kChunk + 100, 'x')}).reason(), "frame_too_large");
+  EXPECT_EQ(roundtrip({ok, "unexpected data"}).reason(), "bad_request");
+  EXPECT_TRUE(roundtrip({ok}).ok());
+  // Beyond the hard cap the connection is dropped; the broker serves others.
+  s.send(zmq::buffer(std::string(kChunk * 3, 'x')), zmq::send_flags::none);
+  auto info = b_->Lookup("0123456789");
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->licensed());
+}
+
+}  // namespace
+}  // namespace tayori::broker

@@ -1,0 +1,53 @@
+#include "common/env.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_util.h"
+
+namespace tayori {
+namespace {
+
+TEST(EnvTest, FakeClockMovesOnlyWhenTold) {
+  FakeEnv env(1000);
+  EXPECT_EQ(env.NowMillis(), 1000);
+  env.Advance(90LL * 86400 * 1000);
+  EXPECT_EQ(env.NowSeconds(), 1 + 90LL * 86400);
+}
+
+TEST(EnvTest, JstDatesCrossMidnightAtNineUtc) {
+  // 2026-11-22 14:59:59 UTC is 23:59:59 JST; one second later is the 23rd.
+  const int64_t t = 1795359599;
+  EXPECT_EQ(JstDateTime(t), "2026-11-22 23:59");
+  EXPECT_EQ(JstDate(t + 1), "2026-11-23");
+}
+
+TEST(EnvTest, ParseDateRejectsGarbage) {
+  EXPECT_TRUE(ParseDate("2027-11-20").ok());
+  EXPECT_EQ(DayToDate(*ParseDate("2024-02-29")), "2024-02-29");
+  for (const char* bad : {"", "2027-13-01", "2027-02-30", "20271120", "2027-1-01", "abcd-ef-gh",
+                          "2027-11-20x"}) {
+    auto d = ParseDate(bad);
+    EXPECT_FALSE(d.ok()) << bad;
+    if (!d.ok()) EXPECT_EQ(d.status().reason(), "bad_date");
+  }
+}
+
+TEST(EnvTest, LicenceYearEndsTheDayBeforeTheAnniversary) {
+  EXPECT_EQ(DayToDate(OneYearEnd(*ParseDate("2026-11-21"))), "2027-11-20");
+  EXPECT_EQ(DayToDate(OneYearEnd(*ParseDate("2024-02-29"))), "2025-02-27");
+}
+
+TEST(EnvTest, AtomicWriteReplacesWholeFile) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("a/b/file");
+  ASSERT_TRUE(MakeDirs(dir.Sub("a/b")).ok());
+  ASSERT_TRUE(WriteFileAtomic(path, "first").ok());
+  ASSERT_TRUE(WriteFileAtomic(path, "second").ok());
+  EXPECT_EQ(*ReadFile(path), "second");
+  EXPECT_FALSE(FileExists(path + ".tmp"));
+  EXPECT_FALSE(ReadFile(dir.Sub("missing")).ok());
+  EXPECT_FALSE(WriteFileAtomic(dir.Sub("no/such/dir/file"), "x").ok());
+}
+
+}  // namespace
+}  // namespace tayori

@@ -1,0 +1,38 @@
+#include "common/ids.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace tayori {
+namespace {
+
+TEST(IdsTest, OfficeNumbersAndUserIds) {
+  EXPECT_TRUE(IsOfficeNumber("0123456789"));
+  for (const char* bad : {"", "012345678", "01234567890", "012345678a", "０１２３４５６７８９"}) {
+    EXPECT_FALSE(IsOfficeNumber(bad)) << bad;
+  }
+  EXPECT_EQ(CheckOfficeNumber("12").reason(), "bad_office_number");
+  EXPECT_TRUE(IsUserId("KJ000000000001"));
+  for (const char* bad : {"KJ00000000001", "kj000000000001", "KX000000000001", "KJ00000000000A"}) {
+    EXPECT_FALSE(IsUserId(bad)) << bad;
+  }
+}
+
+TEST(IdsTest, IdsAreUniqueAndSortByTime) {
+  std::set<std::string> seen;
+  std::string previous;
+  for (int64_t t = 1700000000000; t < 1700000000000 + 200; ++t) {
+    std::string id = NewId(t);
+    EXPECT_TRUE(IsId(id)) << id;
+    EXPECT_GT(id, previous);
+    EXPECT_TRUE(seen.insert(id).second);
+    previous = id;
+  }
+  EXPECT_FALSE(IsId("01M80354WNRFRCR7VPQ50XRR7"));    // 25 chars
+  EXPECT_FALSE(IsId("01M80354WNRFRCR7VPQ50XRR7U"));   // U is not Crockford
+  EXPECT_FALSE(IsId("../../etc/passwd0000000000"));
+}
+
+}  // namespace
+}  // namespace tayori

@@ -1,0 +1,264 @@
+// Integration: the real tayori-broker, tayori-admin and tayori-agent
+// programs as separate processes on loopback (port 0, temp dirs).
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "broker/rocksdb_mailbox_store.h"
+#include "common/env.h"
+#include "tests/support/test_util.h"
+
+namespace tayori {
+namespace {
+
+using testing::Process;
+using testing::RunResult;
+
+class Cluster {
+ public:
+  Cluster() : state_(dir_.Sub("state")) {
+    env_ = {{"XDG_STATE_HOME", state_}, {"LANG", "C.UTF-8"}};
+    RunResult r = Admin({"ca", "init", "--dir", CaDir()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  std::string CaDir() const { return dir_.Sub("ca"); }
+  std::string DataDir() const { return dir_.Sub("broker-data"); }
+  const std::string& endpoint() const { return endpoint_; }
+
+  // Starts the broker; PORT 0 picks one (kept for restarts).
+  void StartBroker(const std::string& port = "0") {
+    const std::string config = dir_.Sub("broker.yaml");
+    EXPECT_TRUE(WriteFileAtomic(config, "endpoint: tcp://127.0.0.1:" + port +
+                                            "\nadmin_endpoint: tcp://127.0.0.1:0\ndata_dir: " +
+                                            DataDir() + "\nca_cert: " + CaDir() + "/ca.pem\nca_crl: " +
+                                            CaDir() + "/crl.pem\nmax_chunk_bytes: 65536\n").ok());
+    broker_ = std::make_unique<Process>(testing::BinDir() + "/tayori-broker",
+                                        std::vector<std::string>{"--config", config}, env_);
+    ASSERT_TRUE(broker_->WaitForOut("data_dir:", 20000)) << broker_->err();
+    std::smatch m;
+    const std::string out = broker_->out();
+    ASSERT_TRUE(std::regex_search(out, m, std::regex("endpoint: (tcp://127.0.0.1:(\\d+))")));
+    endpoint_ = m[1];
+    port_ = m[2];
+    ASSERT_TRUE(std::regex_search(out, m, std::regex("public_key: (\\S{40})")));
+    key_ = m[1];
+  }
+  void KillBroker() {
+    broker_->Kill(SIGKILL);
+    broker_->Finish(10000);
+    broker_.reset();
+  }
+  void RestartBroker() { StartBroker(port_); }
+
+  RunResult Admin(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--broker-dir", DataDir()});
+    return testing::Run(testing::BinDir() + "/tayori-admin", args, env_);
+  }
+  std::vector<std::string> AgentArgs(const std::string& home, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--home", dir_.Sub(home)});
+    return args;
+  }
+  RunResult Agent(const std::string& home, std::vector<std::string> args) {
+    return testing::Run(testing::BinDir() + "/tayori-agent", AgentArgs(home, args), env_);
+  }
+  std::unique_ptr<Process> StartAgent(const std::string& home, std::vector<std::string> args) {
+    return std::make_unique<Process>(testing::BinDir() + "/tayori-agent", AgentArgs(home, args), env_);
+  }
+
+  // Registers, certifies, sets up and enrols an office terminal.
+  void Office(const std::string& home, const std::string& number, const std::string& user,
+              const std::string& type = "care-insurance") {
+    RunResult r = Admin({"office", "add", number, "--name", "office " + home});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = Admin({"ca", "issue", "--dir", CaDir(), "--office", number, "--user", user, "--type", type,
+               "--out", dir_.Sub("certs-" + home)});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = Agent(home, {"init", "--broker", endpoint_, "--broker-key", key_, "--cert",
+                     dir_.Sub("certs-" + home + "/cert.pem"), "--key",
+                     dir_.Sub("certs-" + home + "/key.pem"), "--ca", CaDir() + "/ca.pem"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // Small chunks and quick retries, so uploads span many round trips.
+    const std::string yaml = dir_.Sub(home + "/agent.yaml");
+    ASSERT_TRUE(WriteFileAtomic(yaml, *ReadFile(yaml) + "chunk_size: 65536\nwindow: 2\n"
+                                                        "attempt_timeout_s: 1\ntimeout_s: 60\n").ok());
+    r = Agent(home, {"enrol"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  std::string WriteFile(const std::string& name, const std::string& data) {
+    const std::string path = dir_.Sub(name);
+    EXPECT_TRUE(WriteFileAtomic(path, data).ok());
+    return path;
+  }
+  std::string Sub(const std::string& name) const { return dir_.Sub(name); }
+
+  nlohmann::json Json(const RunResult& r) {
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out, nullptr, false);
+  }
+
+ private:
+  testing::TempDir dir_;
+  std::string state_;
+  std::map<std::string, std::string> env_;
+  std::unique_ptr<Process> broker_;
+  std::string endpoint_, port_, key_;
+};
+
+std::string MarkedContent(const std::string& marker, size_t size) {
+  std::string data;
+  while (data.size() < size) data += testing::RandomHex(4096) + marker;
+  return data.substr(0, size);
+}
+
+TEST(ExchangeIntegrationTest, SendDownloadAndTheBrokerNeverHoldsPlaintext) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  c.Office("b", "1299999999", "KJ000000000002", "careplan-delegated");
+  const std::string marker = "MARKER-" + testing::RandomHex(16);
+  const std::string content = MarkedContent(marker, 300000);
+  const std::string csv = c.WriteFile("UPPLAN_202212_0123456789_1299999999_20221017123456.CSV",
+                                      "202208,123456,0000000001," + marker + "\r\n");
+  const std::string pdf = c.WriteFile("plan.pdf", content);
+  RunResult r = c.Agent("a", {"send", "--to", "1299999999", "--message", "12月分 " + marker, csv, pdf});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("送信しました"), std::string::npos);
+
+  std::string where;
+  EXPECT_FALSE(testing::TreeContains(c.DataDir(), marker, &where)) << "plaintext in " << where;
+  // The marker is findable when present: the scan itself works.
+  EXPECT_TRUE(testing::TreeContains(c.Sub(""), marker, &where));
+
+  auto inbox = c.Json(c.Agent("b", {"inbox", "--json"}));
+  ASSERT_EQ(inbox["inbox"].size(), 1u);
+  const std::string id = inbox["inbox"][0]["id"];
+  EXPECT_EQ(inbox["inbox"][0]["message"], "12月分 " + marker);
+  EXPECT_EQ(inbox["inbox"][0]["state"], "pending");
+  EXPECT_EQ(inbox["inbox"][0]["kind"], "registration");
+  EXPECT_EQ(inbox["inbox"][0]["new"], true);
+
+  auto fetched = c.Json(c.Agent("b", {"fetch", id, "--dest", c.Sub("recv"), "--json"}));
+  EXPECT_EQ(fetched["fetched"][0]["ok"], true);
+  EXPECT_EQ(*ReadFile(c.Sub("recv/plan.pdf")), content);
+  EXPECT_EQ(*ReadFile(c.Sub("recv/UPPLAN_202212_0123456789_1299999999_20221017123456.CSV")),
+            "202208,123456,0000000001," + marker + "\r\n");
+
+  auto sent = c.Json(c.Agent("a", {"sent", "--json"}));
+  ASSERT_EQ(sent["sent"].size(), 1u);
+  EXPECT_EQ(sent["sent"][0]["state"], "downloaded");
+  EXPECT_TRUE(sent["sent"][0].contains("downloaded"));
+  EXPECT_NE(c.Agent("a", {"sent"}).out.find("済"), std::string::npos);
+
+  r = c.Agent("b", {"fetch", id, "--dest", c.Sub("recv")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("既に取得済み"), std::string::npos) << r.err;
+  r = c.Agent("b", {"--lang", "en", "fetch", id, "--dest", c.Sub("recv")});
+  EXPECT_NE(r.err.find("already downloaded"), std::string::npos) << r.err;
+  EXPECT_FALSE(testing::TreeContains(c.DataDir(), marker, &where)) << "plaintext in " << where;
+}
+
+TEST(ExchangeIntegrationTest, BrokerKilledMidUploadLosesNothingAndDeliversOnce) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  c.Office("b", "1299999999", "KJ000000000002");
+  const std::string content = testing::RandomHex(4 << 20);  // 8 MiB: 128 chunks
+  const std::string file = c.WriteFile("big.pdf", content);
+  auto sender = c.StartAgent("a", {"send", "--to", "1299999999", file});
+  ASSERT_TRUE(sender->WaitForErr("progress upload 1", 30000)) << sender->err();
+  ASSERT_TRUE(sender->WaitForErr("progress upload 2", 30000)) << sender->err();
+  c.KillBroker();
+
+  {
+    // While the broker is down: the partial upload is on disk but in nobody's lists.
+    auto store = broker::RocksDbMailboxStore::Open(c.DataDir() + "/store");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_TRUE((*store)->ListInbox("1299999999", "", 10)->empty());
+    EXPECT_TRUE((*store)->ListSent("0123456789", "", 10)->empty());
+  }
+  c.RestartBroker();
+  RunResult r = sender->Finish(90000);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  auto inbox = c.Json(c.Agent("b", {"inbox", "--json"}));
+  ASSERT_EQ(inbox["inbox"].size(), 1u);
+  auto fetched = c.Json(c.Agent("b", {"fetch", "--all", "--dest", c.Sub("recv"), "--json"}));
+  EXPECT_EQ(fetched["fetched"].size(), 1u);
+  EXPECT_TRUE(*ReadFile(c.Sub("recv/big.pdf")) == content);
+}
+
+TEST(ExchangeIntegrationTest, AgentKilledMidUploadResumesWhereItStopped) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  c.Office("b", "1299999999", "KJ000000000002");
+  const std::string content = testing::RandomHex(4 << 20);
+  const std::string file = c.WriteFile("big.pdf", content);
+  auto sender = c.StartAgent("a", {"send", "--to", "1299999999", "--message", "m", file});
+  ASSERT_TRUE(sender->WaitForErr("progress upload 3", 30000)) << sender->err();
+  sender->Kill(SIGKILL);
+  sender->Finish(10000);
+
+  RunResult r = c.Agent("a", {"send", "--to", "1299999999", "--message", "m", file, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto result = nlohmann::json::parse(r.out);
+  EXPECT_EQ(result["resumed"], true);
+  auto inbox = c.Json(c.Agent("b", {"inbox", "--json"}));
+  ASSERT_EQ(inbox["inbox"].size(), 1u);
+  EXPECT_EQ(inbox["inbox"][0]["id"], result["id"]);
+  c.Json(c.Agent("b", {"fetch", "--all", "--dest", c.Sub("recv"), "--json"}));
+  EXPECT_TRUE(*ReadFile(c.Sub("recv/big.pdf")) == content);
+}
+
+TEST(ExchangeIntegrationTest, StaffSeeTheNationalClientsMessages) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  const std::string f = c.WriteFile("p.pdf", "pdf");
+  // Recipient not registered.
+  RunResult r = c.Agent("a", {"send", "--to", "1299999999", f});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("現在有効なライセンスを持っていません"), std::string::npos) << r.err;
+  // A proxy certificate is refused at set-up.
+  ASSERT_EQ(c.Admin({"ca", "issue", "--dir", c.CaDir(), "--office", "0123456780", "--user",
+                     "KJ000000000009", "--type", "proxy", "--out", c.Sub("proxy")}).exit_code, 0);
+  r = c.Agent("p", {"init", "--broker", c.endpoint(), "--broker-key", std::string(40, 'x'), "--cert",
+                    c.Sub("proxy/cert.pem"), "--key", c.Sub("proxy/key.pem"), "--ca", c.CaDir() + "/ca.pem"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("代理人証明書"), std::string::npos) << r.err;
+  // The terminal's certificate no longer matches its configured office (R6).
+  const std::string yaml = c.Sub("a/agent.yaml");
+  std::string text = *ReadFile(yaml);
+  text.replace(text.find("0123456789"), 10, "0123456788");
+  ASSERT_TRUE(WriteFileAtomic(yaml, text).ok());
+  r = c.Agent("a", {"send", "--to", "1299999999", f});
+  EXPECT_NE(r.err.find("端末に登録されている証明書が一致しない"), std::string::npos) << r.err;
+  // Bad flags and garbage config files.
+  EXPECT_EQ(c.Agent("a", {"send", "--to", "12", f}).exit_code, 2);
+  ASSERT_TRUE(WriteFileAtomic(yaml, "broker: [").ok());
+  r = c.Agent("a", {"inbox"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("設定ファイル"), std::string::npos) << r.err;
+}
+
+TEST(ExchangeIntegrationTest, BrokerRefusesGarbageConfig) {
+  testing::TempDir dir;
+  const std::string bad = dir.Sub("bad.yaml");
+  ASSERT_TRUE(WriteFileAtomic(bad, "endpoint: tcp://127.0.0.1:0\nretention: forever\n").ok());
+  RunResult r = testing::Run(testing::BinDir() + "/tayori-broker", {"--config", bad},
+                             {{"XDG_STATE_HOME", dir.Sub("s")}});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("retention"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("設定ファイル"), std::string::npos) << r.err;
+  r = testing::Run(testing::BinDir() + "/tayori-broker", {"--config", dir.Sub("missing.yaml")},
+                   {{"XDG_STATE_HOME", dir.Sub("s")}});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace tayori
