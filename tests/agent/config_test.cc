@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/env.h"
+
 namespace tayori::agent {
 namespace {
 
@@ -23,6 +25,19 @@ TEST(AgentConfigTest, FormatThenParseRoundTrips) {
   EXPECT_EQ(back->office, "0123456789");  // stays text, leading zero kept
   EXPECT_EQ(back->lang, Lang::kEn);
   EXPECT_EQ(back->window, 3u);
+}
+
+TEST(AgentConfigTest, ShippedConfigStatesTheDefaults) {
+  auto text = ReadFile(std::string(TAYORI_SOURCE_DIR) + "/config/agent.yaml");
+  ASSERT_TRUE(text.ok());
+  auto shipped = ParseAgentConfig(*text);
+  ASSERT_TRUE(shipped.ok()) << shipped.status().ToString();
+  AgentConfig d;
+  EXPECT_EQ(shipped->lang, d.lang);
+  EXPECT_EQ(shipped->chunk_size, d.chunk_size);
+  EXPECT_EQ(shipped->window, d.window);
+  EXPECT_EQ(shipped->attempt_timeout_s, d.attempt_timeout_s);
+  EXPECT_EQ(shipped->timeout_s, d.timeout_s);
 }
 
 TEST(AgentConfigTest, GarbageIsRefusedNamingTheKey) {

@@ -13,6 +13,19 @@ TEST(BrokerConfigTest, EmptyConfigGivesDefaults) {
   EXPECT_EQ(o->max_send_bytes, 10ull << 20);
 }
 
+TEST(BrokerConfigTest, ShippedConfigStatesTheDefaults) {
+  auto shipped = LoadBrokerConfig(std::string(TAYORI_SOURCE_DIR) + "/config/broker.yaml");
+  ASSERT_TRUE(shipped.ok()) << shipped.status().ToString();
+  BrokerOptions d;
+  EXPECT_EQ(shipped->endpoint, d.endpoint);
+  EXPECT_EQ(shipped->admin_endpoint, d.admin_endpoint);
+  EXPECT_EQ(shipped->data_dir, d.data_dir);
+  EXPECT_EQ(shipped->max_chunk_bytes, d.max_chunk_bytes);
+  EXPECT_EQ(shipped->max_send_bytes, d.max_send_bytes);
+  EXPECT_EQ(shipped->max_files, d.max_files);
+  EXPECT_EQ(shipped->io_threads, d.io_threads);
+}
+
 TEST(BrokerConfigTest, ReadsEveryKey) {
   auto o = ParseBrokerConfig(
       "endpoint: tcp://127.0.0.1:0\nadmin_endpoint: tcp://127.0.0.1:0\ndata_dir: /d\n"
