@@ -368,7 +368,8 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const std::string& message_id,
   }
   if (progress) progress("upload", done, total);
   ASSIGN_OR_RETURN(wire::Client * client, Connection());
-  const int64_t deadline = env_->NowMillis() + config_.timeout_s * 1000LL;
+  // Gives up only when no answer at all has come for timeout_s.
+  int64_t deadline = env_->NowMillis() + config_.timeout_s * 1000LL;
   std::map<uint64_t, uint64_t> inflight;  // req_id -> chunk key
   while (!todo.empty() || !inflight.empty()) {
     while (inflight.size() < config_.window && !todo.empty()) {
@@ -403,6 +404,7 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const std::string& message_id,
     const uint64_t key = it->second;
     done += PlainLen(m.files(static_cast<int>(key >> 32)), static_cast<uint32_t>(key), m.chunk_size());
     inflight.erase(it);
+    deadline = env_->NowMillis() + config_.timeout_s * 1000LL;
     if (progress) progress("upload", done, total);
   }
   return Status::Ok();
@@ -581,7 +583,7 @@ StatusOr<FetchResult> Agent::Fetch(const std::string& id, const std::string& des
       std::map<uint64_t, uint32_t> inflight;
       std::map<uint32_t, std::string> ready;
       uint32_t next_send = 0, next_write = 0;
-      const int64_t deadline = env_->NowMillis() + config_.timeout_s * 1000LL;
+      int64_t deadline = env_->NowMillis() + config_.timeout_s * 1000LL;  // reset per answer
       while (st.ok() && next_write < f.chunk_count()) {
         while (inflight.size() + ready.size() < config_.window && next_send < f.chunk_count()) {
           pb::Request req;
@@ -609,6 +611,7 @@ StatusOr<FetchResult> Agent::Fetch(const std::string& id, const std::string& des
         if (it == inflight.end()) continue;
         const uint32_t c = it->second;
         inflight.erase(it);
+        deadline = env_->NowMillis() + config_.timeout_s * 1000LL;
         st = wire::StatusFromResponse(reply->response);
         if (!st.ok()) break;
         auto plain = crypto::DecryptChunk(key, static_cast<uint32_t>(fi), c, f.chunk_count(), reply->data);

@@ -25,8 +25,9 @@ struct AgentConfig {
   uint32_t chunk_size = 1 << 20;
   // Chunks in flight at once, in either direction.
   uint32_t window = 8;
-  // Seconds to wait for one answer before asking again, and seconds a
-  // command keeps retrying before it gives up.
+  // Seconds to wait for one answer before asking again, and seconds without
+  // any answer (e.g. while the broker restarts) before a command gives up.
+  // A long transfer that keeps making progress never times out.
   int attempt_timeout_s = 3;
   int timeout_s = 60;
 };

@@ -323,6 +323,13 @@ TEST_F(ExchangeTest, SendListFetchAndReceipt) {
   EXPECT_EQ(sent->front().message, "message");
   // Evidence kept: the signed manifest and signer certificate.
   EXPECT_TRUE(FileExists(dir_.Sub("home-b/received/" + id + ".pb")));
+  // Acknowledging again is harmless and reports the first time.
+  pb::Request ack;
+  ack.mutable_ack()->set_message_id(id);
+  auto again = RawClient(AgentCurveKey("b"))->Call(ack);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->response.ack().already());
+  EXPECT_EQ(again->response.ack().downloaded_unix(), now_ + 60);
   // Fetching again is refused, here and from another terminal of B.
   EXPECT_EQ(b_->Fetch(id, dir_.Sub("recv"), nullptr).status().reason(), "already_downloaded");
   auto b2 = AgentFor("b2", dir_.Sub("ca/b"));

@@ -246,6 +246,44 @@ TEST(ExchangeIntegrationTest, StaffSeeTheNationalClientsMessages) {
   EXPECT_NE(r.err.find("設定ファイル"), std::string::npos) << r.err;
 }
 
+TEST(ExchangeIntegrationTest, OperatorToolingAgainstARunningBroker) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  c.Office("b", "1299999999", "KJ000000000002");
+  auto list = c.Json(c.Admin({"office", "list", "--json"}));
+  ASSERT_EQ(list["offices"].size(), 2u);
+  EXPECT_EQ(list["offices"][0]["office"], "0123456789");
+  EXPECT_EQ(list["offices"][0]["enrolled"], true);
+  EXPECT_EQ(list["offices"][0]["licensed"], true);
+
+  RunResult r = c.Admin({"licence", "renew", "1299999999", "--until", "2099-03-31"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2099-03-31"), std::string::npos);
+  auto lookup = c.Json(c.Agent("a", {"lookup", "1299999999", "--json"}));
+  EXPECT_EQ(lookup["licence_until"], "2099-03-31");
+  EXPECT_EQ(lookup["can_receive"], true);
+
+  // Bad operator input: a clear error and exit status 2, nothing changed.
+  r = c.Admin({"office", "add", "12345", "--name", "x"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("10桁"), std::string::npos) << r.err;
+  r = c.Admin({"--lang", "en", "licence", "renew", "0123456789", "--until", "31/03/2099"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("YYYY-MM-DD"), std::string::npos) << r.err;
+  EXPECT_EQ(c.Json(c.Admin({"office", "list", "--json"}))["offices"].size(), 2u);
+  r = c.Admin({"ca", "issue", "--dir", c.CaDir(), "--office", "0123456789", "--user", "KJ1",
+               "--out", c.Sub("x")});
+  EXPECT_EQ(r.exit_code, 2);
+
+  // Revocation through the CLI reaches the running broker without a restart.
+  r = c.Admin({"ca", "revoke", "--dir", c.CaDir(), "--cert", c.Sub("certs-a/cert.pem")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = c.Agent("a", {"send", "--to", "1299999999", c.WriteFile("p.pdf", "p")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("失効"), std::string::npos) << r.err;
+}
+
 TEST(ExchangeIntegrationTest, BrokerRefusesGarbageConfig) {
   testing::TempDir dir;
   const std::string bad = dir.Sub("bad.yaml");
