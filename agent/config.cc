@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "common/env.h"
 #include "common/ids.h"
 
 namespace tayori::agent {
@@ -16,12 +17,7 @@ Status Bad(const std::string& key, const std::string& why) {
 
 }  // namespace
 
-std::string DefaultAgentHome() {
-  const char* xdg = std::getenv("XDG_STATE_HOME");
-  if (xdg != nullptr && *xdg == '/') return std::string(xdg) + "/tayori/agent";
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : ".") + "/.local/state/tayori/agent";
-}
+std::string DefaultAgentHome() { return DefaultStateDir() + "/agent"; }
 
 StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
   YAML::Node root;

@@ -39,7 +39,7 @@ nlohmann::json OfficeJson(const tayori::pb::OfficeInfo& o) {
 int main(int argc, char** argv) {
   CLI::App app{"tayori-admin: operator tooling for a tayori broker"};
   app.require_subcommand(1);
-  const std::string state = tayori::broker::DefaultStateDir();
+  const std::string state = tayori::DefaultStateDir();
   std::string broker_dir = state + "/broker";
   std::string lang = "ja";
   int timeout_s = 10;

@@ -24,13 +24,6 @@ Status Read(const YAML::Node& node, const std::string& key, T* out) {
 
 }  // namespace
 
-std::string DefaultStateDir() {
-  const char* xdg = std::getenv("XDG_STATE_HOME");
-  if (xdg != nullptr && *xdg == '/') return std::string(xdg) + "/tayori";
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : ".") + "/.local/state/tayori";
-}
-
 void ApplyDefaultPaths(BrokerOptions* o) {
   const std::string state = DefaultStateDir();
   if (o->data_dir.empty()) o->data_dir = state + "/broker";

@@ -18,9 +18,6 @@ StatusOr<BrokerOptions> LoadBrokerConfig(const std::string& path);
 // Fills empty paths with the defaults under the user's state directory.
 void ApplyDefaultPaths(BrokerOptions* options);
 
-// $XDG_STATE_HOME/tayori, or ~/.local/state/tayori.
-std::string DefaultStateDir();
-
 }  // namespace tayori::broker
 
 #endif  // TAYORI_BROKER_CONFIG_H_

@@ -134,14 +134,7 @@ void Server::ZapLoop() {
     zmq::pollitem_t item{zap_.handle(), 0, ZMQ_POLLIN, 0};
     try {
       if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) == 0) continue;
-      std::vector<zmq::message_t> req;
-      while (true) {
-        zmq::message_t m;
-        if (!zap_.recv(m)) break;
-        bool more = m.more();
-        req.push_back(std::move(m));
-        if (!more) break;
-      }
+      std::vector<zmq::message_t> req = wire::RecvAll(zap_);
       // version, request id, domain, address, identity, mechanism, credentials...
       std::string status = "400", text = "denied", user;
       if (req.size() >= 7 && Str(req[0]) == "1.0" && Str(req[5]) == "CURVE" &&
@@ -217,13 +210,7 @@ StatusOr<Server::Caller> Server::Identify(zmq::message_t& frame, bool admin_sock
 void Server::ServeOne(zmq::socket_t& socket, bool admin_socket) {
   std::vector<zmq::message_t> frames;
   try {
-    while (true) {
-      zmq::message_t m;
-      if (!socket.recv(m, zmq::recv_flags::dontwait)) break;
-      bool more = m.more();
-      frames.push_back(std::move(m));
-      if (!more) break;
-    }
+    frames = wire::RecvAll(socket);
   } catch (const zmq::error_t& e) {
     Log("error", "recv_failed", {{"detail", e.what()}});
     return;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -53,6 +54,13 @@ int64_t DaysFromCivil(int y, unsigned m, unsigned d) {
 }
 
 }  // namespace
+
+std::string DefaultStateDir() {
+  const char* xdg = std::getenv("XDG_STATE_HOME");
+  if (xdg != nullptr && *xdg == '/') return std::string(xdg) + "/tayori";
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.local/state/tayori";
+}
 
 Env* Env::Default() {
   static SystemEnv env;

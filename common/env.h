@@ -37,6 +37,10 @@ class FakeEnv : public Env {
   std::atomic<int64_t> now_;
 };
 
+// The user's state folder for tayori: $XDG_STATE_HOME/tayori, or
+// ~/.local/state/tayori. Only config loaders call this.
+std::string DefaultStateDir();
+
 // File helpers. All report failures as IoError with the path in the detail.
 StatusOr<std::string> ReadFile(const std::string& path);
 // Writes to PATH.tmp, fsyncs, renames over PATH, fsyncs the directory.

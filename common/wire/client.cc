@@ -67,14 +67,7 @@ StatusOr<Reply> Client::Receive(int timeout_ms) {
     if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) == 0) {
       return Status(Code::kDeadlineExceeded, "unavailable", "no answer from " + options_.endpoint);
     }
-    std::vector<zmq::message_t> frames;
-    while (true) {
-      zmq::message_t m;
-      if (!socket_.recv(m, zmq::recv_flags::dontwait)) break;
-      bool more = m.more();
-      frames.push_back(std::move(m));
-      if (!more) break;
-    }
+    std::vector<zmq::message_t> frames = RecvAll(socket_);
     Reply reply;
     if (frames.empty() || frames.size() > 2 ||
         !reply.response.ParseFromArray(frames[0].data(), static_cast<int>(frames[0].size()))) {

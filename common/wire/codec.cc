@@ -45,6 +45,18 @@ Status StatusFromResponse(const pb::Response& response) {
   return Status(code, e.reason().empty() ? "internal" : e.reason(), e.detail());
 }
 
+std::vector<zmq::message_t> RecvAll(zmq::socket_t& socket) {
+  std::vector<zmq::message_t> frames;
+  while (true) {
+    zmq::message_t m;
+    if (!socket.recv(m, zmq::recv_flags::dontwait)) break;
+    const bool more = m.more();
+    frames.push_back(std::move(m));
+    if (!more) break;
+  }
+  return frames;
+}
+
 std::string Serialize(const google::protobuf::MessageLite& m) {
   std::string out;
   m.SerializeToString(&out);

@@ -34,6 +34,10 @@ Status StatusFromResponse(const pb::Response& response);
 
 std::string Serialize(const google::protobuf::MessageLite& m);
 
+// Receives every part of one message already waiting on SOCKET (empty if
+// none). May throw zmq::error_t, like the socket calls it wraps.
+std::vector<zmq::message_t> RecvAll(zmq::socket_t& socket);
+
 }  // namespace tayori::wire
 
 #endif  // TAYORI_COMMON_WIRE_CODEC_H_
