@@ -1,0 +1,459 @@
+#include "common/careplan/check.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "common/careplan/csv.h"
+#include "common/env.h"
+#include "common/ids.h"
+
+namespace tayori::careplan {
+namespace {
+
+constexpr size_t kMaxFindingsPerFile = 20;
+constexpr size_t kHeadBytes = 4096;
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool IsDate(const std::string& s) {
+  return s.size() == 8 && AllDigits(s) &&
+         ParseDate(s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6, 2)).ok();
+}
+
+bool IsMonth(const std::string& s) {
+  return s.size() == 6 && AllDigits(s) && s.substr(4, 2) >= "01" && s.substr(4, 2) <= "12";
+}
+
+// Shown back to staff: the value decoded, shortened.
+std::string Shown(const std::string& utf8) {
+  std::string out = utf8.size() > 40 ? utf8.substr(0, 40) + "…" : utf8;
+  return "「" + out + "」";
+}
+
+Finding Make(const std::string& file, Category c, std::string ja, std::string en, int line = 0,
+             int column = 0) {
+  Finding f;
+  f.file = file;
+  f.category = c;
+  f.ja = std::move(ja);
+  f.en = std::move(en);
+  f.line = line;
+  f.column = column;
+  return f;
+}
+
+std::string KindList(const Rules& rules, const std::vector<std::string>& prefixes, bool ja) {
+  std::string out;
+  for (const auto& p : prefixes) {
+    const KindRule* k = rules.FindKind(p);
+    if (!out.empty()) out += ja ? "、" : ", ";
+    out += p + (k ? (ja ? "（" + k->title + "）" : " (" + k->title_en + ")") : "");
+  }
+  return out;
+}
+
+StatusOr<std::string> ReadHead(const std::string& path, size_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument("file_unreadable", "cannot open " + path);
+  std::string buf(limit, '\0');
+  in.read(buf.data(), static_cast<std::streamsize>(limit));
+  buf.resize(static_cast<size_t>(in.gcount()));
+  return buf;
+}
+
+struct Named {
+  const FileToCheck* file;
+  ParsedName name;
+};
+
+// The unit that the CSV kinds form, or findings that say why none fits.
+const UnitRule* MatchUnit(const Rules& rules, const std::vector<Named>& csvs,
+                          std::vector<Finding>* findings) {
+  std::set<std::string> kinds;
+  for (const auto& c : csvs) kinds.insert(c.name.kind->prefix);
+  auto in = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  for (const auto& u : rules.units()) {
+    bool fits = std::all_of(u.required.begin(), u.required.end(), [&](const auto& p) { return kinds.count(p); });
+    for (const auto& k : kinds) fits = fits && (in(u.required, k) || in(u.optional, k));
+    if (fits) return &u;
+  }
+  // No unit fits: explain against the closest one (most kinds in common,
+  // then fewest missing).
+  const UnitRule* best = nullptr;
+  int best_score = -1000;
+  for (const auto& u : rules.units()) {
+    int common = 0, missing = 0;
+    for (const auto& k : kinds) common += in(u.required, k) || in(u.optional, k);
+    for (const auto& p : u.required) missing += !kinds.count(p);
+    const int score = common * 10 - missing;
+    if (common > 0 && score > best_score) best = &u, best_score = score;
+  }
+  const std::string base_ja = "ファイルの組み合わせが正しくありません。";
+  const std::string base_en = "wrong combination of files: ";
+  if (best == nullptr) {
+    findings->push_back(Make("", Category::kCombination, base_ja + "送信できる組み合わせがありません。",
+                             base_en + "these files form no send unit"));
+    return nullptr;
+  }
+  std::vector<std::string> missing, extra;
+  for (const auto& p : best->required) if (!kinds.count(p)) missing.push_back(p);
+  for (const auto& k : kinds) if (!in(best->required, k) && !in(best->optional, k)) extra.push_back(k);
+  if (!missing.empty()) {
+    findings->push_back(Make("", Category::kCombination,
+                             base_ja + best->title + "は一緒に送る必要があります。足りないファイル: " +
+                                 KindList(rules, missing, true),
+                             base_en + best->title_en + " travel together; missing: " +
+                                 KindList(rules, missing, false)));
+  }
+  for (const auto& c : csvs) {
+    if (std::find(extra.begin(), extra.end(), c.name.kind->prefix) == extra.end()) continue;
+    findings->push_back(Make(c.file->name, Category::kCombination,
+                             base_ja + c.name.kind->title + "は" + best->title + "と一緒には送れません。別の送信にしてください。",
+                             base_en + c.name.kind->title_en + " cannot go with " + best->title_en +
+                                 "; send it separately"));
+  }
+  return nullptr;
+}
+
+void CheckUnitDetails(const UnitRule& unit, const std::vector<Named>& csvs, std::vector<Finding>* findings) {
+  if (unit.hosoku_month.empty()) return;
+  std::string month;
+  for (const auto& c : csvs) {
+    const std::string& m = c.name.month;
+    if (m.empty()) continue;
+    if (unit.hosoku_month == "000000") {
+      if (c.name.kind->month == MonthPart::kHosoku && m != "000000") {
+        findings->push_back(Make(c.file->name, Category::kCombination,
+                                 "ファイルの組み合わせが正しくありません。第1・2・3表と送る補足情報の対象年月は 000000 です（" + m + "）",
+                                 "wrong combination: the supplement sent with tables 1, 2 (3) has month 000000, not " + m));
+      }
+      continue;
+    }
+    if (month.empty()) month = m;
+    if (m != month) {
+      findings->push_back(Make(c.file->name, Category::kCombination,
+                               "ファイルの組み合わせが正しくありません。対象年月が他のファイル（" + month + "）と異なります（" + m + "）",
+                               "wrong combination: target month " + m + " differs from the others' " + month));
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Finding> CheckCsvContent(const Rules& rules, const ParsedName& parsed, const std::string& name,
+                                     std::string_view data) {
+  std::vector<Finding> out;
+  const std::string fmt_ja = "ケアプランデータの書式フォーマットが正しくありません。";
+  const std::string fmt_en = "format not to the standard: ";
+  auto add = [&](int line, int column, const std::string& ja, const std::string& en) {
+    if (out.size() < kMaxFindingsPerFile) {
+      out.push_back(Make(name, Category::kFormat, fmt_ja + ja, fmt_en + en, line, column));
+    } else if (out.size() == kMaxFindingsPerFile) {
+      out.push_back(Make(name, Category::kFormat, "ほかにも誤りがあります（表示を省略しました）",
+                         "more problems follow (not shown)"));
+    }
+  };
+  Ms932 decoder;
+  CsvReader reader(data);
+  CsvRecord rec;
+  std::string version, utf8;
+  const Layout* layout = nullptr;
+  int records = 0;
+  while (reader.Next(&rec) && out.size() <= kMaxFindingsPerFile) {
+    ++records;
+    const int line = rec.line;
+    std::vector<std::string> text(rec.fields.size());
+    bool encoding_ok = true;
+    for (size_t i = 0; i < rec.fields.size(); ++i) {
+      size_t bad = 0;
+      if (!decoder.Decode(rec.fields[i], &text[i], &bad)) {
+        add(line, static_cast<int>(i) + 1,
+            "Shift_JIS（MS932）で表せない文字か外字があります（" + std::to_string(bad + 1) + "バイト目）",
+            "a character that is not MS932 Shift_JIS, or a user-defined character (byte " +
+                std::to_string(bad + 1) + ")");
+        encoding_ok = false;
+      }
+    }
+    if (!encoding_ok) continue;
+    const std::string& v = text[0];
+    if (records == 1) {
+      const CsvVersion* cv = rules.FindVersion(v);
+      if (cv == nullptr) {
+        add(line, 1, "1列目のCSVバージョン" + Shown(v) + "が標準仕様のものではありません",
+            "column 1 is not a known CSV version: '" + v + "'");
+        return out;  // nothing else can be judged
+      }
+      version = v;
+      if (cv->naming != parsed.naming) {
+        add(line, 1,
+            "CSVバージョン" + v + "とファイル名の形式（" + (parsed.naming == Naming::kV4 ? "第4版" : "第3版以前") + "）が合いません",
+            "CSV version " + v + " does not match the file name's generation");
+      }
+      auto it = parsed.kind->layouts.find(version);
+      if (it != parsed.kind->layouts.end()) layout = &it->second;
+    } else if (v != version) {
+      add(line, 1, "CSVバージョンが1行目（" + version + "）と異なります" + Shown(v),
+          "CSV version '" + v + "' differs from line 1 (" + version + ")");
+      continue;
+    }
+    if (layout != nullptr && layout->columns > 0 && static_cast<int>(text.size()) != layout->columns) {
+      add(line, 0,
+          "列の数が" + std::to_string(text.size()) + "です（" + parsed.kind->title + " 第" + version + "版は" +
+              std::to_string(layout->columns) + "列）",
+          std::to_string(text.size()) + " columns; " + parsed.kind->prefix + " version " + version + " has " +
+              std::to_string(layout->columns));
+      continue;
+    }
+    if (text.size() < 3) {
+      add(line, 0, "列が足りません（保険者番号・被保険者番号がありません）", "too few columns (no insurer and insured numbers)");
+      continue;
+    }
+    if (text[1].size() != 6 || !AllDigits(text[1])) {
+      add(line, 2, "保険者番号は6桁の数字です" + Shown(text[1]), "the insurer number is 6 digits: '" + text[1] + "'");
+    }
+    const std::string& insured = text[2];
+    const bool insured_ok = (insured.size() == 10 && AllDigits(insured)) ||
+                            (insured.size() == 10 && insured[0] == 'H' && AllDigits(insured.substr(1)));
+    if (!insured_ok) {
+      add(line, 3, "被保険者番号は10桁の数字（公費単独はHと9桁）です" + Shown(insured),
+          "the insured number is 10 digits (or H and 9 digits): '" + insured + "'");
+    }
+    if (layout == nullptr) continue;
+    for (const FieldRule& f : layout->fields) {
+      if (f.column > static_cast<int>(text.size())) continue;
+      const std::string& value = text[static_cast<size_t>(f.column) - 1];
+      switch (f.format) {
+        case FieldRule::kDate:
+          if (!IsDate(value)) {
+            add(line, f.column, "日付（YYYYMMDD）が正しくありません" + Shown(value), "not a date (YYYYMMDD): '" + value + "'");
+            continue;
+          }
+          break;
+        case FieldRule::kMonth:
+          if (!IsMonth(value)) {
+            add(line, f.column, "年月（YYYYMM）が正しくありません" + Shown(value), "not a month (YYYYMM): '" + value + "'");
+            continue;
+          }
+          break;
+        case FieldRule::kDigits:
+          if (value.size() != static_cast<size_t>(f.length) || !AllDigits(value)) {
+            add(line, f.column, std::to_string(f.length) + "桁の数字が必要です" + Shown(value),
+                "expected " + std::to_string(f.length) + " digits: '" + value + "'");
+          }
+          break;
+        case FieldRule::kOffice:
+          if (!IsOfficeNumber(value)) {
+            add(line, f.column, "事業所番号は10桁の数字です" + Shown(value), "office numbers are 10 digits: '" + value + "'");
+          }
+          break;
+      }
+      if (f.month_of_name && value.substr(0, 6) != parsed.month) {
+        add(line, f.column, "ファイル名の対象年月（" + parsed.month + "）と異なります" + Shown(value),
+            "not in the file name's month " + parsed.month + ": '" + value + "'");
+      }
+    }
+  }
+  if (reader.failed()) {
+    const CsvError& e = reader.error();
+    add(e.line, e.column, e.ja, e.en);
+  } else if (records == 0) {
+    add(0, 0, "データが1件もありません", "the file holds no records");
+  }
+  return out;
+}
+
+namespace {
+
+Finding ArchiveFinding(const std::string& name, const std::string& what) {
+  return Make(name, Category::kArchive,
+              "圧縮ファイル（" + what + "）は送信できません。ファイルを右クリックして「すべて展開」し、展開されたファイルを追加し直してください。",
+              "compressed files (" + what + ") cannot be sent: extract it first (right-click, Extract All), then add the extracted files");
+}
+
+}  // namespace
+
+std::vector<Finding> CheckAttachmentName(const Rules& rules, const std::string& name) {
+  const std::string ext = Extension(name);
+  if (rules.IsArchiveExtension(ext)) return {ArchiveFinding(name, ext)};
+  if (rules.FindAttachment(ext) == nullptr) {
+    return {Make(name, Category::kFileType,
+                 "この種類のファイル（." + ext + "）は送信できません。送信できるのは csv、pdf、jpeg、jpg、png、gif、txt です。ワードやエクセルはPDFに保存してから送ってください。",
+                 "files of type ." + ext + " cannot be sent; allowed: csv, pdf, jpeg, jpg, png, gif, txt. Save Word or Excel documents as PDF first")};
+  }
+  return {};
+}
+
+std::vector<Finding> CheckAttachmentContent(const Rules& rules, const std::string& name, std::string_view head) {
+  const std::string ext = Extension(name);
+  const std::string head_bytes(head.substr(0, std::min<size_t>(head.size(), 2 * kHeadBytes)));
+  if (const ArchiveRule* archive = rules.DetectArchive(head_bytes)) return {ArchiveFinding(name, archive->name)};
+  const AttachmentRule* rule = rules.FindAttachment(ext);
+  if (rule == nullptr) return {};  // CSVs, and names already refused
+  if (!rule->signature.magic.empty() && !rule->signature.Matches(head_bytes)) {
+    return {Make(name, Category::kFileType,
+                 "ファイルの中身が拡張子（." + ext + "）と合いません。元のアプリケーションで ." + ext + " として保存し直してください。",
+                 "the content is not a ." + ext + " file; save it again as ." + ext + " from the application that made it")};
+  }
+  if (ext == "txt" && head.find('\0') != std::string_view::npos) {
+    return {Make(name, Category::kFileType, "テキストファイルではありません（バイナリが含まれています）。",
+                 "not a text file (it holds binary data)")};
+  }
+  return {};
+}
+
+CheckReport CheckSend(const Rules& rules, const std::vector<FileToCheck>& files, const CheckOptions& o) {
+  CheckReport report;
+  auto& findings = report.findings;
+  const size_t max_files = o.max_files ? o.max_files : rules.max_files();
+  const uint64_t max_bytes = o.max_bytes ? o.max_bytes : rules.max_bytes();
+  if (files.empty()) {
+    findings.push_back(Make("", Category::kLimit, "送信するファイルがありません。", "no files to send"));
+    return report;
+  }
+  uint64_t total = 0;
+  for (const auto& f : files) total += f.size;
+  if (files.size() > max_files || total > max_bytes) {
+    findings.push_back(Make("", Category::kLimit,
+                            "1回に送れるのはファイル" + std::to_string(max_files) + "個・合計" +
+                                std::to_string(max_bytes / (1 << 20)) + "MBまでです（" + std::to_string(files.size()) +
+                                "個・" + std::to_string(total) + "バイト）。ファイルを分けて送信してください。",
+                            "at most " + std::to_string(max_files) + " files and " +
+                                std::to_string(max_bytes / (1 << 20)) + " MB per send (" +
+                                std::to_string(files.size()) + " files, " + std::to_string(total) +
+                                " bytes); split them over several sends"));
+  }
+  const bool read_content = o.content && total <= max_bytes;
+
+  std::vector<Named> csvs;
+  std::set<std::string> seen_names;
+  for (const auto& f : files) {
+    if (!seen_names.insert(f.name).second) {
+      findings.push_back(Make(f.name, Category::kCombination, "同じ名前のファイルが2つあります。",
+                              "two files have the same name"));
+    }
+    std::string head;
+    if (read_content) {
+      auto read = ReadHead(f.path, IsCsvName(f.name) || Extension(f.name) == "txt" ? max_bytes : kHeadBytes);
+      if (!read.ok()) {
+        findings.push_back(Make(f.name, Category::kFileType, "ファイルを読み込めません。", "cannot read the file"));
+        continue;
+      }
+      head = std::move(read).value();
+    }
+    if (read_content) {
+      auto a = CheckAttachmentContent(rules, f.name, head);
+      const bool archive = !a.empty() && a[0].category == Category::kArchive;
+      findings.insert(findings.end(), a.begin(), a.end());
+      if (archive) continue;
+    }
+    if (!IsCsvName(f.name)) {
+      auto a = CheckAttachmentName(rules, f.name);
+      findings.insert(findings.end(), a.begin(), a.end());
+      continue;
+    }
+    NameCheck nc = rules.ParseName(f.name);
+    if (!nc.ok) {
+      nc.problem.ja += "。CSVファイルの名前は介護ソフトから出力されたまま変えないでください。";
+      findings.push_back(nc.problem);
+      continue;
+    }
+    csvs.push_back({&f, nc.name});
+    if (read_content) {
+      auto c = CheckCsvContent(rules, nc.name, f.name, head);
+      findings.insert(findings.end(), c.begin(), c.end());
+    }
+  }
+
+  // Parties: one recipient, this office as sender, not to itself.
+  report.recipient = o.to;
+  std::map<std::string, std::vector<std::string>> by_recipient;
+  for (const auto& c : csvs) by_recipient[c.name.recipient].push_back(c.file->name);
+  if (by_recipient.size() > 1) {
+    std::string list;
+    for (const auto& [r, names] : by_recipient) list += " " + r + "(" + std::to_string(names.size()) + ")";
+    findings.push_back(Make("", Category::kParty,
+                            "CSVファイルの送信先事業所番号がファイルごとに異なります:" + list +
+                                "。1回の送信は1事業所宛てです（複数の事業所へは一括送信を使ってください）。",
+                            "the CSV names name different recipients:" + list + "; one send goes to one office"));
+  } else if (by_recipient.size() == 1) {
+    const std::string from_names = by_recipient.begin()->first;
+    if (!o.to.empty() && o.to != from_names) {
+      findings.push_back(Make("", Category::kParty,
+                              "指定した送信先（" + o.to + "）とCSVファイル名の送信先（" + from_names + "）が異なります。",
+                              "the recipient given (" + o.to + ") is not the one in the CSV names (" + from_names + ")"));
+    }
+    report.recipient = from_names;
+  }
+  for (const auto& c : csvs) {
+    if (!o.own_office.empty() && c.name.sender != o.own_office) {
+      findings.push_back(Make(c.file->name, Category::kParty,
+                              "ファイル名の送信元事業所番号（" + c.name.sender + "）がこの事業所（" + o.own_office + "）ではありません。",
+                              "the sender in the name (" + c.name.sender + ") is not this office (" + o.own_office + ")"));
+    }
+  }
+  if (report.recipient.empty()) {
+    findings.push_back(Make("", Category::kParty, "送信先がわかりません。CSVファイルがない場合は送信先の事業所番号を指定してください（--to）。",
+                            "no recipient: without CSV files, give the recipient's office number (--to)"));
+  } else if (!IsOfficeNumber(report.recipient)) {
+    findings.push_back(Make("", Category::kParty, "送信先の事業所番号は10桁の数字です。", "the recipient office number is 10 digits"));
+  } else if (!o.own_office.empty() && report.recipient == o.own_office) {
+    findings.push_back(Make("", Category::kParty, "送信先が自分の事業所番号です。同じ事業所番号どうしでは送れません。",
+                            "the recipient is this office itself; an office cannot send to its own number"));
+  }
+  if (csvs.empty()) return report;
+
+  // Send unit: one action, one generation, one sequence stamp, one unit.
+  std::map<std::string, std::vector<std::string>> by_kind;
+  for (const auto& c : csvs) by_kind[c.name.kind->prefix].push_back(c.file->name);
+  for (const auto& [kind, names] : by_kind) {
+    for (size_t i = 1; i < names.size(); ++i) {
+      findings.push_back(Make(names[i], Category::kCombination,
+                              "ファイルの組み合わせが正しくありません。" + kind + " が2つあります（" + names[0] + "）。1回の送信に同じ種類は1つです。",
+                              "wrong combination: a second " + kind + " (with " + names[0] + "); one of each kind per send"));
+    }
+  }
+  const bool has_registration = std::any_of(csvs.begin(), csvs.end(), [](const Named& c) { return c.name.kind->action == Action::kRegistration; });
+  const bool has_deletion = std::any_of(csvs.begin(), csvs.end(), [](const Named& c) { return c.name.kind->action == Action::kDeletion; });
+  if (has_registration && has_deletion) {
+    for (const auto& c : csvs) {
+      if (c.name.kind->action != Action::kDeletion) continue;
+      findings.push_back(Make(c.file->name, Category::kCombination,
+                              "ファイルの組み合わせが正しくありません。登録のファイルと削除のファイルは一緒に送れません。削除は別に送信してください。",
+                              "wrong combination: registration and deletion files never go together; send the deletion separately"));
+    }
+    return report;
+  }
+  for (const auto& c : csvs) {
+    if (c.name.stamp != csvs[0].name.stamp) {
+      findings.push_back(Make(c.file->name, Category::kCombination,
+                              "ファイルの組み合わせが正しくありません。ファイル名末尾の日時（" + c.name.stamp + "）が " + csvs[0].file->name +
+                                  "（" + csvs[0].name.stamp + "）と異なります。同じ時に出力したファイルだけを一緒に送ってください。",
+                              "wrong combination: time stamp " + c.name.stamp + " differs from " + csvs[0].file->name + " (" +
+                                  csvs[0].name.stamp + "); only files exported together form one send"));
+    }
+    if (c.name.naming != csvs[0].name.naming) {
+      findings.push_back(Make(c.file->name, Category::kCombination,
+                              "ファイルの組み合わせが正しくありません。第3版と第4版の名前のファイルが混ざっています。",
+                              "wrong combination: version 3 and version 4 file names are mixed"));
+    }
+  }
+  report.unit = MatchUnit(rules, csvs, &findings);
+  if (report.unit != nullptr) CheckUnitDetails(*report.unit, csvs, &findings);
+  return report;
+}
+
+std::string FormatFinding(const Finding& f, bool ja) {
+  std::string where = f.file;
+  if (f.line > 0) where += ja ? " " + std::to_string(f.line) + "行目" : " line " + std::to_string(f.line);
+  if (f.column > 0) where += ja ? " " + std::to_string(f.column) + "列目" : (f.line > 0 ? ", column " : " column ") + std::to_string(f.column);
+  const std::string& text = ja ? f.ja : f.en;
+  return where.empty() ? text : where + ": " + text;
+}
+
+}  // namespace tayori::careplan
