@@ -78,6 +78,54 @@ std::string UniquePath(const std::string& dir, const std::string& name,
 
 Status Errno(const std::string& what) { return IoError(what + ": " + std::strerror(errno)); }
 
+pb::Problem ToProto(const careplan::Finding& f) {
+  pb::Problem p;
+  p.set_file(f.file);
+  p.set_line(f.line);
+  p.set_column(f.column);
+  p.set_reason(careplan::CategoryReason(f.category));
+  p.set_ja(f.ja);
+  p.set_en(f.en);
+  return p;
+}
+
+careplan::Finding FromProto(const pb::Problem& p) {
+  careplan::Finding f;
+  f.file = p.file();
+  f.line = p.line();
+  f.column = p.column();
+  f.ja = p.ja();
+  f.en = p.en();
+  for (auto c : {careplan::Category::kName, careplan::Category::kCombination, careplan::Category::kFormat,
+                 careplan::Category::kFileType, careplan::Category::kArchive, careplan::Category::kLimit,
+                 careplan::Category::kParty}) {
+    if (p.reason() == careplan::CategoryReason(c)) f.category = c;
+  }
+  return f;
+}
+
+// The rules a received message breaks. With PATHS (saved files, in manifest
+// order) the content is checked too; otherwise only what the names show.
+std::vector<careplan::Finding> ReceivedProblems(const pb::Manifest& m, const std::vector<std::string>& paths) {
+  std::vector<careplan::FileToCheck> files;
+  for (int i = 0; i < m.files_size(); ++i) {
+    files.push_back({m.files(i).name(), paths.empty() ? "" : paths[static_cast<size_t>(i)], m.files(i).size()});
+  }
+  careplan::CheckOptions o;
+  o.own_office = m.sender_office();
+  o.to = m.recipient_office();
+  o.content = !paths.empty();
+  return careplan::CheckSend(careplan::Rules::Standard(), files, o).findings;
+}
+
+// A refusal carrying every finding (English detail; the CLI prints them in
+// the user's language before it gets here).
+Status FindingsStatus(const careplan::CheckReport& report) {
+  std::string detail;
+  for (const auto& f : report.findings) detail += (detail.empty() ? "" : "\n  ") + careplan::FormatFinding(f, false);
+  return InvalidArgument(careplan::CategoryReason(report.findings[0].category), detail);
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ set-up
@@ -140,6 +188,31 @@ Status Agent::Init(const InitOptions& o, Env* env) {
   RETURN_IF_ERROR(WriteFileAtomic(Keys(o.home) + "/curve.key", curve.secret_z85 + "\n", 0600));
   RETURN_IF_ERROR(WriteFileAtomic(Keys(o.home) + "/e2e.key", e2e.pk + e2e.sk, 0600));
   return WriteFileAtomic(o.home + "/agent.yaml", FormatAgentConfig(config), 0600);
+}
+
+careplan::CheckReport Agent::CheckFiles(const std::vector<std::string>& paths,
+                                       const std::string& own_office, const std::string& to) {
+  std::vector<careplan::FileToCheck> files;
+  careplan::CheckReport unreadable;
+  for (const std::string& path : paths) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      careplan::Finding f;
+      f.file = BaseName(path);
+      f.category = careplan::Category::kFileType;
+      f.ja = "ファイルが見つからないか、読み込めません（" + path + "）。";
+      f.en = "no such file, or it cannot be read (" + path + ")";
+      unreadable.findings.push_back(f);
+      continue;
+    }
+    files.push_back({BaseName(path), path, static_cast<uint64_t>(st.st_size)});
+  }
+  careplan::CheckOptions o;
+  o.own_office = own_office;
+  o.to = to;
+  careplan::CheckReport report = careplan::CheckSend(careplan::Rules::Standard(), files, o);
+  report.findings.insert(report.findings.begin(), unreadable.findings.begin(), unreadable.findings.end());
+  return report;
 }
 
 StatusOr<std::unique_ptr<Agent>> Agent::Open(const std::string& home, Env* env) {
@@ -263,7 +336,6 @@ StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::s
   // Pass 0: sizes and plaintext digests.
   std::vector<std::string> paths, digests;
   std::vector<uint64_t> sizes;
-  uint64_t total = 0;
   for (const std::string& f : o.files) {
     struct stat st {};
     if (::stat(f.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -271,17 +343,12 @@ StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::s
     }
     paths.push_back(AbsolutePath(f));
     sizes.push_back(static_cast<uint64_t>(st.st_size));
-    total += static_cast<uint64_t>(st.st_size);
     crypto::Sha256 h;
     for (uint64_t off = 0; off < sizes.back(); off += config_.chunk_size) {
       ASSIGN_OR_RETURN(std::string part, ReadRange(f, off, std::min<uint64_t>(config_.chunk_size, sizes.back() - off)));
       h.Update(part);
     }
     digests.push_back(h.Final());
-  }
-  if (o.files.size() > 7 || total > (10ull << 20)) {
-    return InvalidArgument("send_too_large", std::to_string(o.files.size()) + " files, " +
-                                                 std::to_string(total) + " bytes");
   }
   // The same send interrupted earlier resumes under its id.
   for (const std::string& name : ListDir(home_ + "/outbox")) {
@@ -410,13 +477,19 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const std::string& message_id,
   return Status::Ok();
 }
 
-StatusOr<SendResult> Agent::Send(const SendOptions& o, const Progress& progress) {
-  RETURN_IF_ERROR(CheckOfficeNumber(o.to));
-  if (o.files.empty()) return InvalidArgument("usage", "name at least one file to send");
+StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& progress) {
+  if (options.files.empty()) return InvalidArgument("usage", "name at least one file to send");
+  if (!options.to.empty()) RETURN_IF_ERROR(CheckOfficeNumber(options.to));
+  const careplan::CheckReport report = CheckFiles(options.files, config_.office, options.to);
+  if (!report.ok()) return FindingsStatus(report);
+  SendOptions o = options;
+  o.to = report.recipient;
   RETURN_IF_ERROR(CheckTerminal());
   ASSIGN_OR_RETURN(pb::OfficeInfo recipient, Lookup(o.to));
   ASSIGN_OR_RETURN(std::string recipient_pk, VerifyRecipient(recipient));
+  if (o.on_recipient) o.on_recipient(recipient);
   SendResult result;
+  result.recipient = o.to;
   result.recipient_name = recipient.name();
   ASSIGN_OR_RETURN(pb::OutboxRecord rec, PrepareSend(o, recipient_pk, recipient.name(), &result.resumed));
   ASSIGN_OR_RETURN(wire::Client * client, Connection());
@@ -502,6 +575,12 @@ StatusOr<std::vector<InboxItem>> Agent::Inbox() {
     InboxItem item;
     pb::Manifest m;
     if (m.ParseFromString(e.signed_().manifest())) item.message = DecryptMessage(m);
+    item.problems = ReceivedProblems(m, {});
+    auto received = ReadRecord<pb::ReceivedRecord>(home_ + "/received/" + e.message_id() + ".pb");
+    if (received.ok()) {
+      item.problems.clear();  // the content check covers the names too
+      for (const auto& p : received->problems()) item.problems.push_back(FromProto(p));
+    }
     item.is_new = !seen.count(e.message_id()) && e.state() == pb::DELIVERED;
     if (!seen.count(e.message_id())) new_seen += e.message_id() + "\n";
     item.entry = std::move(e);
@@ -659,6 +738,10 @@ StatusOr<FetchResult> Agent::Fetch(const std::string& id, const std::string& des
     RETURN_IF_ERROR(FsyncDir(dest));
     *record.mutable_entry() = entry;
     record.set_message(DecryptMessage(m));
+    // The sender's agent checked the files, but it may be modified or old:
+    // check again and flag what does not conform instead of passing it on.
+    const std::vector<std::string> saved(record.saved_paths().begin(), record.saved_paths().end());
+    for (const auto& f : ReceivedProblems(m, saved)) *record.add_problems() = ToProto(f);
     RETURN_IF_ERROR(WriteRecord(record_path, record));
   }
   pb::Request ack;
@@ -668,6 +751,7 @@ StatusOr<FetchResult> Agent::Fetch(const std::string& id, const std::string& des
   RETURN_IF_ERROR(WriteRecord(record_path, record));
   result.downloaded_unix = record.downloaded_unix();
   result.saved_paths.assign(record.saved_paths().begin(), record.saved_paths().end());
+  for (const auto& p : record.problems()) result.problems.push_back(FromProto(p));
   return result;
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "agent/config.h"
+#include "common/careplan/check.h"
 #include "common/crypto/e2e.h"
 #include "common/crypto/x509.h"
 #include "common/env.h"
@@ -34,13 +35,16 @@ struct InitOptions {
 };
 
 struct SendOptions {
-  std::string to;
+  std::string to;  // empty: from the standard CSV file names
   std::string message;
   std::vector<std::string> files;
+  // Called once the recipient is known and verified, before any upload.
+  std::function<void(const pb::OfficeInfo&)> on_recipient;
 };
 
 struct SendResult {
   std::string message_id;
+  std::string recipient;
   int64_t accepted_unix = 0;
   std::string recipient_name;
   bool resumed = false;  // continued an earlier, interrupted send
@@ -50,12 +54,16 @@ struct InboxItem {
   pb::MailEntry entry;
   std::string message;  // decrypted free text
   bool is_new = false;  // not shown by an earlier `inbox`
+  // Care plan rules the message breaks: by its names, and once downloaded,
+  // by its content.
+  std::vector<careplan::Finding> problems;
 };
 
 struct FetchResult {
   std::string message_id;
   std::vector<std::string> saved_paths;
   int64_t downloaded_unix = 0;
+  std::vector<careplan::Finding> problems;  // saved anyway, but flagged
 };
 
 struct SentItem {
@@ -72,6 +80,11 @@ class Agent {
   // end-to-end key pairs, pins the CA, writes HOME/agent.yaml.
   static Status Init(const InitOptions& options, Env* env);
   static StatusOr<std::unique_ptr<Agent>> Open(const std::string& home, Env* env);
+
+  // Every check that needs no network, on FILES meant as one send from
+  // OWN_OFFICE (empty: not checked) to TO (empty: from the names).
+  static careplan::CheckReport CheckFiles(const std::vector<std::string>& files,
+                                          const std::string& own_office, const std::string& to);
 
   // Proves this terminal holds the office certificate's key and registers
   // its keys with the broker.

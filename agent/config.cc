@@ -19,6 +19,15 @@ Status Bad(const std::string& key, const std::string& why) {
 
 std::string DefaultAgentHome() { return DefaultStateDir() + "/agent"; }
 
+Lang LocaleLang() {
+  for (const char* var : {"LC_ALL", "LC_MESSAGES", "LANG"}) {
+    const char* v = std::getenv(var);
+    if (v == nullptr || *v == '\0') continue;
+    return std::string(v).rfind("en", 0) == 0 ? Lang::kEn : Lang::kJa;
+  }
+  return Lang::kJa;
+}
+
 StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
   YAML::Node root;
   try {
@@ -31,7 +40,7 @@ StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
                                               "chunk_size", "window", "attempt_timeout_s",
                                               "timeout_s"};
   AgentConfig c;
-  std::string lang = "ja";
+  std::string lang;
   for (const auto& kv : root) {
     std::string key;
     try {
@@ -55,9 +64,11 @@ StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
   if (c.broker_key.size() != 40) return Bad("broker_key", "must be the broker's 40-character key");
   if (!IsOfficeNumber(c.office)) return Bad("office", "must be 10 digits");
   if (!IsUserId(c.user_id)) return Bad("user_id", "must be KJ + 12 digits");
-  auto l = ParseLang(lang);
-  if (!l.ok()) return Bad("lang", "must be ja or en");
-  c.lang = *l;
+  if (!lang.empty()) {
+    auto l = ParseLang(lang);
+    if (!l.ok()) return Bad("lang", "must be ja or en");
+    c.lang = *l;
+  }
   if (c.chunk_size < 4096 || c.chunk_size > (16u << 20)) return Bad("chunk_size", "4096 to 16777216");
   if (c.window < 1 || c.window > 256) return Bad("window", "1 to 256");
   if (c.attempt_timeout_s < 1 || c.timeout_s < 1) return Bad("timeout_s", "must be positive");
@@ -71,7 +82,7 @@ std::string FormatAgentConfig(const AgentConfig& c) {
   out << YAML::Key << "broker_key" << YAML::Value << YAML::DoubleQuoted << c.broker_key;
   out << YAML::Key << "office" << YAML::Value << YAML::DoubleQuoted << c.office;
   out << YAML::Key << "user_id" << YAML::Value << c.user_id;
-  out << YAML::Key << "lang" << YAML::Value << (c.lang == Lang::kJa ? "ja" : "en");
+  if (c.lang) out << YAML::Key << "lang" << YAML::Value << (*c.lang == Lang::kJa ? "ja" : "en");
   out << YAML::Key << "chunk_size" << YAML::Value << c.chunk_size;
   out << YAML::Key << "window" << YAML::Value << c.window;
   out << YAML::Key << "attempt_timeout_s" << YAML::Value << c.attempt_timeout_s;

@@ -5,6 +5,7 @@
 #define TAYORI_AGENT_CONFIG_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/messages.h"
@@ -19,8 +20,9 @@ struct AgentConfig {
   // This terminal's office, from its certificate at init.
   std::string office;
   std::string user_id;
-  // Language of messages: ja (default) or en.
-  Lang lang = Lang::kJa;
+  // Language of messages: ja or en. Unset: from the locale (LC_ALL,
+  // LC_MESSAGES, LANG: English if it starts with "en"), else Japanese.
+  std::optional<Lang> lang;
   // Plaintext bytes per uploaded chunk (at most the broker's max_chunk_bytes).
   uint32_t chunk_size = 1 << 20;
   // Chunks in flight at once, in either direction.
@@ -37,6 +39,9 @@ std::string FormatAgentConfig(const AgentConfig& config);
 
 // $XDG_STATE_HOME/tayori/agent, or ~/.local/state/tayori/agent.
 std::string DefaultAgentHome();
+
+// English if the locale asks for it (LC_ALL, LC_MESSAGES, LANG), else Japanese.
+Lang LocaleLang();
 
 }  // namespace tayori::agent
 

@@ -91,6 +91,90 @@ std::string FileList(const pb::MailEntry& e) {
   return out;
 }
 
+json FindingJson(const tayori::careplan::Finding& f) {
+  return {{"file", f.file}, {"line", f.line}, {"column", f.column},
+          {"reason", tayori::careplan::CategoryReason(f.category)}, {"message", J() ? f.ja : f.en},
+          {"ja", f.ja}, {"en", f.en}};
+}
+
+json FindingsJson(const std::vector<tayori::careplan::Finding>& findings) {
+  json arr = json::array();
+  for (const auto& f : findings) arr.push_back(FindingJson(f));
+  return arr;
+}
+
+void PrintFindings(FILE* out, const std::vector<tayori::careplan::Finding>& findings, const char* indent) {
+  for (const auto& f : findings) {
+    std::fprintf(out, "%s%s\n", indent, tayori::careplan::FormatFinding(f, J()).c_str());
+  }
+}
+
+// `check`: per file what it is, then the send as a whole.
+int PrintCheck(const std::vector<std::string>& files, const tayori::careplan::CheckReport& report, bool as_json) {
+  namespace cp = tayori::careplan;
+  const cp::Rules& rules = cp::Rules::Standard();
+  if (as_json) {
+    json jf = json::array();
+    for (const auto& path : files) {
+      const std::string name = path.substr(path.find_last_of('/') + 1);
+      json entry = {{"file", name}};
+      if (cp::IsCsvName(name)) {
+        cp::NameCheck n = rules.ParseName(name);
+        if (n.ok) {
+          entry["kind"] = n.name.kind->prefix;
+          entry["title"] = J() ? n.name.kind->title : n.name.kind->title_en;
+          entry["month"] = n.name.month;
+          entry["sender"] = n.name.sender;
+          entry["recipient"] = n.name.recipient;
+          entry["stamp"] = n.name.stamp;
+          entry["naming"] = n.name.naming == cp::Naming::kV4 ? "v4" : "v3";
+        }
+      }
+      json problems = json::array();
+      for (const auto& f : report.findings) if (f.file == name) problems.push_back(FindingJson(f));
+      entry["ok"] = problems.empty();
+      entry["problems"] = problems;
+      jf.push_back(entry);
+    }
+    json send = json::array();
+    for (const auto& f : report.findings) if (f.file.empty()) send.push_back(FindingJson(f));
+    std::printf("%s\n", json{{"ok", report.ok()}, {"recipient", report.recipient},
+                             {"unit", report.unit ? report.unit->id : ""},
+                             {"unit_title", report.unit ? (J() ? report.unit->title : report.unit->title_en) : ""},
+                             {"files", jf}, {"send_problems", send}}.dump(2).c_str());
+    return report.ok() ? 0 : 2;
+  }
+  for (const auto& path : files) {
+    const std::string name = path.substr(path.find_last_of('/') + 1);
+    bool clean = true;
+    for (const auto& f : report.findings) clean = clean && f.file != name;
+    std::string what = J() ? "添付ファイル" : "attachment";
+    if (cp::IsCsvName(name)) {
+      cp::NameCheck n = rules.ParseName(name);
+      what = n.ok ? (J() ? n.name.kind->title : n.name.kind->title_en) : "CSV";
+    }
+    std::printf("%s %s  (%s)\n", clean ? "OK" : "NG", name.c_str(), what.c_str());
+    for (const auto& f : report.findings) {
+      if (f.file != name) continue;
+      std::string where;
+      if (f.line > 0) where += J() ? std::to_string(f.line) + "行目 " : "line " + std::to_string(f.line) + " ";
+      if (f.column > 0) where += J() ? std::to_string(f.column) + "列目 " : "column " + std::to_string(f.column) + " ";
+      std::printf("     %s%s\n", where.c_str(), (J() ? f.ja : f.en).c_str());
+    }
+  }
+  for (const auto& f : report.findings) {
+    if (f.file.empty()) std::printf("NG %s\n", (J() ? f.ja : f.en).c_str());
+  }
+  if (report.unit) {
+    std::printf(J() ? "送信単位: %s\n" : "send unit: %s\n", (J() ? report.unit->title : report.unit->title_en).c_str());
+  }
+  if (!report.recipient.empty()) std::printf(J() ? "送信先: %s\n" : "recipient: %s\n", report.recipient.c_str());
+  std::printf(report.ok() ? (J() ? "このまま1回で送信できます。\n" : "These files can go as one send.\n")
+                          : (J() ? "このままでは送信できません。上の項目を直してください。\n"
+                                 : "These files cannot be sent as they are; fix the items above.\n"));
+  return report.ok() ? 0 : 2;
+}
+
 tayori::agent::Progress MakeProgress(bool quiet) {
   if (quiet) return nullptr;
   const bool tty = ::isatty(2);
@@ -115,6 +199,7 @@ tayori::agent::Progress MakeProgress(bool quiet) {
 int main(int argc, char** argv) {
   CLI::App app{"tayori-agent: send and receive care plan data (ケアプランデータ連携)"};
   app.require_subcommand(1);
+  app.fallthrough();  // --home and --lang may also follow the command
   std::string home = tayori::agent::DefaultAgentHome();
   std::string lang;
   bool json_out = false, quiet = false;
@@ -138,11 +223,18 @@ int main(int argc, char** argv) {
 
   auto* send = app.add_subcommand("send", "send files with a message to one office");
   tayori::agent::SendOptions so;
-  send->add_option("--to", so.to, "recipient office number")->required();
+  send->add_option("--to", so.to, "recipient office number (default: from the CSV file names)");
   send->add_option("--message", so.message, "free-text message (like a FAX cover sheet)");
   send->add_option("files", so.files, "files to send")->required();
   send->add_flag("--json", json_out);
   send->add_flag("--quiet", quiet, "no progress output");
+
+  auto* check = app.add_subcommand("check", "check files against the care plan standard, offline");
+  std::vector<std::string> check_files;
+  std::string check_to;
+  check->add_option("files", check_files, "files meant to go as one send")->required();
+  check->add_option("--to", check_to, "recipient office number, for files without standard names");
+  check->add_flag("--json", json_out);
 
   auto* inbox = app.add_subcommand("inbox", "受信一覧: messages for this office");
   inbox->add_flag("--json", json_out);
@@ -161,12 +253,28 @@ int main(int argc, char** argv) {
   sent->add_flag("--json", json_out);
 
   CLI11_PARSE(app, argc, argv);
+  g_lang = tayori::agent::LocaleLang();
   if (!lang.empty()) {
     auto l = tayori::ParseLang(lang);
     if (!l.ok()) return Fail(l.status());
     g_lang = *l;
   }
   tayori::Env* env = tayori::Env::Default();
+
+  if (check->parsed()) {
+    // Works without a set-up terminal (for care software vendors); with one,
+    // the sender in the names must be this office.
+    std::string own;
+    auto opened = tayori::agent::Agent::Open(home, env);
+    if (opened.ok()) {
+      own = (*opened)->config().office;
+      if (lang.empty() && (*opened)->config().lang) g_lang = *(*opened)->config().lang;
+    }
+    if (!check_to.empty() && !tayori::IsOfficeNumber(check_to)) {
+      return Fail(tayori::CheckOfficeNumber(check_to));
+    }
+    return PrintCheck(check_files, tayori::agent::Agent::CheckFiles(check_files, own, check_to), json_out);
+  }
 
   if (init->parsed()) {
     io.home = home;
@@ -180,7 +288,7 @@ int main(int argc, char** argv) {
   auto opened = tayori::agent::Agent::Open(home, env);
   if (!opened.ok()) return Fail(opened.status());
   auto& agent = **opened;
-  if (lang.empty()) g_lang = agent.config().lang;
+  if (lang.empty() && agent.config().lang) g_lang = *agent.config().lang;
 
   if (enrol->parsed()) {
     auto info = agent.Enrol();
@@ -212,16 +320,34 @@ int main(int argc, char** argv) {
     return can ? 0 : 1;
   }
   if (send->parsed()) {
+    if (!so.to.empty() && !tayori::IsOfficeNumber(so.to)) return Fail(tayori::CheckOfficeNumber(so.to));
+    // Every offline check first, in the user's language.
+    const auto report = tayori::agent::Agent::CheckFiles(so.files, agent.config().office, so.to);
+    if (!report.ok()) {
+      if (json_out) {
+        std::printf("%s\n", json{{"ok", false}, {"problems", FindingsJson(report.findings)}}.dump(2).c_str());
+      } else {
+        std::fprintf(stderr, "%s\n", tayori::Render(tayori::InvalidArgument(
+            tayori::careplan::CategoryReason(report.findings[0].category), ""), g_lang).c_str());
+        PrintFindings(stderr, report.findings, "  ");
+      }
+      return 2;
+    }
+    so.on_recipient = [json_out](const pb::OfficeInfo& r) {
+      std::fprintf(json_out ? stderr : stdout, J() ? "送信先: %s %s\n" : "To: %s %s\n", r.office().c_str(),
+                   r.name().c_str());
+      std::fflush(stdout);
+    };
     auto result = agent.Send(so, MakeProgress(quiet || json_out));
     if (!result.ok()) return Fail(result.status());
     if (json_out) {
-      std::printf("%s\n", json{{"id", result->message_id}, {"to", so.to},
+      std::printf("%s\n", json{{"ok", true}, {"id", result->message_id}, {"to", result->recipient},
                                {"recipient_name", result->recipient_name},
                                {"accepted_unix", result->accepted_unix},
                                {"resumed", result->resumed}}.dump(2).c_str());
     } else {
       std::printf(J() ? "送信しました: %s → %s %s（%s）\n" : "Sent: %s to %s %s (%s)\n",
-                  result->message_id.c_str(), so.to.c_str(), result->recipient_name.c_str(),
+                  result->message_id.c_str(), result->recipient.c_str(), result->recipient_name.c_str(),
                   When(result->accepted_unix).c_str());
     }
     return 0;
@@ -234,6 +360,7 @@ int main(int argc, char** argv) {
       for (const auto& it : *items) {
         json j = EntryJson(it.entry, it.message);
         j["new"] = it.is_new;
+        j["problems"] = FindingsJson(it.problems);
         arr.push_back(j);
       }
       std::printf("%s\n", json{{"office", agent.config().office}, {"inbox", arr}}.dump(2).c_str());
@@ -248,6 +375,10 @@ int main(int argc, char** argv) {
                   it.entry.sender_office().c_str(), it.entry.sender_name().c_str(),
                   Kind(m, J()).c_str(), State(it.entry).c_str(), it.message.c_str(),
                   FileList(it.entry).c_str());
+      if (!it.problems.empty()) {
+        std::printf(J() ? "    ⚠ 標準仕様に合わない点があります:\n" : "    ⚠ does not conform to the standard:\n");
+        PrintFindings(stdout, it.problems, "      ");
+      }
     }
     return 0;
   }
@@ -276,10 +407,15 @@ int main(int argc, char** argv) {
       }
       if (json_out) {
         arr.push_back({{"id", id}, {"ok", true}, {"files", r->saved_paths},
-                       {"downloaded_unix", r->downloaded_unix}});
+                       {"downloaded_unix", r->downloaded_unix}, {"problems", FindingsJson(r->problems)}});
       } else {
         std::printf(J() ? "取得しました: %s\n" : "Downloaded: %s\n", id.c_str());
         for (const auto& p : r->saved_paths) std::printf("    %s\n", p.c_str());
+        if (!r->problems.empty()) {
+          std::printf(J() ? "    ⚠ 受け取ったファイルが標準仕様に合っていません。介護ソフトに取り込む前に送信元に確認してください:\n"
+                          : "    ⚠ the received files do not conform to the standard; check with the sender before importing:\n");
+          PrintFindings(stdout, r->problems, "      ");
+        }
       }
     }
     if (json_out) std::printf("%s\n", json{{"fetched", arr}}.dump(2).c_str());

@@ -39,6 +39,7 @@ nlohmann::json OfficeJson(const tayori::pb::OfficeInfo& o) {
 int main(int argc, char** argv) {
   CLI::App app{"tayori-admin: operator tooling for a tayori broker"};
   app.require_subcommand(1);
+  app.fallthrough();  // --broker-dir and --lang may also follow the command
   const std::string state = tayori::DefaultStateDir();
   std::string broker_dir = state + "/broker";
   std::string lang = "ja";

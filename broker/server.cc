@@ -5,6 +5,7 @@
 
 #include "broker/log.h"
 #include "broker/rocksdb_mailbox_store.h"
+#include "common/careplan/check.h"
 #include "common/crypto/curve.h"
 #include "common/crypto/e2e.h"
 #include "common/crypto/x509.h"
@@ -403,11 +404,6 @@ Status Server::CheckManifest(const pb::Manifest& m) const {
     return bad("chunk size must be 1 to " + std::to_string(options_.max_chunk_bytes));
   }
   if (m.files_size() == 0) return bad("a send carries at least one file");
-  if (static_cast<uint32_t>(m.files_size()) > options_.max_files) {
-    return InvalidArgument("send_too_large", std::to_string(m.files_size()) + " files; at most " +
-                                                 std::to_string(options_.max_files));
-  }
-  uint64_t total = 0;
   for (const pb::FileEntry& f : m.files()) {
     if (!SafeFileName(f.name())) return bad("unsafe file name '" + f.name() + "'");
     if (f.sha256().size() != 32 || f.cipher_sha256().size() != 32) return bad("digests are 32 bytes");
@@ -415,17 +411,28 @@ Status Server::CheckManifest(const pb::Manifest& m) const {
     if (f.chunk_count() != chunks || f.cipher_size() != f.size() + chunks * crypto::kChunkOverhead) {
       return bad("sizes of '" + f.name() + "' do not add up");
     }
-    total += f.size();
-    if (total > options_.max_send_bytes) {
-      return InvalidArgument("send_too_large", "more than " + std::to_string(options_.max_send_bytes) +
-                                                   " bytes in one send");
-    }
   }
   if (m.sealed_key().size() != 32 + crypto_box_SEALBYTES || m.recipient_e2e_pk().size() != 32) {
     return bad("sealed key or recipient key has the wrong size");
   }
   if (m.message_cipher().size() < crypto::kChunkOverhead || m.message_cipher().size() > 64 * 1024) {
     return bad("message text must be under 64 KiB");
+  }
+  // What the care plan rules say of names, units, parties and limits; the
+  // content is ciphertext, so the recipient's agent checks that.
+  std::vector<careplan::FileToCheck> files;
+  for (const pb::FileEntry& f : m.files()) files.push_back({f.name(), "", f.size()});
+  careplan::CheckOptions o;
+  o.own_office = m.sender_office();
+  o.to = m.recipient_office();
+  o.content = false;
+  o.max_files = options_.max_files;
+  o.max_bytes = options_.max_send_bytes;
+  const careplan::CheckReport report = careplan::CheckSend(careplan::Rules::Standard(), files, o);
+  if (!report.ok()) {
+    std::string detail;
+    for (const auto& f : report.findings) detail += (detail.empty() ? "" : "; ") + careplan::FormatFinding(f, false);
+    return InvalidArgument(careplan::CategoryReason(report.findings[0].category), detail);
   }
   return Status::Ok();
 }

@@ -106,6 +106,31 @@ constexpr std::array kMessages = {
             "ファイルを分けて送信してください。",
             "The send is too large: at most 10 MB and 7 files per send. Split the files over "
             "several sends."},
+    Message{"name_invalid",
+            "送信に失敗しました。標準仕様に準拠したファイル名以外での送受信は行えません。"
+            "CSVファイルの名前は介護ソフトから出力された状態から変更しないでください。",
+            "Sending failed: only files with standard names can be exchanged. Keep CSV file "
+            "names exactly as the care software exported them."},
+    Message{"combination_invalid",
+            "ファイルの組み合わせが正しくありません。CSVファイルの組み合わせを確認してください。",
+            "The combination of files is not correct. Check which CSV files go together."},
+    Message{"format_invalid",
+            "ケアプランデータの書式フォーマットが正しくありません。ケアプランデータ内の書式を確認してください。"
+            "解決しない場合は介護ソフトベンダにお問い合わせください。",
+            "The care plan data is not in the standard format. Check the data; if it persists, "
+            "contact the care software vendor."},
+    Message{"file_type_invalid",
+            "送信できないファイルが含まれています。送信できるのは csv、pdf、jpeg、jpg、png、gif、txt です。",
+            "A file cannot be sent. Allowed types: csv, pdf, jpeg, jpg, png, gif, txt."},
+    Message{"archive",
+            "データの読み込みに失敗しました。圧縮ファイル（zip等）は送信できません。"
+            "ファイルを展開（すべて展開）してから、展開されたファイルを追加し直してください。",
+            "Compressed files (zip and others) cannot be sent. Extract the files first, then "
+            "add the extracted files again."},
+    Message{"party_invalid",
+            "送信元または送信先の事業所番号が正しくありません。CSVファイル名の事業所番号と送信先を確認してください。",
+            "The sender or recipient office number does not fit. Check the office numbers in the "
+            "CSV file names and the recipient."},
     Message{"unavailable",
             "ブローカーに接続できませんでした。ネットワークを確認し、時間をおいてから再度実行してください。"
             "再送しても重複して届くことはありません。",

@@ -24,6 +24,7 @@ TEST(AgentConfigTest, FormatThenParseRoundTrips) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->office, "0123456789");  // stays text, leading zero kept
   EXPECT_EQ(back->lang, Lang::kEn);
+  EXPECT_FALSE(ParseAgentConfig(FormatAgentConfig(Valid()))->lang.has_value());
   EXPECT_EQ(back->window, 3u);
 }
 
@@ -33,7 +34,8 @@ TEST(AgentConfigTest, ShippedConfigStatesTheDefaults) {
   auto shipped = ParseAgentConfig(*text);
   ASSERT_TRUE(shipped.ok()) << shipped.status().ToString();
   AgentConfig d;
-  EXPECT_EQ(shipped->lang, d.lang);
+  EXPECT_EQ(shipped->lang, Lang::kJa);  // shown set in the sample; unset by default
+  EXPECT_FALSE(d.lang.has_value());
   EXPECT_EQ(shipped->chunk_size, d.chunk_size);
   EXPECT_EQ(shipped->window, d.window);
   EXPECT_EQ(shipped->attempt_timeout_s, d.attempt_timeout_s);

@@ -14,6 +14,7 @@
 #include "common/ids.h"
 #include "common/wire/client.h"
 #include "common/wire/codec.h"
+#include "tests/support/careplan_corpus.h"
 #include "tests/support/test_util.h"
 
 namespace tayori::broker {
@@ -265,6 +266,11 @@ class ExchangeTest : public ServerTest {
 
   // A signed manifest of one file of SIZE bytes from A to B, not yet sent.
   pb::SignedManifest Manifest(uint64_t size, const std::string& signer = "a") {
+    return ManifestOf({{"x.pdf", size}}, signer);
+  }
+
+  pb::SignedManifest ManifestOf(const std::vector<std::pair<std::string, uint64_t>>& files,
+                                const std::string& signer = "a") {
     auto info = a_->Lookup("1299999999");
     pb::EnrolmentBinding binding;
     binding.ParseFromString(info->binding());
@@ -275,13 +281,15 @@ class ExchangeTest : public ServerTest {
     m.set_sender_user_id("KJ000000000001");
     m.set_recipient_office("1299999999");
     m.set_chunk_size(kChunk);
-    auto* f = m.add_files();
-    f->set_name("x.pdf");
-    f->set_size(size);
-    f->set_sha256(std::string(32, 's'));
-    f->set_chunk_count(crypto::ChunkCount(size, kChunk));
-    f->set_cipher_size(size + f->chunk_count() * crypto::kChunkOverhead);
-    f->set_cipher_sha256(std::string(32, 'c'));
+    for (const auto& [name, size] : files) {
+      auto* f = m.add_files();
+      f->set_name(name);
+      f->set_size(size);
+      f->set_sha256(std::string(32, 's'));
+      f->set_chunk_count(crypto::ChunkCount(size, kChunk));
+      f->set_cipher_size(size + f->chunk_count() * crypto::kChunkOverhead);
+      f->set_cipher_sha256(std::string(32, 'c'));
+    }
     m.set_message_cipher(std::string(20, 'm'));
     m.set_sealed_key(std::string(80, 'k'));
     m.set_recipient_e2e_pk(binding.e2e_pk());
@@ -298,7 +306,7 @@ class ExchangeTest : public ServerTest {
 };
 
 TEST_F(ExchangeTest, SendListFetchAndReceipt) {
-  const std::string content = testing::RandomHex(100000);
+  const std::string content = "%PDF-1.7\n" + testing::RandomHex(100000);
   const std::string id = SendToB(content);
   auto inbox = b_->Inbox();
   ASSERT_TRUE(inbox.ok());
@@ -337,7 +345,7 @@ TEST_F(ExchangeTest, SendListFetchAndReceipt) {
 }
 
 TEST_F(ExchangeTest, NoOfficeReadsAnotherOfficesMail) {
-  const std::string id = SendToB("secret plan");
+  const std::string id = SendToB("%PDF-1.7 secret plan");
   EXPECT_TRUE(c_->Inbox()->empty());
   EXPECT_EQ(c_->Fetch(id, dir_.Sub("c"), nullptr).status().reason(), "message_not_found");
   EXPECT_EQ(a_->Fetch(id, dir_.Sub("a"), nullptr).status().reason(), "message_not_found");
@@ -356,7 +364,7 @@ TEST_F(ExchangeTest, NoOfficeReadsAnotherOfficesMail) {
 TEST_F(ExchangeTest, LicencesAreEnforced) {
   AddOffice("1400000000", "期限切れD", DayToDate(JstDay(now_) - 1));
   auto d = MakeAgent("d", "1400000000", "KJ000000000004");
-  const std::string f = WriteFile("p.pdf", "x");
+  const std::string f = WriteFile("p.pdf", "%PDF-1.7 x");
   EXPECT_EQ(d->Send({"1299999999", "", {f}}, nullptr).status().reason(), "sender_unlicensed");
   EXPECT_EQ(a_->Send({"1400000000", "", {f}}, nullptr).status().reason(), "recipient_unlicensed");
   EXPECT_EQ(a_->Send({"1500000000", "", {f}}, nullptr).status().reason(), "recipient_unlicensed");
@@ -378,9 +386,9 @@ TEST_F(ExchangeTest, LicencesAreEnforced) {
 }
 
 TEST_F(ExchangeTest, RevocationTakesEffectWithoutRestart) {
-  SendToB("before");
+  SendToB("%PDF-1.7 before");
   ASSERT_EQ(*ca_.ca().RevokeOffice("0123456789", now_), 1);
-  const std::string f = WriteFile("after.pdf", "after");
+  const std::string f = WriteFile("after.pdf", "%PDF-1.7 after");
   EXPECT_EQ(a_->Send({"1299999999", "", {f}}, nullptr).status().reason(), "cert_revoked");
 }
 
@@ -396,7 +404,7 @@ TEST_F(ExchangeTest, BrokerRefusesExpiredSenderCertificate) {
   renew.mutable_licence_renew()->set_until("2099-12-31");
   ASSERT_TRUE(Admin(renew).ok());
   env_.Advance(2 * 86400 * 1000LL);
-  EXPECT_EQ(e->Send({"1299999999", "", {WriteFile("e.pdf", "e")}}, nullptr).status().reason(),
+  EXPECT_EQ(e->Send({"1299999999", "", {WriteFile("e.pdf", "%PDF-1.7 e")}}, nullptr).status().reason(),
             "cert_expired");
 }
 
@@ -441,8 +449,113 @@ TEST_F(ExchangeTest, ForgedAndTruncatedUploadsAreRefused) {
   EXPECT_EQ(rawc->Call(put, std::string(10, 'x')).status().reason(), "message_not_found");
 }
 
+TEST_F(ExchangeTest, BrokerEnforcesTheCarePlanRulesItCanSee) {
+  auto raw = RawClient(AgentCurveKey("a"));
+  testing::Corpus corpus;
+  auto refused = [&](const std::vector<std::pair<std::string, uint64_t>>& files) {
+    pb::Request begin;
+    *begin.mutable_send_begin()->mutable_signed_() = ManifestOf(files);
+    return raw->Call(begin).status().reason();
+  };
+  const std::string plan = corpus.Name("UPPLAN", true), sikyu = corpus.Name("UPSIKYU", true),
+                    hosoku = corpus.Name("UPHOSOKU", true);
+  EXPECT_EQ(refused({{plan, 10}, {sikyu, 10}, {hosoku, 10}, {"x.pdf", 10}}), "");  // a standard unit
+  EXPECT_EQ(refused({{"A事業所12月分.CSV", 10}}), "name_invalid");
+  EXPECT_EQ(refused({{plan, 10}}), "combination_invalid");
+  EXPECT_EQ(refused({{plan, 10}, {sikyu, 10}, {hosoku, 10}, {corpus.Name("DLTPLAN", true), 10}}),
+            "combination_invalid");
+  EXPECT_EQ(refused({{"export.zip", 10}}), "archive");
+  EXPECT_EQ(refused({{"plan.docx", 10}}), "file_type_invalid");
+  testing::Corpus to_c("0123456789", "1300000000");
+  EXPECT_EQ(refused({{to_c.Name("UPJSK", true), 10}}), "party_invalid");  // names another recipient
+  testing::Corpus from_c("1300000000", "1299999999");
+  EXPECT_EQ(refused({{from_c.Name("UPJSK", true), 10}}), "party_invalid");  // another sender
+  std::vector<std::pair<std::string, uint64_t>> eight;
+  for (int i = 0; i < 8; ++i) eight.push_back({"p" + std::to_string(i) + ".pdf", 10});
+  EXPECT_EQ(refused(eight), "send_too_large");
+}
+
+TEST_F(ExchangeTest, AgentRefusesBeforeAnythingLeavesThePc) {
+  testing::Corpus corpus;
+  auto f = corpus.File("UPPLAN", true);
+  const std::string lone = WriteFile(f.name, f.content);
+  auto r = a_->Send({"", "", {lone}}, nullptr);
+  EXPECT_EQ(r.status().reason(), "combination_invalid");
+  EXPECT_NE(r.status().detail().find("missing: UPSIKYU"), std::string::npos) << r.status().detail();
+  EXPECT_EQ(a_->Send({"", "", {WriteFile("only.pdf", "%PDF-1.7")}}, nullptr).status().reason(), "party_invalid");
+  EXPECT_EQ(a_->Send({"1299999999", "", {WriteFile("x.zip", "PK\x03\x04")}}, nullptr).status().reason(), "archive");
+  EXPECT_TRUE(ListDir(dir_.Sub("home-a/outbox")).empty());
+  EXPECT_TRUE(b_->Inbox()->empty());
+  // Without --to, the recipient comes from the names and is shown first.
+  std::vector<std::string> unit;
+  for (const auto& file : corpus.Unit("plan_6_7", true)) unit.push_back(WriteFile(file.name, file.content));
+  std::string shown;
+  agent::SendOptions o{"", "", unit, [&](const pb::OfficeInfo& info) { shown = info.name(); }};
+  auto sent = a_->Send(o, nullptr);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_EQ(sent->recipient, "1299999999");
+  EXPECT_EQ(shown, "訪問介護B");
+}
+
+// A sender whose agent does not check (modified, or old): the recipient's
+// agent flags what does not conform instead of passing it on silently.
+TEST_F(ExchangeTest, RecipientFlagsWhatAModifiedSenderLetThrough) {
+  testing::Corpus corpus;
+  auto files = corpus.Unit("actuals", true);
+  files[0].content += testing::ToSjis("202407,131001,123\r\n");  // insured number too short
+  // Sign, encrypt and upload by hand, as a modified agent would.
+  auto info = a_->Lookup("1299999999");
+  pb::EnrolmentBinding binding;
+  binding.ParseFromString(info->binding());
+  const std::string key = crypto::NewSendKey();
+  pb::Manifest m;
+  m.set_version(1);
+  m.set_send_id(NewId(env_.NowMillis()));
+  m.set_sender_office("0123456789");
+  m.set_sender_user_id("KJ000000000001");
+  m.set_recipient_office("1299999999");
+  m.set_chunk_size(kChunk);
+  const std::string cipher = crypto::EncryptChunk(key, 0, 0, 1, files[0].content);
+  auto* f = m.add_files();
+  f->set_name(files[0].name);
+  f->set_size(files[0].content.size());
+  f->set_sha256(crypto::Sha256Of(files[0].content));
+  f->set_chunk_count(1);
+  f->set_cipher_size(cipher.size());
+  f->set_cipher_sha256(crypto::Sha256Of(cipher));
+  m.set_message_cipher(crypto::EncryptChunk(key, crypto::kMessageFileIndex, 0, 1, "m"));
+  m.set_sealed_key(*crypto::SealKey(key, binding.e2e_pk()));
+  m.set_recipient_e2e_pk(binding.e2e_pk());
+  pb::Request begin;
+  auto* s = begin.mutable_send_begin()->mutable_signed_();
+  s->set_manifest(m.SerializeAsString());
+  s->set_signature(*crypto::PrivateKey::FromPem(*ReadFile(dir_.Sub("ca/a/key.pem")))->Sign(s->manifest()));
+  s->set_signer_cert_der(crypto::Certificate::FromPem(*ReadFile(dir_.Sub("ca/a/cert.pem")))->Der());
+  auto raw = RawClient(AgentCurveKey("a"));
+  auto began = raw->Call(begin);
+  ASSERT_TRUE(began.ok()) << began.status().ToString();  // the names are fine; the broker cannot see more
+  const std::string id = began->response.send_begin().message_id();
+  pb::Request put;
+  put.mutable_chunk_put()->set_message_id(id);
+  ASSERT_TRUE(raw->Call(put, cipher).ok());
+  pb::Request commit;
+  commit.mutable_commit()->set_message_id(id);
+  ASSERT_TRUE(raw->Call(commit).ok());
+
+  EXPECT_TRUE(b_->Inbox()->front().problems.empty());  // nothing to see in the names
+  auto fetched = b_->Fetch(id, dir_.Sub("recv"), nullptr);
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  ASSERT_FALSE(fetched->problems.empty());
+  EXPECT_EQ(fetched->problems[0].category, careplan::Category::kFormat);
+  EXPECT_EQ(fetched->problems[0].line, 4);
+  EXPECT_EQ(fetched->problems[0].column, 0);  // three columns instead of 25
+  auto inbox = b_->Inbox();
+  ASSERT_FALSE(inbox->front().problems.empty());  // and the inbox keeps saying so
+  EXPECT_EQ(inbox->front().problems[0].line, 4);
+}
+
 TEST_F(ExchangeTest, RetriedSendIsDeliveredOnce) {
-  const std::string f = WriteFile("plan.pdf", testing::RandomHex(200000));
+  const std::string f = WriteFile("plan.pdf", "%PDF-1.7\n" + testing::RandomHex(200000));
   // Begin a send and stop before committing, as a killed agent would.
   auto raw = RawClient(AgentCurveKey("a"));
   auto first = a_->Send({"1299999999", "m", {f}}, nullptr);

@@ -53,7 +53,8 @@ TEST(MessagesTest, EveryReasonTheCodeUsesHasAnEntry) {
         "already_downloaded", "message_not_found", "send_id_conflict", "upload_incomplete",
         "bad_manifest", "send_too_large", "unavailable", "config_invalid", "usage",
         "not_initialised", "file_unreadable", "bad_office_number", "bad_user_id", "bad_date",
-        "already_exists", "no_trust_anchor", "io_error", "internal"}) {
+        "already_exists", "no_trust_anchor", "io_error", "internal", "name_invalid",
+        "combination_invalid", "format_invalid", "file_type_invalid", "archive", "party_invalid"}) {
     EXPECT_NE(FindMessage(reason), nullptr) << reason;
   }
   EXPECT_EQ(FindMessage("no_such_reason"), nullptr);

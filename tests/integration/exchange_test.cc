@@ -9,6 +9,7 @@
 
 #include "broker/rocksdb_mailbox_store.h"
 #include "common/env.h"
+#include "tests/support/careplan_corpus.h"
 #include "tests/support/test_util.h"
 
 namespace tayori {
@@ -121,12 +122,20 @@ TEST(ExchangeIntegrationTest, SendDownloadAndTheBrokerNeverHoldsPlaintext) {
   c.Office("a", "0123456789", "KJ000000000001");
   c.Office("b", "1299999999", "KJ000000000002", "careplan-delegated");
   const std::string marker = "MARKER-" + testing::RandomHex(16);
-  const std::string content = MarkedContent(marker, 300000);
-  const std::string csv = c.WriteFile("UPPLAN_202212_0123456789_1299999999_20221017123456.CSV",
-                                      "202208,123456,0000000001," + marker + "\r\n");
-  const std::string pdf = c.WriteFile("plan.pdf", content);
-  RunResult r = c.Agent("a", {"send", "--to", "1299999999", "--message", "12月分 " + marker, csv, pdf});
+  const std::string content = "%PDF-1.7\n" + MarkedContent(marker, 300000);
+  // 第6表・第7表・補足 with the marker in a free-text column, and a PDF.
+  std::vector<std::string> args = {"send", "--message", "12月分 " + marker};
+  std::map<std::string, std::string> sent_csv;
+  for (auto f : testing::Corpus().Unit("plan_6_7", true)) {
+    const std::string free_text = testing::ToSjis("備考、テキスト");
+    f.content.replace(f.content.find(free_text), free_text.size(), marker);
+    sent_csv[f.name] = f.content;
+    args.push_back(c.WriteFile(f.name, f.content));
+  }
+  args.push_back(c.WriteFile("plan.pdf", content));
+  RunResult r = c.Agent("a", args);  // no --to: the recipient comes from the names
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("送信先: 1299999999 office b"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("送信しました"), std::string::npos);
 
   std::string where;
@@ -145,8 +154,8 @@ TEST(ExchangeIntegrationTest, SendDownloadAndTheBrokerNeverHoldsPlaintext) {
   auto fetched = c.Json(c.Agent("b", {"fetch", id, "--dest", c.Sub("recv"), "--json"}));
   EXPECT_EQ(fetched["fetched"][0]["ok"], true);
   EXPECT_EQ(*ReadFile(c.Sub("recv/plan.pdf")), content);
-  EXPECT_EQ(*ReadFile(c.Sub("recv/UPPLAN_202212_0123456789_1299999999_20221017123456.CSV")),
-            "202208,123456,0000000001," + marker + "\r\n");
+  for (const auto& [name, bytes] : sent_csv) EXPECT_EQ(*ReadFile(c.Sub("recv/" + name)), bytes) << name;
+  EXPECT_TRUE(fetched["fetched"][0]["problems"].empty());
 
   auto sent = c.Json(c.Agent("a", {"sent", "--json"}));
   ASSERT_EQ(sent["sent"].size(), 1u);
@@ -167,7 +176,7 @@ TEST(ExchangeIntegrationTest, BrokerKilledMidUploadLosesNothingAndDeliversOnce) 
   c.StartBroker();
   c.Office("a", "0123456789", "KJ000000000001");
   c.Office("b", "1299999999", "KJ000000000002");
-  const std::string content = testing::RandomHex(4 << 20);  // 8 MiB: 128 chunks
+  const std::string content = "%PDF-1.7\n" + testing::RandomHex(4 << 20);  // 8 MiB: 128 chunks
   const std::string file = c.WriteFile("big.pdf", content);
   auto sender = c.StartAgent("a", {"send", "--to", "1299999999", file});
   ASSERT_TRUE(sender->WaitForErr("progress upload 1", 30000)) << sender->err();
@@ -197,7 +206,7 @@ TEST(ExchangeIntegrationTest, AgentKilledMidUploadResumesWhereItStopped) {
   c.StartBroker();
   c.Office("a", "0123456789", "KJ000000000001");
   c.Office("b", "1299999999", "KJ000000000002");
-  const std::string content = testing::RandomHex(4 << 20);
+  const std::string content = "%PDF-1.7\n" + testing::RandomHex(4 << 20);
   const std::string file = c.WriteFile("big.pdf", content);
   auto sender = c.StartAgent("a", {"send", "--to", "1299999999", "--message", "m", file});
   ASSERT_TRUE(sender->WaitForErr("progress upload 3", 30000)) << sender->err();
@@ -219,7 +228,7 @@ TEST(ExchangeIntegrationTest, StaffSeeTheNationalClientsMessages) {
   Cluster c;
   c.StartBroker();
   c.Office("a", "0123456789", "KJ000000000001");
-  const std::string f = c.WriteFile("p.pdf", "pdf");
+  const std::string f = c.WriteFile("p.pdf", "%PDF-1.7 pdf");
   // Recipient not registered.
   RunResult r = c.Agent("a", {"send", "--to", "1299999999", f});
   EXPECT_EQ(r.exit_code, 1);
@@ -279,9 +288,88 @@ TEST(ExchangeIntegrationTest, OperatorToolingAgainstARunningBroker) {
   // Revocation through the CLI reaches the running broker without a restart.
   r = c.Admin({"ca", "revoke", "--dir", c.CaDir(), "--cert", c.Sub("certs-a/cert.pem")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = c.Agent("a", {"send", "--to", "1299999999", c.WriteFile("p.pdf", "p")});
+  r = c.Agent("a", {"send", "--to", "1299999999", c.WriteFile("p.pdf", "%PDF-1.7 p")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("失効"), std::string::npos) << r.err;
+}
+
+// `tayori-agent check`: for staff and care software vendors, no broker and
+// no set-up terminal needed.
+TEST(CheckCommandTest, ValidExportPassesAndBrokenOnesSayWhereAndWhy) {
+  testing::TempDir dir;
+  const std::map<std::string, std::string> env = {{"XDG_STATE_HOME", dir.Sub("s")}, {"LANG", "C.UTF-8"}};
+  auto write = [&](const testing::CorpusFile& f) {
+    EXPECT_TRUE(WriteFileAtomic(dir.Sub(f.name), f.content).ok());
+    return dir.Sub(f.name);
+  };
+  testing::Corpus corpus;
+  std::vector<std::string> args = {"check"};
+  for (const auto& f : corpus.Unit("plan_1_2", false)) args.push_back(write(f));
+  RunResult r = testing::Run(testing::BinDir() + "/tayori-agent", args, env);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("このまま1回で送信できます"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("送信先: 1299999999"), std::string::npos) << r.out;
+
+  args.push_back("--json");
+  auto j = nlohmann::json::parse(testing::Run(testing::BinDir() + "/tayori-agent", args, env).out);
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_EQ(j["unit"], "plan_1_2");
+  EXPECT_EQ(j["files"].size(), 3u);
+  EXPECT_EQ(j["files"][0]["recipient"], "1299999999");
+
+  // A broken 第6表 set: a bad insurer number on line 2, and no 第7表.
+  auto plan = corpus.File("UPPLAN", true);
+  const std::string good_insurer = ",131001,";
+  plan.content.replace(plan.content.find(good_insurer, plan.content.find("\r\n")), good_insurer.size(), ",13100X,");
+  const std::vector<std::string> broken = {"check", write(plan), write(corpus.File("UPHOSOKU", true))};
+  r = testing::Run(testing::BinDir() + "/tayori-agent", broken, env);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("2行目 2列目"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("保険者番号は6桁"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ファイルの組み合わせが正しくありません"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("UPSIKYU"), std::string::npos) << r.out;
+  // English by flag, and by locale.
+  auto en = broken;
+  en.push_back("--lang");
+  en.push_back("en");
+  r = testing::Run(testing::BinDir() + "/tayori-agent", en, env);
+  EXPECT_NE(r.out.find("line 2 column 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("insurer number is 6 digits"), std::string::npos) << r.out;
+  r = testing::Run(testing::BinDir() + "/tayori-agent", broken, {{"XDG_STATE_HOME", dir.Sub("s")}, {"LANG", "en_US.UTF-8"}});
+  EXPECT_NE(r.out.find("wrong combination"), std::string::npos) << r.out;
+
+  // Archives and renamed files, with the national client's hints.
+  EXPECT_TRUE(WriteFileAtomic(dir.Sub("export.zip"), "PK\x03\x04rest").ok());
+  EXPECT_TRUE(WriteFileAtomic(dir.Sub("12月分提供票.CSV"), plan.content).ok());
+  r = testing::Run(testing::BinDir() + "/tayori-agent", {"check", dir.Sub("export.zip"), dir.Sub("12月分提供票.CSV"),
+                                                        dir.Sub("missing.pdf"), "--json"}, env);
+  EXPECT_EQ(r.exit_code, 2);
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["files"][0]["problems"][0]["reason"], "archive");
+  EXPECT_EQ(j["files"][1]["problems"][0]["reason"], "name_invalid");
+  EXPECT_EQ(j["files"][2]["problems"][0]["reason"], "file_type_invalid");
+  // Bad flags.
+  EXPECT_EQ(testing::Run(testing::BinDir() + "/tayori-agent", {"check", "--to", "12", dir.Sub("export.zip")}, env).exit_code, 2);
+  EXPECT_NE(testing::Run(testing::BinDir() + "/tayori-agent", {"check"}, env).exit_code, 0);
+}
+
+TEST(ExchangeIntegrationTest, SendRefusesBadSetsWithTheNationalWording) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  c.Office("b", "1299999999", "KJ000000000002");
+  testing::Corpus corpus;
+  auto plan = corpus.File("UPPLAN", true);
+  RunResult r = c.Agent("a", {"send", c.WriteFile(plan.name, plan.content)});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("ファイルの組み合わせが正しくありません。CSVファイルの組み合わせを確認してください。"), std::string::npos) << r.err;
+  r = c.Agent("a", {"send", "--to", "1299999999", c.WriteFile("export.zip", "PK\x05\x06" + std::string(18, '\0'))});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("展開"), std::string::npos) << r.err;
+  r = c.Agent("a", {"send", "--json", c.WriteFile("only.pdf", "%PDF-1.7")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(nlohmann::json::parse(r.out)["problems"][0]["reason"], "party_invalid");
+  EXPECT_TRUE(c.Json(c.Agent("b", {"inbox", "--json"}))["inbox"].empty());
 }
 
 TEST(ExchangeIntegrationTest, BrokerRefusesGarbageConfig) {
