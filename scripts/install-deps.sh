@@ -6,6 +6,7 @@ packages=(
   libzmq3-dev cppzmq-dev libsodium-dev libssl-dev librocksdb-dev libyaml-cpp-dev
   protobuf-compiler libprotobuf-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev
+  clang-14 libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do
