@@ -44,16 +44,42 @@ for office in sakura himawari; do
   "$bin/tayori-agent" --home "$demo/$office" enrol
 done
 
-step "さくら sends December's plan (第6表 + 第7表 + 補足) and a PDF to ひまわり"
+# A record of N columns in version 4.1 layout (Shift_JIS, CRLF): columns 1-3
+# are CSV version, insurer and insured numbers; COLUMN=VALUE sets others.
+row() {
+  local n=$1 i
+  shift
+  local -a f
+  for ((i = 1; i <= n; i++)); do f[i]='"備考"'; done
+  f[1]=202407 f[2]=131001 f[3]=0000012345
+  local kv
+  for kv in "$@"; do f[${kv%%=*}]=${kv#*=}; done
+  local IFS=,
+  printf '%s\r\n' "${f[*]:1}" | iconv -f UTF-8 -t CP932
+}
+
+step "the care software exports December's plan (第6表 + 第7表 + 補足) for ひまわり"
 out="$demo/export"
 mkdir -p "$out"
-stamp=20261121093000
-printf '202208,131001,0000012345,202612,1,20261201,0900,1000,11,111111,1299999999,11\r\n' > "$out/UPPLAN_202612_0123456789_1299999999_${stamp}.CSV"
-printf '202208,131001,0000012345,202612,1299999999,11,111111,999999\r\n' > "$out/UPSIKYU_202612_0123456789_1299999999_${stamp}.CSV"
-printf '202208,131001,0000012345,202612\r\n' > "$out/UPHOSOKU_202612_0123456789_1299999999_${stamp}.CSV"
-head -c 200000 /dev/urandom > "$out/assessment.pdf"
-"$bin/tayori-agent" --home "$demo/sakura" send --to 1299999999 --message "12月分のサービス利用票をお送りします。" \
-  "$out"/UPPLAN_*.CSV "$out"/UPSIKYU_*.CSV "$out"/UPHOSOKU_*.CSV "$out/assessment.pdf"
+tail_name=0123456789_43_1299999999_11_20261121093000.CSV
+{ row 25 10=20261201 15=111111 20=1299999999; row 25 10=20261208 15=111111 20=1299999999; } > "$out/UPPLAN_202612_$tail_name"
+{ row 37; row 37; } > "$out/UPSIKYU_202612_$tail_name"
+row 63 > "$out/UPHOSOKU_202612_$tail_name"
+head -c 200000 /dev/urandom | { printf '%%PDF-1.7\n'; cat; } > "$out/assessment.pdf"
+ls -1 "$out"
+
+step "check the export before sending (no network needed)"
+"$bin/tayori-agent" --home "$demo/sakura" check "$out"/*
+
+step "what staff see for a broken export: 第7表 missing, a bad insurer number"
+broken="$demo/broken"
+mkdir -p "$broken"
+{ row 25 10=20261201 15=111111 20=1299999999; row 25 2=13100 10=20261208 15=111111 20=1299999999; } > "$broken/UPPLAN_202612_$tail_name"
+cp "$out/UPHOSOKU_202612_$tail_name" "$broken/"
+"$bin/tayori-agent" --home "$demo/sakura" check "$broken"/* || true
+
+step "さくら sends it; the recipient comes from the file names"
+"$bin/tayori-agent" --home "$demo/sakura" send --message "12月分のサービス利用票をお送りします。" "$out"/*
 
 step "ひまわり: 受信一覧 (inbox)"
 "$bin/tayori-agent" --home "$demo/himawari" inbox
