@@ -309,29 +309,43 @@ StatusOr<pb::OfficeInfo> Agent::Lookup(const std::string& office) {
 
 // ------------------------------------------------------------------ sending
 
-StatusOr<std::string> Agent::VerifyRecipient(const pb::OfficeInfo& info) {
+StatusOr<std::vector<std::string>> Agent::VerifyRecipient(const pb::OfficeInfo& info) {
   if (!info.registered() || !info.licensed()) {
     return FailedPrecondition("recipient_unlicensed",
                               "office " + info.office() +
                                   (info.registered() ? " licence ended " + info.licence_until()
                                                      : " is not registered"));
   }
-  if (!info.enrolled()) return FailedPrecondition("recipient_not_enrolled", "office " + info.office());
-  // The recipient's key is trusted because its own certificate signed it,
-  // not because the broker says so.
-  ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::FromDer(info.cert_der()));
-  ASSIGN_OR_RETURN(crypto::CertInfo ci, trust_->Verify(cert, env_->NowSeconds()));
-  RETURN_IF_ERROR(cert.VerifySignature(info.binding(), info.binding_signature()));
-  pb::EnrolmentBinding binding;
-  if (!binding.ParseFromString(info.binding()) || binding.office() != info.office() ||
-      ci.office != info.office() || binding.e2e_pk().size() != 32) {
-    return Status(Code::kDataLoss, "signature_invalid",
-                  "the recipient's key is not bound to office " + info.office());
+  if (!info.enrolled() || info.terminals_size() == 0) {
+    return FailedPrecondition("recipient_not_enrolled", "office " + info.office());
   }
-  return binding.e2e_pk();
+  // Each terminal's key is trusted because the office's own certificate
+  // signed it, not because the broker says so.
+  std::vector<std::string> keys;
+  for (const pb::TerminalKeys& t : info.terminals()) {
+    ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::FromDer(t.cert_der()));
+    ASSIGN_OR_RETURN(crypto::CertInfo ci, trust_->Verify(cert, env_->NowSeconds()));
+    RETURN_IF_ERROR(cert.VerifySignature(t.binding(), t.binding_signature()));
+    pb::EnrolmentBinding binding;
+    if (!binding.ParseFromString(t.binding()) || binding.office() != info.office() ||
+        ci.office != info.office() || binding.e2e_pk().size() != 32) {
+      return Status(Code::kDataLoss, "signature_invalid",
+                    "a terminal key is not bound to office " + info.office());
+    }
+    keys.push_back(binding.e2e_pk());
+  }
+  return keys;
 }
 
-StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::string& recipient_pk,
+StatusOr<std::string> Agent::OwnSendKey(const pb::Manifest& m) const {
+  for (const pb::SealedKey& k : m.sealed_keys()) {
+    if (k.e2e_pk() == e2e_.pk) return crypto::OpenSealedKey(k.sealed(), e2e_);
+  }
+  return Status(Code::kDataLoss, "signature_invalid",
+                "this message is not encrypted to this terminal (enrolled after it was sent?)");
+}
+
+StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::vector<std::string>& recipient_pks,
                                               const std::string& recipient_name, bool* resumed) {
   // Pass 0: sizes and plaintext digests.
   std::vector<std::string> paths, digests;
@@ -358,7 +372,10 @@ StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::s
     m.ParseFromString(rec->signed_().manifest());
     bool same = m.recipient_office() == o.to && rec->message() == o.message &&
                 rec->paths_size() == static_cast<int>(paths.size()) &&
-                m.recipient_e2e_pk() == recipient_pk;
+                m.sealed_keys_size() == static_cast<int>(recipient_pks.size());
+    for (int k = 0; same && k < m.sealed_keys_size(); ++k) {
+      same = std::find(recipient_pks.begin(), recipient_pks.end(), m.sealed_keys(k).e2e_pk()) != recipient_pks.end();
+    }
     for (size_t i = 0; same && i < paths.size(); ++i) {
       same = rec->paths(static_cast<int>(i)) == paths[i] &&
              m.files(static_cast<int>(i)).sha256() == digests[i];
@@ -400,9 +417,12 @@ StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::s
     f->set_cipher_sha256(cipher.Final());
   }
   m.set_message_cipher(crypto::EncryptChunk(key, crypto::kMessageFileIndex, 0, 1, o.message));
-  ASSIGN_OR_RETURN(std::string sealed, crypto::SealKey(key, recipient_pk));
-  m.set_sealed_key(sealed);
-  m.set_recipient_e2e_pk(recipient_pk);
+  for (const std::string& pk : recipient_pks) {
+    ASSIGN_OR_RETURN(std::string sealed, crypto::SealKey(key, pk));
+    pb::SealedKey* k = m.add_sealed_keys();
+    k->set_e2e_pk(pk);
+    k->set_sealed(sealed);
+  }
   const std::string bytes = m.SerializeAsString();
   ASSIGN_OR_RETURN(std::string signature, key_->Sign(bytes));
   rec.set_send_id(m.send_id());
@@ -486,12 +506,12 @@ StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& pro
   o.to = report.recipient;
   RETURN_IF_ERROR(CheckTerminal());
   ASSIGN_OR_RETURN(pb::OfficeInfo recipient, Lookup(o.to));
-  ASSIGN_OR_RETURN(std::string recipient_pk, VerifyRecipient(recipient));
+  ASSIGN_OR_RETURN(std::vector<std::string> recipient_pks, VerifyRecipient(recipient));
   if (o.on_recipient) o.on_recipient(recipient);
   SendResult result;
   result.recipient = o.to;
   result.recipient_name = recipient.name();
-  ASSIGN_OR_RETURN(pb::OutboxRecord rec, PrepareSend(o, recipient_pk, recipient.name(), &result.resumed));
+  ASSIGN_OR_RETURN(pb::OutboxRecord rec, PrepareSend(o, recipient_pks, recipient.name(), &result.resumed));
   ASSIGN_OR_RETURN(wire::Client * client, Connection());
   Status last;
   for (int round = 0; round < kMaxRounds; ++round) {
@@ -555,7 +575,7 @@ StatusOr<std::vector<pb::MailEntry>> Agent::ListAll(bool inbox) {
 }
 
 std::string Agent::DecryptMessage(const pb::Manifest& m) {
-  auto key = crypto::OpenSealedKey(m.sealed_key(), e2e_);
+  auto key = OwnSendKey(m);
   if (!key.ok()) return "";
   auto text = crypto::DecryptChunk(*key, crypto::kMessageFileIndex, 0, 1, m.message_cipher());
   return text.ok() ? *text : "";
@@ -602,7 +622,7 @@ StatusOr<crypto::CertInfo> Agent::VerifyEntry(const pb::MailEntry& entry, pb::Ma
   ASSIGN_OR_RETURN(crypto::CertInfo info, trust_->Verify(cert, entry.accepted_unix()));
   RETURN_IF_ERROR(cert.VerifySignature(s.manifest(), s.signature()));
   if (info.office != m->sender_office() || info.office != entry.sender_office() ||
-      m->recipient_office() != config_.office || m->recipient_e2e_pk() != e2e_.pk) {
+      m->recipient_office() != config_.office) {
     return Status(Code::kDataLoss, "signature_invalid",
                   "signed parties do not match: signer " + info.office + ", sender " +
                       m->sender_office() + ", recipient " + m->recipient_office());
@@ -636,7 +656,7 @@ StatusOr<FetchResult> Agent::Fetch(const std::string& id, const std::string& des
     const pb::MailEntry& entry = began.response.fetch_begin().entry();
     pb::Manifest m;
     RETURN_IF_ERROR(VerifyEntry(entry, &m).status());
-    ASSIGN_OR_RETURN(std::string key, crypto::OpenSealedKey(m.sealed_key(), e2e_));
+    ASSIGN_OR_RETURN(std::string key, OwnSendKey(m));
     RETURN_IF_ERROR(MakeDirs(dest, 0755));
     uint64_t total = 0, done = 0;
     for (const auto& f : m.files()) total += f.size();
@@ -744,8 +764,22 @@ StatusOr<FetchResult> Agent::Fetch(const std::string& id, const std::string& des
     for (const auto& f : ReceivedProblems(m, saved)) *record.add_problems() = ToProto(f);
     RETURN_IF_ERROR(WriteRecord(record_path, record));
   }
+  // The receipt: this office signs that it holds exactly the signed files.
+  pb::Manifest m;
+  m.ParseFromString(record.entry().signed_().manifest());
+  pb::Receipt receipt;
+  receipt.set_message_id(id);
+  receipt.set_manifest_sha256(crypto::Sha256Of(record.entry().signed_().manifest()));
+  receipt.set_recipient_office(config_.office);
+  receipt.set_recipient_user_id(config_.user_id);
+  receipt.set_downloaded_unix(env_->NowSeconds());
+  for (const auto& f : m.files()) receipt.add_file_sha256(f.sha256());
+  const std::string receipt_bytes = receipt.SerializeAsString();
+  ASSIGN_OR_RETURN(std::string receipt_signature, key_->Sign(receipt_bytes));
   pb::Request ack;
   ack.mutable_ack()->set_message_id(id);
+  ack.mutable_ack()->set_receipt(receipt_bytes);
+  ack.mutable_ack()->set_receipt_signature(receipt_signature);
   ASSIGN_OR_RETURN(wire::Reply acked, client->Call(ack));
   record.set_downloaded_unix(acked.response.ack().downloaded_unix());
   RETURN_IF_ERROR(WriteRecord(record_path, record));
@@ -766,6 +800,85 @@ StatusOr<std::vector<SentItem>> Agent::Sent() {
     items.push_back(std::move(item));
   }
   return items;
+}
+
+// ------------------------------------------------------------------ receipts, events, status
+
+StatusOr<ReceiptInfo> Agent::Receipt(const std::string& message_id) {
+  if (!IsId(message_id)) return InvalidArgument("message_not_found", "'" + message_id + "' is not a message id");
+  ASSIGN_OR_RETURN(std::vector<pb::MailEntry> sent, ListAll(false));
+  for (const pb::MailEntry& e : sent) {
+    if (e.message_id() != message_id) continue;
+    ReceiptInfo info;
+    info.entry = e;
+    if (e.receipt().empty()) {
+      return FailedPrecondition("receipt_missing", message_id + (e.state() == pb::EXPIRED
+                                                                     ? " expired undownloaded"
+                                                                     : " has not been downloaded yet"));
+    }
+    pb::Receipt r;
+    if (!r.ParseFromString(e.receipt())) return Status(Code::kDataLoss, "signature_invalid", "receipt does not parse");
+    ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::FromDer(e.receipt_cert_der()));
+    // The certificate must have been good when the broker took the receipt.
+    ASSIGN_OR_RETURN(crypto::CertInfo ci, trust_->Verify(cert, e.downloaded_unix()));
+    RETURN_IF_ERROR(cert.VerifySignature(e.receipt(), e.receipt_signature()));
+    pb::Manifest m;
+    m.ParseFromString(e.signed_().manifest());
+    bool files_match = r.file_sha256_size() == m.files_size();
+    for (int i = 0; files_match && i < m.files_size(); ++i) files_match = r.file_sha256(i) == m.files(i).sha256();
+    if (r.message_id() != message_id || ci.office != e.recipient_office() || r.recipient_office() != ci.office ||
+        r.manifest_sha256() != crypto::Sha256Of(e.signed_().manifest()) || !files_match) {
+      return Status(Code::kDataLoss, "signature_invalid", "the receipt does not match this send");
+    }
+    info.receipt = r;
+    info.signer = ci;
+    return info;
+  }
+  return NotFound("message_not_found", "no send " + message_id + " in this office's sent list");
+}
+
+Status Agent::Watch(const std::function<void(const pb::Event&)>& on_event, const std::function<bool()>& stop) {
+  ASSIGN_OR_RETURN(wire::Client * client, Connection());
+  int64_t next_subscribe = 0;
+  bool subscribed = false;
+  while (!stop()) {
+    const int64_t now = env_->NowMillis();
+    if (now >= next_subscribe) {
+      pb::Request req;
+      req.mutable_subscribe();
+      (void)client->Post(req, "", false);  // renewed every 20 s; the broker forgets after 60
+      next_subscribe = now + 20000;
+    }
+    auto reply = client->Receive(500);
+    if (!reply.ok()) continue;
+    if (reply->response.has_event()) {
+      on_event(reply->response.event());
+    } else if (!subscribed && reply->response.req_id() != 0) {
+      RETURN_IF_ERROR(wire::StatusFromResponse(reply->response));
+      subscribed = true;
+      pb::Event ready;
+      ready.set_kind("subscribed");
+      ready.set_office(config_.office);
+      ready.set_at_unix(env_->NowSeconds());
+      on_event(ready);
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<HomeStatus> Agent::Home() {
+  HomeStatus home;
+  ASSIGN_OR_RETURN(wire::Client * client, Connection());
+  pb::Request hello;
+  hello.mutable_hello();
+  ASSIGN_OR_RETURN(wire::Reply self, client->Call(hello));
+  home.office = self.response.office();
+  pb::Request notices;
+  notices.mutable_notices();
+  ASSIGN_OR_RETURN(wire::Reply n, client->Call(notices));
+  home.notices = n.response.notices();
+  ASSIGN_OR_RETURN(home.certificate, cert_->Info());
+  return home;
 }
 
 }  // namespace tayori::agent

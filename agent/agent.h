@@ -71,6 +71,19 @@ struct SentItem {
   std::string message;  // from the local history
 };
 
+struct ReceiptInfo {
+  pb::MailEntry entry;        // the send, as the sent list has it
+  pb::Receipt receipt;        // verified
+  crypto::CertInfo signer;    // the recipient's certificate
+};
+
+// Home (ホーム): this office, its licence, the system status and notices.
+struct HomeStatus {
+  pb::OfficeInfo office;
+  pb::NoticesResponse notices;
+  crypto::CertInfo certificate;
+};
+
 // What long work reports: a label, bytes done, bytes in all.
 using Progress = std::function<void(const std::string& label, uint64_t done, uint64_t total)>;
 
@@ -96,6 +109,14 @@ class Agent {
   StatusOr<FetchResult> Fetch(const std::string& message_id, const std::string& dest,
                               const Progress& progress);
   StatusOr<std::vector<SentItem>> Sent();
+  // The recipient's signed download receipt of a send, verified: its
+  // certificate, signature, and that it names exactly this send's files.
+  StatusOr<ReceiptInfo> Receipt(const std::string& message_id);
+  // Subscribes to this office's events (new mail; downloads and expiries of
+  // its sends) and calls ON_EVENT for each, first with kind "subscribed",
+  // until STOP returns true (checked every half second).
+  Status Watch(const std::function<void(const pb::Event&)>& on_event, const std::function<bool()>& stop);
+  StatusOr<HomeStatus> Home();
 
   const AgentConfig& config() const { return config_; }
 
@@ -105,8 +126,9 @@ class Agent {
   Status Load();
   StatusOr<wire::Client*> Connection();
   Status CheckTerminal();
-  StatusOr<std::string> VerifyRecipient(const pb::OfficeInfo& info);
-  StatusOr<pb::OutboxRecord> PrepareSend(const SendOptions& o, const std::string& recipient_pk,
+  StatusOr<std::vector<std::string>> VerifyRecipient(const pb::OfficeInfo& info);
+  StatusOr<std::string> OwnSendKey(const pb::Manifest& m) const;
+  StatusOr<pb::OutboxRecord> PrepareSend(const SendOptions& o, const std::vector<std::string>& recipient_pks,
                                          const std::string& recipient_name, bool* resumed);
   Status Upload(const pb::OutboxRecord& rec, const std::string& message_id,
                 const std::vector<uint64_t>& present, const Progress& progress);

@@ -1,6 +1,9 @@
 // tayori-agent: the office terminal. See README.md for every command.
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -46,9 +49,12 @@ std::string Kind(const pb::Manifest& m, bool ja) {
 
 std::string State(const pb::MailEntry& e) {
   switch (e.state()) {
-    case pb::DOWNLOADED: return J() ? "済 " + When(e.downloaded_unix()) : "downloaded " + When(e.downloaded_unix());
-    case pb::EXPIRED: return J() ? "期限切れ" : "expired";
-    default: return J() ? "未" : "not downloaded";
+    case pb::DOWNLOADED:
+      return (J() ? "済 " : "downloaded ") + When(e.downloaded_unix()) +
+             (e.receipt().empty() ? "" : (J() ? "（受領証あり）" : " (signed receipt)"));
+    case pb::EXPIRED: return J() ? "期限切れ（未取得のまま保存期間が過ぎました）" : "expired undownloaded";
+    default:
+      return (J() ? "未（" : "not downloaded (kept until ") + tayori::JstDate(e.expire_unix()) + (J() ? "まで保存）" : ")");
   }
 }
 
@@ -80,6 +86,8 @@ json EntryJson(const pb::MailEntry& e, const std::string& message) {
     j["downloaded_unix"] = e.downloaded_unix();
     j["downloaded"] = When(e.downloaded_unix());
   }
+  j["expire_unix"] = e.expire_unix();
+  j["receipt"] = !e.receipt().empty();
   return j;
 }
 
@@ -252,6 +260,17 @@ int main(int argc, char** argv) {
   auto* sent = app.add_subcommand("sent", "送信一覧: this office's sends and their status");
   sent->add_flag("--json", json_out);
 
+  auto* receipt = app.add_subcommand("receipt", "verify and show the recipient's signed download receipt");
+  std::string receipt_id;
+  receipt->add_option("id", receipt_id, "message id (from `sent`)")->required();
+  receipt->add_flag("--json", json_out);
+
+  auto* watch = app.add_subcommand("watch", "print new mail, downloads and expiries as they happen");
+  watch->add_flag("--json", json_out, "one JSON object per line");
+
+  auto* status = app.add_subcommand("status", "ホーム: system status, licence, notices");
+  status->add_flag("--json", json_out);
+
   CLI11_PARSE(app, argc, argv);
   g_lang = tayori::agent::LocaleLang();
   if (!lang.empty()) {
@@ -420,6 +439,101 @@ int main(int argc, char** argv) {
     }
     if (json_out) std::printf("%s\n", json{{"fetched", arr}}.dump(2).c_str());
     return failures == 0 ? 0 : 1;
+  }
+  if (receipt->parsed()) {
+    auto r = agent.Receipt(receipt_id);
+    if (!r.ok()) return Fail(r.status());
+    pb::Manifest m;
+    m.ParseFromString(r->entry.signed_().manifest());
+    if (json_out) {
+      json files = json::array();
+      for (int i = 0; i < m.files_size(); ++i) {
+        files.push_back({{"name", m.files(i).name()}, {"sha256", tayori::ToHex(r->receipt.file_sha256(i))}});
+      }
+      std::printf("%s\n", json{{"id", receipt_id}, {"verified", true},
+                               {"recipient_office", r->receipt.recipient_office()},
+                               {"recipient_name", r->entry.recipient_name()},
+                               {"recipient_user_id", r->signer.user_id},
+                               {"certificate_serial", r->signer.serial_hex},
+                               {"downloaded_unix", r->receipt.downloaded_unix()},
+                               {"broker_downloaded_unix", r->entry.downloaded_unix()},
+                               {"files", files}}.dump(2).c_str());
+      return 0;
+    }
+    std::printf(J() ? "受領証（署名を検証しました）\n  送信: %s\n  受領した事業所: %s %s（%s、証明書 %s）\n  取得日時: %s\n"
+                    : "Receipt (signature verified)\n  send: %s\n  received by: %s %s (%s, certificate %s)\n  downloaded: %s\n",
+                receipt_id.c_str(), r->receipt.recipient_office().c_str(), r->entry.recipient_name().c_str(),
+                r->signer.user_id.c_str(), r->signer.serial_hex.c_str(), When(r->receipt.downloaded_unix()).c_str());
+    for (int i = 0; i < m.files_size(); ++i) {
+      std::printf("    %s  sha256 %s\n", m.files(i).name().c_str(), tayori::ToHex(r->receipt.file_sha256(i)).c_str());
+    }
+    return 0;
+  }
+  if (watch->parsed()) {
+    static std::atomic<bool> stop_watch{false};
+    std::signal(SIGINT, [](int) { stop_watch = true; });
+    std::signal(SIGTERM, [](int) { stop_watch = true; });
+    Status st = agent.Watch(
+        [json_out](const pb::Event& e) {
+          if (json_out) {
+            std::printf("%s\n", json{{"kind", e.kind()}, {"id", e.message_id()}, {"office", e.office()},
+                                     {"name", e.name()}, {"at_unix", e.at_unix()}, {"files", e.files()}}.dump().c_str());
+          } else if (e.kind() == "subscribed") {
+            std::printf(J() ? "待機中: 新着と取得状況をお知らせします（Ctrl-C で終了）\n"
+                            : "Watching for new mail and downloads (Ctrl-C to stop)\n");
+          } else if (e.kind() == "new_mail") {
+            std::printf(J() ? "★ 新着 %s  %s %s から %u ファイル  %s\n" : "* new mail %s from %s %s, %u files, %s\n",
+                        e.message_id().c_str(), e.office().c_str(), e.name().c_str(), e.files(), When(e.at_unix()).c_str());
+          } else if (e.kind() == "downloaded") {
+            std::printf(J() ? "済 %s  %s %s が取得しました  %s\n" : "downloaded %s by %s %s at %s\n",
+                        e.message_id().c_str(), e.office().c_str(), e.name().c_str(), When(e.at_unix()).c_str());
+          } else if (e.kind() == "expired") {
+            std::printf(J() ? "期限切れ %s  %s %s が取得しないまま保存期間が過ぎました\n" : "expired %s: %s %s never downloaded it\n",
+                        e.message_id().c_str(), e.office().c_str(), e.name().c_str());
+          }
+          std::fflush(stdout);
+        },
+        [] { return stop_watch.load(); });
+    if (!st.ok()) return Fail(st);
+    return 0;
+  }
+  if (status->parsed()) {
+    auto home = agent.Home();
+    if (!home.ok()) {
+      // The broker cannot be reached: that is the system status.
+      if (json_out) {
+        std::printf("%s\n", json{{"system_status", "unreachable"}, {"error", tayori::Render(home.status(), g_lang)}}.dump(2).c_str());
+      } else {
+        std::printf(J() ? "システム状況: 接続できません\n" : "System status: unreachable\n");
+      }
+      return Fail(home.status());
+    }
+    const std::string sys = home->notices.system_status();
+    json notices = json::array();
+    for (const auto& n : home->notices.notices()) {
+      notices.push_back({{"id", n.id()}, {"kind", n.kind()}, {"title", n.title()}, {"body", n.body()},
+                         {"posted_unix", n.posted_unix()}, {"until_unix", n.until_unix()}});
+    }
+    if (json_out) {
+      std::printf("%s\n", json{{"system_status", sys}, {"office", home->office.office()}, {"name", home->office.name()},
+                               {"licence_until", home->office.licence_until()}, {"licensed", home->office.licensed()},
+                               {"certificate_not_after_unix", home->certificate.not_after},
+                               {"notices", notices}}.dump(2).c_str());
+      return 0;
+    }
+    std::printf(J() ? "ホーム\n  システム状況: %s\n  事業所: %s %s\n  ライセンス期限: %s%s\n  証明書の有効期限: %s\n"
+                    : "Home\n  System status: %s\n  Office: %s %s\n  Licence until: %s%s\n  Certificate valid until: %s\n",
+                sys == "normal" ? (J() ? "正常稼働中" : "operating normally")
+                                : (J() ? "メンテナンスのお知らせがあります" : "maintenance announced"),
+                home->office.office().c_str(), home->office.name().c_str(), home->office.licence_until().c_str(),
+                home->office.licensed() ? "" : (J() ? "（期限切れ: 更新してください）" : " (EXPIRED: renew it)"),
+                tayori::JstDate(home->certificate.not_after).c_str());
+    std::printf(J() ? "お知らせ（%d件）\n" : "Notices (%d)\n", home->notices.notices_size());
+    for (const auto& n : home->notices.notices()) {
+      std::printf("  %s%s  %s\n    %s\n", n.kind() == "maintenance" ? (J() ? "【メンテナンス】" : "[maintenance] ") : "",
+                  tayori::JstDate(n.posted_unix()).c_str(), n.title().c_str(), n.body().c_str());
+    }
+    return 0;
   }
   if (sent->parsed()) {
     auto items = agent.Sent();

@@ -87,6 +87,28 @@ int main(int argc, char** argv) {
   auto* licence_renew = licence->add_subcommand("renew", "renew an office's licence for a year");
   licence_renew->add_option("number", office, "office number")->required();
   licence_renew->add_option("--until", until, "set the last day explicitly (YYYY-MM-DD)");
+  auto* licence_expire = licence->add_subcommand("expire", "end an office's licence now (yesterday was its last day)");
+  licence_expire->add_option("number", office, "office number")->required();
+
+  auto* notice = app.add_subcommand("notice", "notices shown on every terminal's Home");
+  notice->require_subcommand(1);
+  auto* notice_post = notice->add_subcommand("post", "post a notice");
+  std::string title, body, kind = "info", notice_id;
+  bool all = false;
+  notice_post->add_option("--title", title, "title")->required();
+  notice_post->add_option("--body", body, "text");
+  notice_post->add_option("--kind", kind, "info or maintenance");
+  notice_post->add_option("--until", until, "last day it is shown (YYYY-MM-DD); default until withdrawn");
+  auto* notice_list = notice->add_subcommand("list", "list notices");
+  notice_list->add_flag("--all", all, "include withdrawn and past notices");
+  notice_list->add_flag("--json", json, "one JSON document on stdout");
+  auto* notice_withdraw = notice->add_subcommand("withdraw", "withdraw a notice");
+  notice_withdraw->add_option("id", notice_id, "notice id (from `notice list`)")->required();
+
+  auto* stats = app.add_subcommand("stats", "pending messages and bytes per mailbox, totals, disk use");
+  stats->add_flag("--json", json, "one JSON document on stdout");
+  auto* sweep = app.add_subcommand("sweep", "run retention now (expire and purge what is due)");
+  auto* compact = app.add_subcommand("compact", "compact the store so deleted payloads give space back");
 
   CLI11_PARSE(app, argc, argv);
   auto parsed_lang = tayori::ParseLang(lang);
@@ -154,6 +176,22 @@ int main(int argc, char** argv) {
   } else if (licence_renew->parsed()) {
     req.mutable_licence_renew()->set_office(office);
     req.mutable_licence_renew()->set_until(until);
+  } else if (licence_expire->parsed()) {
+    req.mutable_licence_expire()->set_office(office);
+  } else if (notice_post->parsed()) {
+    req.mutable_notice_post()->set_title(title);
+    req.mutable_notice_post()->set_body(body);
+    req.mutable_notice_post()->set_kind(kind);
+    req.mutable_notice_post()->set_until(until);
+  } else if (notice_list->parsed()) {
+    req.mutable_notices()->set_include_withdrawn(all);
+  } else if (notice_withdraw->parsed()) {
+    req.mutable_notice_withdraw()->set_id(notice_id);
+  } else if (stats->parsed()) {
+    req.mutable_stats();
+  } else if (sweep->parsed() || compact->parsed()) {
+    req.mutable_maintenance()->set_sweep(sweep->parsed());
+    req.mutable_maintenance()->set_compact(compact->parsed());
   } else {
     req.mutable_office_list();
   }
@@ -168,6 +206,64 @@ int main(int argc, char** argv) {
     } else {
       for (const auto& o : r.office_list().offices()) PrintOffice(o);
     }
+    return 0;
+  }
+  if (notice_post->parsed() || notice_withdraw->parsed()) {
+    const auto& n = r.notice();
+    std::printf("%s notice %s (%s): %s\n", notice_post->parsed() ? "posted" : "withdrew", n.id().c_str(),
+                n.kind().c_str(), n.title().c_str());
+    return 0;
+  }
+  if (notice_list->parsed()) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& n : r.notices().notices()) {
+      arr.push_back({{"id", n.id()}, {"kind", n.kind()}, {"title", n.title()}, {"body", n.body()},
+                     {"posted", tayori::JstDateTime(n.posted_unix())}, {"until_unix", n.until_unix()},
+                     {"withdrawn", n.withdrawn()}});
+      if (!json) {
+        std::printf("%s  %-11s %s  %s%s\n", n.id().c_str(), n.kind().c_str(), tayori::JstDate(n.posted_unix()).c_str(),
+                    n.title().c_str(), n.withdrawn() ? "  (withdrawn)" : "");
+      }
+    }
+    if (json) std::printf("%s\n", nlohmann::json{{"system_status", r.notices().system_status()}, {"notices", arr}}.dump(2).c_str());
+    return 0;
+  }
+  if (stats->parsed()) {
+    const auto& s = r.stats();
+    auto when = [](int64_t t) { return t == 0 ? std::string("-") : tayori::JstDateTime(t); };
+    if (json) {
+      nlohmann::json boxes = nlohmann::json::array();
+      for (const auto& b : s.mailboxes()) {
+        boxes.push_back({{"office", b.office()}, {"name", b.name()}, {"pending_messages", b.pending_messages()},
+                         {"pending_bytes", b.pending_bytes()}, {"oldest_pending_unix", b.oldest_pending_unix()}});
+      }
+      std::printf("%s\n", nlohmann::json{{"pending_messages", s.pending_messages()}, {"pending_bytes", s.pending_bytes()},
+                                         {"oldest_pending_unix", s.oldest_pending_unix()},
+                                         {"downloaded_messages", s.downloaded_messages()},
+                                         {"expired_messages", s.expired_messages()},
+                                         {"uploading_messages", s.uploading_messages()},
+                                         {"disk_bytes", s.disk_bytes()}, {"retention_seconds", s.retention_seconds()},
+                                         {"mailboxes", boxes}}.dump(2).c_str());
+      return 0;
+    }
+    std::printf("pending: %llu messages, %llu bytes, oldest %s\n", (unsigned long long)s.pending_messages(),
+                (unsigned long long)s.pending_bytes(), when(s.oldest_pending_unix()).c_str());
+    std::printf("downloaded (lists only): %llu, expired: %llu, uploads in progress: %llu\n",
+                (unsigned long long)s.downloaded_messages(), (unsigned long long)s.expired_messages(),
+                (unsigned long long)s.uploading_messages());
+    std::printf("disk: %llu bytes; retention %s\n", (unsigned long long)s.disk_bytes(),
+                tayori::FormatDuration(s.retention_seconds()).c_str());
+    for (const auto& b : s.mailboxes()) {
+      std::printf("  %s  %-24s %6llu messages %12llu bytes  oldest %s\n", b.office().c_str(), b.name().c_str(),
+                  (unsigned long long)b.pending_messages(), (unsigned long long)b.pending_bytes(),
+                  when(b.oldest_pending_unix()).c_str());
+    }
+    return 0;
+  }
+  if (sweep->parsed() || compact->parsed()) {
+    const auto& m = r.maintenance();
+    std::printf("expired %llu, purged %llu; disk now %llu bytes\n", (unsigned long long)m.expired(),
+                (unsigned long long)m.purged(), (unsigned long long)m.disk_bytes());
     return 0;
   }
   PrintOffice(r.office());

@@ -43,7 +43,8 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
   if (!root.IsMap()) return InvalidArgument("config_invalid", "broker config must be a YAML map");
   static const std::set<std::string> kKeys = {
       "endpoint", "admin_endpoint", "data_dir", "ca_cert", "ca_crl",
-      "max_chunk_bytes", "max_send_bytes", "max_files", "io_threads"};
+      "max_chunk_bytes", "max_send_bytes", "max_files", "io_threads", "retention", "expired_keep",
+      "upload_timeout", "sweep_interval", "lease", "metrics_endpoint"};
   for (const auto& kv : root) {
     std::string key;
     try {
@@ -62,6 +63,19 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     if (key == "max_send_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_send_bytes));
     if (key == "max_files") RETURN_IF_ERROR(Read(v, key, &o.max_files));
     if (key == "io_threads") RETURN_IF_ERROR(Read(v, key, &o.io_threads));
+    if (key == "metrics_endpoint") RETURN_IF_ERROR(Read(v, key, &o.metrics_endpoint));
+    for (auto [name, field] : {std::pair{"retention", &o.retention_seconds},
+                               std::pair{"expired_keep", &o.expired_keep_seconds},
+                               std::pair{"upload_timeout", &o.upload_timeout_seconds},
+                               std::pair{"sweep_interval", &o.sweep_interval_seconds},
+                               std::pair{"lease", &o.lease_seconds}}) {
+      if (key != name) continue;
+      std::string text;
+      RETURN_IF_ERROR(Read(v, key, &text));
+      auto seconds = ParseDuration(text);
+      if (!seconds.ok() || *seconds <= 0) return Bad(key, "must be a positive duration such as 90d, 12h or 3s");
+      *field = *seconds;
+    }
   }
   if (o.endpoint.rfind("tcp://", 0) != 0) return Bad("endpoint", "must be tcp://HOST:PORT");
   if (o.admin_endpoint.rfind("tcp://", 0) != 0) return Bad("admin_endpoint", "must be tcp://HOST:PORT");
@@ -71,6 +85,9 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
   if (o.max_send_bytes == 0) return Bad("max_send_bytes", "must be positive");
   if (o.max_files == 0 || o.max_files > 1000) return Bad("max_files", "must be 1 to 1000");
   if (o.io_threads < 1 || o.io_threads > 64) return Bad("io_threads", "must be 1 to 64");
+  if (!o.metrics_endpoint.empty() && o.metrics_endpoint.find(':') == std::string::npos) {
+    return Bad("metrics_endpoint", "must be HOST:PORT");
+  }
   return o;
 }
 

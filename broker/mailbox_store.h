@@ -9,6 +9,7 @@
 #define TAYORI_BROKER_MAILBOX_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,30 +28,52 @@ class MailboxStore {
   virtual Status PutOffice(const pb::OfficeRecord& office, bool create_only) = 0;
   virtual StatusOr<pb::OfficeRecord> GetOffice(const std::string& office) = 0;
   virtual StatusOr<std::vector<pb::OfficeRecord>> ListOffices() = 0;
-  // Records an enrolment: the office record (with its new keys) and the
-  // CURVE key index, replacing the office's previous key. Synced.
-  virtual Status Enrol(const pb::OfficeRecord& office) = 0;
+  // Records an enrolment: the office record (with its terminals) and the
+  // CURVE key index entry of CURVE_PK. Synced.
+  virtual Status Enrol(const pb::OfficeRecord& office, const std::string& curve_pk) = 0;
   // The office a CURVE public key (32 bytes) was enrolled for, or NotFound.
   virtual StatusOr<std::string> OfficeForCurveKey(const std::string& curve_pk) = 0;
 
   // ---- messages
   virtual StatusOr<std::optional<pb::MessageRecord>> FindBySendId(const std::string& sender,
                                                                   const std::string& send_id) = 0;
-  // Stores a new UPLOADING record and its dedup entry.
+  // Stores a new UPLOADING record, its dedup entry and its expiry entry
+  // (record.expire_unix: when an abandoned upload is purged).
   virtual Status BeginMessage(const pb::MessageRecord& record) = 0;
   virtual StatusOr<pb::MessageRecord> GetMessage(const std::string& message_id) = 0;
+  // Rewrites a record whose indexes do not change (e.g. a download lease).
+  // Not synced: losing it in a crash is harmless.
+  virtual Status PutMessage(const pb::MessageRecord& record) = 0;
   virtual Status PutChunk(const std::string& message_id, uint32_t file, uint32_t chunk,
                           const std::string& data) = 0;
   virtual StatusOr<std::string> GetChunk(const std::string& message_id, uint32_t file,
                                          uint32_t chunk) = 0;
   // Chunks stored for a message, as (file << 32 | chunk), ascending.
   virtual StatusOr<std::vector<uint64_t>> ListChunks(const std::string& message_id) = 0;
-  // Makes RECORD (state DELIVERED) visible in both mailboxes in one synced
-  // write batch.
-  virtual Status CommitMessage(const pb::MessageRecord& record) = 0;
+  // Makes RECORD (state DELIVERED) visible in both mailboxes and moves its
+  // expiry entry from OLD_EXPIRE to record.expire_unix, in one synced batch.
+  virtual Status CommitMessage(const pb::MessageRecord& record, int64_t old_expire) = 0;
   // Deletes the payload and stores RECORD (state DOWNLOADED) in one synced
   // write batch.
   virtual Status MarkDownloaded(const pb::MessageRecord& record) = 0;
+  // Messages whose expiry entry is at or before NOW, soonest first, at most
+  // LIMIT.
+  virtual StatusOr<std::vector<pb::MessageRecord>> DueForExpiry(int64_t now, size_t limit) = 0;
+  // In one synced batch: for each of EXPIRE (state EXPIRED, new expire_unix)
+  // delete the payload and move its expiry entry from OLD_EXPIRES[i]; delete
+  // every trace of each of PURGE.
+  virtual Status ApplyExpiry(const std::vector<pb::MessageRecord>& expire,
+                             const std::vector<int64_t>& old_expires,
+                             const std::vector<pb::MessageRecord>& purge) = 0;
+  // Calls FN for every message record (statistics; start-up counts).
+  virtual Status ForEachMessage(const std::function<void(const pb::MessageRecord&)>& fn) = 0;
+  // Compacts everything, so deleted payloads give their space back.
+  virtual Status Compact() = 0;
+
+  // ---- notices
+  virtual Status PutNotice(const pb::Notice& notice) = 0;
+  virtual StatusOr<std::vector<pb::Notice>> ListNotices() = 0;
+
   // Committed messages of an office, oldest first, after AFTER_ID.
   virtual StatusOr<std::vector<pb::MessageRecord>> ListInbox(const std::string& office,
                                                              const std::string& after_id,

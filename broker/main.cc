@@ -39,9 +39,10 @@ int main(int argc, char** argv) {
                  tayori::Render(server.status(), tayori::Lang::kEn).c_str());
     return 1;
   }
-  std::printf("endpoint: %s\npublic_key: %s\nadmin_endpoint: %s\ndata_dir: %s\n",
+  std::printf("endpoint: %s\npublic_key: %s\nadmin_endpoint: %s\nmetrics_endpoint: %s\ndata_dir: %s\n",
               (*server)->endpoint().c_str(), (*server)->public_key().c_str(),
-              (*server)->admin_endpoint().c_str(), options.data_dir.c_str());
+              (*server)->admin_endpoint().c_str(), (*server)->metrics_endpoint().c_str(),
+              options.data_dir.c_str());
   std::fflush(stdout);
   (*server)->Run(&g_stop);
   return 0;

@@ -41,6 +41,25 @@ struct BrokerOptions {
   // ZeroMQ I/O threads (CURVE encryption runs there).
   int io_threads = 2;
 
+  // Retention. A message not downloaded expires this long after it was
+  // accepted: its payload is deleted and the sender sees "expired". A
+  // downloaded message keeps its list entry (not its payload, deleted at
+  // once) until the same time. YAML takes durations: 90d, 12h, 30m, 3s.
+  int64_t retention_seconds = 90 * 86400;
+  // How long the sender still sees an expired message before it goes.
+  int64_t expired_keep_seconds = 30 * 86400;
+  // An upload never committed is deleted after this long.
+  int64_t upload_timeout_seconds = 7 * 86400;
+  // How often the sweeper looks for messages due to expire.
+  int64_t sweep_interval_seconds = 60;
+  // A terminal downloading a message holds it this long, renewed as chunks
+  // flow; meanwhile another terminal of the office is told it is taken.
+  int64_t lease_seconds = 600;
+
+  // Prometheus metrics over HTTP (GET /metrics), HOST:PORT. Port 0 picks a
+  // free port. Empty: off. Keep it on loopback.
+  std::string metrics_endpoint = "127.0.0.1:7703";
+
   // Clock; tests inject a FakeEnv. Not settable from YAML.
   Env* env = Env::Default();
 };

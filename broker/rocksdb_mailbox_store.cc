@@ -1,13 +1,48 @@
 #include "broker/rocksdb_mailbox_store.h"
 
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+
+#include "common/ids.h"
 
 namespace tayori::broker {
 namespace {
 
-const char* const kCfNames[] = {"default",
-                                "registry", "messages", "chunks", "inbox", "sent", "dedup"};
+const char* const kCfNames[] = {"default", "registry", "messages", "chunks", "inbox",
+                                "sent",    "dedup",    "expiry",   "notices"};
+
+// The backstop behind the sweeper: drops every entry of a message begun
+// more than HORIZON seconds ago. The message id (a ULID, which starts with
+// its time) sits at OFFSET in the key. Cold files meet it through
+// periodic_compaction_seconds.
+class BackstopFilter : public rocksdb::CompactionFilter {
+ public:
+  BackstopFilter(size_t offset, int64_t horizon, Env* env) : offset_(offset), horizon_(horizon), env_(env) {}
+  bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*, bool*) const override {
+    if (key.size() < offset_ + 26) return false;
+    const int64_t ms = IdMillis(std::string_view(key.data() + offset_, 26));
+    return ms >= 0 && ms / 1000 + horizon_ < env_->NowSeconds();
+  }
+  const char* Name() const override { return "tayori.BackstopFilter"; }
+
+ private:
+  const size_t offset_;
+  const int64_t horizon_;
+  Env* const env_;
+};
+
+std::string Be64(int64_t v) {
+  std::string out(8, '\0');
+  uint64_t u = static_cast<uint64_t>(v);
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = static_cast<char>(u & 0xff);
+    u >>= 8;
+  }
+  return out;
+}
+
+std::string ExpiryKey(int64_t at, const std::string& id) { return Be64(at) + id; }
 
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::Ok();
@@ -40,7 +75,9 @@ std::string CurveKey(const std::string& pk) { return "curve/" + pk; }
 
 }  // namespace
 
-StatusOr<std::unique_ptr<RocksDbMailboxStore>> RocksDbMailboxStore::Open(const std::string& dir) {
+StatusOr<std::unique_ptr<RocksDbMailboxStore>> RocksDbMailboxStore::Open(const std::string& dir,
+                                                                    const StoreOptions& options) {
+  std::unique_ptr<RocksDbMailboxStore> store(new RocksDbMailboxStore());
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -54,11 +91,17 @@ StatusOr<std::unique_ptr<RocksDbMailboxStore>> RocksDbMailboxStore::Open(const s
       cf_options.enable_blob_files = true;
       cf_options.min_blob_size = 4096;
       cf_options.enable_blob_garbage_collection = true;
+      cf_options.blob_garbage_collection_age_cutoff = 1.0;
       cf_options.write_buffer_size = 32 << 20;
+    }
+    if (options.backstop_seconds > 0 && (i == kMessages || i == kChunks || i == kInbox || i == kSent || i == kDedup)) {
+      const size_t offset = (i == kInbox || i == kSent || i == kDedup) ? 10 : 0;
+      store->filters_.push_back(std::make_unique<BackstopFilter>(offset, options.backstop_seconds, options.env));
+      cf_options.compaction_filter = store->filters_.back().get();
+      cf_options.periodic_compaction_seconds = 86400;
     }
     descriptors.emplace_back(kCfNames[i], cf_options);
   }
-  std::unique_ptr<RocksDbMailboxStore> store(new RocksDbMailboxStore());
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, &store->cf_, &db);
   if (!s.ok()) return IoError("cannot open the mailbox store in " + dir + ": " + s.ToString());
@@ -117,14 +160,10 @@ StatusOr<std::vector<pb::OfficeRecord>> RocksDbMailboxStore::ListOffices() {
   return out;
 }
 
-Status RocksDbMailboxStore::Enrol(const pb::OfficeRecord& office) {
+Status RocksDbMailboxStore::Enrol(const pb::OfficeRecord& office, const std::string& curve_pk) {
   rocksdb::WriteBatch batch;
-  auto previous = GetOffice(office.office());
-  if (previous.ok() && !previous->curve_pk().empty() && previous->curve_pk() != office.curve_pk()) {
-    batch.Delete(cf_[kRegistry], CurveKey(previous->curve_pk()));
-  }
   batch.Put(cf_[kRegistry], OfficeKey(office.office()), office.SerializeAsString());
-  batch.Put(cf_[kRegistry], CurveKey(office.curve_pk()), office.office());
+  batch.Put(cf_[kRegistry], CurveKey(curve_pk), office.office());
   return Write(&batch, true);
 }
 
@@ -150,6 +189,13 @@ Status RocksDbMailboxStore::BeginMessage(const pb::MessageRecord& record) {
   rocksdb::WriteBatch batch;
   batch.Put(cf_[kMessages], record.message_id(), record.SerializeAsString());
   batch.Put(cf_[kDedup], record.sender_office() + record.send_id(), record.message_id());
+  batch.Put(cf_[kExpiry], ExpiryKey(record.expire_unix(), record.message_id()), "");
+  return Write(&batch, false);
+}
+
+Status RocksDbMailboxStore::PutMessage(const pb::MessageRecord& record) {
+  rocksdb::WriteBatch batch;
+  batch.Put(cf_[kMessages], record.message_id(), record.SerializeAsString());
   return Write(&batch, false);
 }
 
@@ -193,8 +239,10 @@ StatusOr<std::vector<uint64_t>> RocksDbMailboxStore::ListChunks(const std::strin
   return out;
 }
 
-Status RocksDbMailboxStore::CommitMessage(const pb::MessageRecord& record) {
+Status RocksDbMailboxStore::CommitMessage(const pb::MessageRecord& record, int64_t old_expire) {
   rocksdb::WriteBatch batch;
+  batch.Delete(cf_[kExpiry], ExpiryKey(old_expire, record.message_id()));
+  batch.Put(cf_[kExpiry], ExpiryKey(record.expire_unix(), record.message_id()), "");
   batch.Put(cf_[kMessages], record.message_id(), record.SerializeAsString());
   batch.Put(cf_[kInbox], record.recipient_office() + record.message_id(), "");
   batch.Put(cf_[kSent], record.sender_office() + record.message_id(), "");
@@ -207,6 +255,93 @@ Status RocksDbMailboxStore::MarkDownloaded(const pb::MessageRecord& record) {
   batch.DeleteRange(cf_[kChunks], id, id + std::string(8, '\xff') + "\xff");
   batch.Put(cf_[kMessages], id, record.SerializeAsString());
   return Write(&batch, true);
+}
+
+StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::DueForExpiry(int64_t now, size_t limit) {
+  std::vector<pb::MessageRecord> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kExpiry]));
+  const std::string end = Be64(now + 1);
+  for (it->SeekToFirst(); it->Valid() && it->key().compare(end) < 0 && out.size() < limit; it->Next()) {
+    const std::string id = it->key().ToString().substr(8);
+    auto rec = GetMessage(id);
+    if (!rec.ok()) {
+      if (rec.status().code() != Code::kNotFound) return rec.status();
+      // A stale entry (its message is gone): drop it.
+      rocksdb::WriteBatch batch;
+      batch.Delete(cf_[kExpiry], it->key());
+      RETURN_IF_ERROR(Write(&batch, false));
+      continue;
+    }
+    out.push_back(std::move(rec).value());
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "expiry scan failed"));
+  return out;
+}
+
+Status RocksDbMailboxStore::ApplyExpiry(const std::vector<pb::MessageRecord>& expire,
+                                        const std::vector<int64_t>& old_expires,
+                                        const std::vector<pb::MessageRecord>& purge) {
+  rocksdb::WriteBatch batch;
+  auto delete_chunks = [&](const std::string& id) {
+    batch.DeleteRange(cf_[kChunks], id, id + std::string(8, '\xff') + "\xff");
+  };
+  for (size_t i = 0; i < expire.size(); ++i) {
+    const pb::MessageRecord& r = expire[i];
+    delete_chunks(r.message_id());
+    batch.Put(cf_[kMessages], r.message_id(), r.SerializeAsString());
+    batch.Delete(cf_[kExpiry], ExpiryKey(old_expires[i], r.message_id()));
+    batch.Put(cf_[kExpiry], ExpiryKey(r.expire_unix(), r.message_id()), "");
+  }
+  for (const pb::MessageRecord& r : purge) {
+    delete_chunks(r.message_id());
+    batch.Delete(cf_[kMessages], r.message_id());
+    batch.Delete(cf_[kInbox], r.recipient_office() + r.message_id());
+    batch.Delete(cf_[kSent], r.sender_office() + r.message_id());
+    batch.Delete(cf_[kDedup], r.sender_office() + r.send_id());
+    batch.Delete(cf_[kExpiry], ExpiryKey(r.expire_unix(), r.message_id()));
+  }
+  return Write(&batch, true);
+}
+
+Status RocksDbMailboxStore::ForEachMessage(const std::function<void(const pb::MessageRecord&)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kMessages]));
+  pb::MessageRecord rec;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!rec.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Internal("corrupt message record " + it->key().ToString());
+    }
+    fn(rec);
+  }
+  return FromRocks(it->status(), "message scan failed");
+}
+
+Status RocksDbMailboxStore::Compact() {
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* cf : cf_) {
+    RETURN_IF_ERROR(FromRocks(db_->CompactRange(o, cf, nullptr, nullptr), "compaction failed"));
+  }
+  return FromRocks(db_->FlushWAL(true), "WAL flush failed");
+}
+
+Status RocksDbMailboxStore::PutNotice(const pb::Notice& notice) {
+  rocksdb::WriteBatch batch;
+  batch.Put(cf_[kNotices], notice.id(), notice.SerializeAsString());
+  return Write(&batch, true);
+}
+
+StatusOr<std::vector<pb::Notice>> RocksDbMailboxStore::ListNotices() {
+  std::vector<pb::Notice> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[kNotices]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    pb::Notice n;
+    if (!n.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Internal("corrupt notice " + it->key().ToString());
+    }
+    out.push_back(std::move(n));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "notice scan failed"));
+  return out;
 }
 
 StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::ListIndex(

@@ -11,32 +11,50 @@
 #include <vector>
 
 #include "broker/mailbox_store.h"
+#include "common/env.h"
 
 namespace tayori::broker {
+
+struct StoreOptions {
+  // The compaction filter drops chunks, records and index entries of any
+  // message begun more than this long ago: a backstop behind the sweeper,
+  // which normally deletes them much earlier. 0: no backstop.
+  int64_t backstop_seconds = 0;
+  Env* env = Env::Default();  // the backstop's clock
+};
 
 class RocksDbMailboxStore : public MailboxStore {
  public:
   // Opens (creating if missing) the store in DIR.
-  static StatusOr<std::unique_ptr<RocksDbMailboxStore>> Open(const std::string& dir);
+  static StatusOr<std::unique_ptr<RocksDbMailboxStore>> Open(const std::string& dir,
+                                                             const StoreOptions& options = {});
   ~RocksDbMailboxStore() override;
 
   Status PutOffice(const pb::OfficeRecord& office, bool create_only) override;
   StatusOr<pb::OfficeRecord> GetOffice(const std::string& office) override;
   StatusOr<std::vector<pb::OfficeRecord>> ListOffices() override;
-  Status Enrol(const pb::OfficeRecord& office) override;
+  Status Enrol(const pb::OfficeRecord& office, const std::string& curve_pk) override;
   StatusOr<std::string> OfficeForCurveKey(const std::string& curve_pk) override;
 
   StatusOr<std::optional<pb::MessageRecord>> FindBySendId(const std::string& sender,
                                                           const std::string& send_id) override;
   Status BeginMessage(const pb::MessageRecord& record) override;
   StatusOr<pb::MessageRecord> GetMessage(const std::string& message_id) override;
+  Status PutMessage(const pb::MessageRecord& record) override;
   Status PutChunk(const std::string& message_id, uint32_t file, uint32_t chunk,
                   const std::string& data) override;
   StatusOr<std::string> GetChunk(const std::string& message_id, uint32_t file,
                                  uint32_t chunk) override;
   StatusOr<std::vector<uint64_t>> ListChunks(const std::string& message_id) override;
-  Status CommitMessage(const pb::MessageRecord& record) override;
+  Status CommitMessage(const pb::MessageRecord& record, int64_t old_expire) override;
   Status MarkDownloaded(const pb::MessageRecord& record) override;
+  StatusOr<std::vector<pb::MessageRecord>> DueForExpiry(int64_t now, size_t limit) override;
+  Status ApplyExpiry(const std::vector<pb::MessageRecord>& expire, const std::vector<int64_t>& old_expires,
+                     const std::vector<pb::MessageRecord>& purge) override;
+  Status ForEachMessage(const std::function<void(const pb::MessageRecord&)>& fn) override;
+  Status Compact() override;
+  Status PutNotice(const pb::Notice& notice) override;
+  StatusOr<std::vector<pb::Notice>> ListNotices() override;
   StatusOr<std::vector<pb::MessageRecord>> ListInbox(const std::string& office,
                                                      const std::string& after_id,
                                                      size_t limit) override;
@@ -45,12 +63,13 @@ class RocksDbMailboxStore : public MailboxStore {
                                                     size_t limit) override;
 
  private:
-  enum Cf { kDefault, kRegistry, kMessages, kChunks, kInbox, kSent, kDedup, kNumCf };
+  enum Cf { kDefault, kRegistry, kMessages, kChunks, kInbox, kSent, kDedup, kExpiry, kNotices, kNumCf };
   RocksDbMailboxStore() = default;
   StatusOr<std::vector<pb::MessageRecord>> ListIndex(Cf cf, const std::string& office,
                                                      const std::string& after_id, size_t limit);
   Status Write(rocksdb::WriteBatch* batch, bool sync);
 
+  std::vector<std::unique_ptr<rocksdb::CompactionFilter>> filters_;  // outlive db_
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cf_;
 };

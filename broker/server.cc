@@ -1,6 +1,8 @@
 #include "broker/server.h"
 
+#include <chrono>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "broker/log.h"
@@ -75,7 +77,13 @@ StatusOr<std::unique_ptr<Server>> Server::Start(BrokerOptions options) {
 
 Status Server::Init() {
   RETURN_IF_ERROR(MakeDirs(options_.data_dir, 0700));
-  ASSIGN_OR_RETURN(store_, RocksDbMailboxStore::Open(options_.data_dir + "/store"));
+  StoreOptions store_options;
+  store_options.env = options_.env;
+  // Nothing legitimately lives longer than this; a day's margin on top.
+  store_options.backstop_seconds = std::max(options_.upload_timeout_seconds,
+                                            options_.retention_seconds + options_.expired_keep_seconds) + 86400;
+  ASSIGN_OR_RETURN(store_, RocksDbMailboxStore::Open(options_.data_dir + "/store", store_options));
+  RETURN_IF_ERROR(CountPending());
   ASSIGN_OR_RETURN(crypto::CurveKeyPair server_key, LoadOrCreateKey(options_.data_dir + "/server.key"));
   ASSIGN_OR_RETURN(crypto::CurveKeyPair admin_key, LoadOrCreateKey(options_.data_dir + "/admin.key"));
   public_key_ = server_key.public_z85;
@@ -120,11 +128,16 @@ Status Server::Init() {
                                                  " (endpoint " + options_.endpoint + ", admin " +
                                                  options_.admin_endpoint + ")");
   }
+  if (!options_.metrics_endpoint.empty()) {
+    ASSIGN_OR_RETURN(metrics_endpoint_, metrics_.Serve(options_.metrics_endpoint));
+  }
   const std::string info = "endpoint: " + endpoint_ + "\npublic_key: \"" + public_key_ +
-                           "\"\nadmin_endpoint: " + admin_endpoint_ + "\n";
+                           "\"\nadmin_endpoint: " + admin_endpoint_ + "\nmetrics_endpoint: \"" +
+                           metrics_endpoint_ + "\"\n";
   RETURN_IF_ERROR(WriteFileAtomic(options_.data_dir + "/broker.info", info));
   Log("info", "broker_started", {{"endpoint", endpoint_}, {"admin_endpoint", admin_endpoint_},
-                                 {"data_dir", options_.data_dir}});
+                                 {"metrics_endpoint", metrics_endpoint_}, {"data_dir", options_.data_dir},
+                                 {"retention", FormatDuration(options_.retention_seconds)}});
   return Status::Ok();
 }
 
@@ -147,7 +160,7 @@ void Server::ZapLoop() {
         } else if (domain == kOfficeDomain) {
           auto office = store_->OfficeForCurveKey(key);
           status = "200", text = "OK";
-          user = office.ok() ? "office:" + *office : "anon:" + crypto::Z85Encode32(key);
+          user = (office.ok() ? "office:" + *office + ":" : "anon:") + crypto::Z85Encode32(key);
         }
       }
       if (status != "200") Log("warn", "zap_denied", {{"address", req.size() > 3 ? Str(req[3]) : ""}});
@@ -181,6 +194,17 @@ void Server::Run(const std::atomic<bool>* stop) {
     }
     if (items[0].revents & ZMQ_POLLIN) ServeOne(router_, false);
     if (items[1].revents & ZMQ_POLLIN) ServeOne(admin_, true);
+    // Retention: one bounded batch per turn, so requests are served between
+    // batches however much is due.
+    if (Now() >= next_sweep_) {
+      auto swept = SweepOnce(500);
+      if (!swept.ok()) {
+        Log("error", "sweep_failed", {{"status", swept.status().ToString()}});
+        next_sweep_ = Now() + options_.sweep_interval_seconds;
+      } else if (swept->first + swept->second < 500) {
+        next_sweep_ = Now() + options_.sweep_interval_seconds;
+      }
+    }
   }
 }
 
@@ -196,9 +220,10 @@ StatusOr<Server::Caller> Server::Identify(zmq::message_t& frame, bool admin_sock
   if (admin_socket) {
     if (u != "admin") return Status(Code::kUnauthenticated, "usage", "not an admin connection");
     c.kind = Caller::kAdmin;
-  } else if (u.rfind("office:", 0) == 0) {
+  } else if (u.rfind("office:", 0) == 0 && u.size() == 7 + 10 + 1 + 40) {
     c.kind = Caller::kOffice;
-    c.office = u.substr(7);
+    c.office = u.substr(7, 10);
+    ASSIGN_OR_RETURN(c.curve_pk, crypto::Z85Decode32(u.substr(18)));
   } else if (u.rfind("anon:", 0) == 0) {
     c.kind = Caller::kAnon;
     ASSIGN_OR_RETURN(c.curve_pk, crypto::Z85Decode32(u.substr(5)));
@@ -225,6 +250,7 @@ void Server::ServeOne(zmq::socket_t& socket, bool admin_socket) {
   uint64_t req_id = 0;
   Status st;
   auto caller = Identify(frames[0], admin_socket);
+  if (caller.ok()) caller->routing_id = identity.to_string();
   auto incoming = wire::DecodeRequest(frames, options_.max_chunk_bytes + crypto::kChunkOverhead);
   if (!caller.ok()) {
     st = caller.status();
@@ -240,6 +266,7 @@ void Server::ServeOne(zmq::socket_t& socket, bool admin_socket) {
     if (st.code() == Code::kIoError || st.code() == Code::kInternal) {
       Log("error", "request_failed", {{"status", st.ToString()}});
     } else {
+      metrics_.Refused(st.reason());
       Log("info", "request_refused",
           {{"reason", st.reason()}, {"detail", st.detail()},
            {"office", caller.ok() ? caller->office : ""}});
@@ -262,7 +289,10 @@ Status Server::Dispatch(const Caller& c, bool admin_socket, const wire::Incoming
   const pb::Request& r = in.request;
   using B = pb::Request::BodyCase;
   const B verb = r.body_case();
-  const bool admin_verb = verb == B::kOfficeAdd || verb == B::kOfficeList || verb == B::kLicenceRenew;
+  const bool admin_verb = verb == B::kOfficeAdd || verb == B::kOfficeList || verb == B::kLicenceRenew ||
+                          verb == B::kLicenceExpire || verb == B::kNoticePost || verb == B::kNoticeWithdraw ||
+                          verb == B::kStats || verb == B::kMaintenance;
+  if (admin_socket && verb == B::kNotices) return Notices(r.notices().include_withdrawn(), out);
   if (admin_socket != admin_verb) {
     return PermissionDenied("usage", admin_socket ? "office verbs are not served on the admin channel"
                                                   : "admin verbs are served only on the admin channel");
@@ -283,8 +313,8 @@ Status Server::Dispatch(const Caller& c, bool admin_socket, const wire::Incoming
   }
   switch (verb) {
     case B::kEnrol: return Enrol(c, r.enrol(), out);
-    case B::kHello: return Lookup(c.office, true, out->mutable_office());
-    case B::kLookup: return Lookup(r.lookup().office(), true, out->mutable_office());
+    case B::kHello: return Lookup(c.office, out->mutable_office());
+    case B::kLookup: return Lookup(r.lookup().office(), out->mutable_office());
     case B::kSendBegin: return SendBegin(c, r.send_begin(), out);
     case B::kChunkPut:
       out->mutable_chunk_put();
@@ -297,9 +327,16 @@ Status Server::Dispatch(const Caller& c, bool admin_socket, const wire::Incoming
       out->mutable_chunk_get();
       return ChunkGet(c, r.chunk_get(), out_data);
     case B::kAck: return Ack(c, r.ack(), out);
+    case B::kSubscribe: return Subscribe(c);
+    case B::kNotices: return Notices(false, out);
     case B::kOfficeAdd: return OfficeAdd(r.office_add(), out);
     case B::kOfficeList: return OfficeList(out);
     case B::kLicenceRenew: return LicenceRenew(r.licence_renew(), out);
+    case B::kLicenceExpire: return LicenceExpire(r.licence_expire(), out);
+    case B::kNoticePost: return NoticePost(r.notice_post(), out);
+    case B::kNoticeWithdraw: return NoticeWithdraw(r.notice_withdraw(), out);
+    case B::kStats: return Stats(out);
+    case B::kMaintenance: return Maintenance(r.maintenance(), out);
     default: break;
   }
   return InvalidArgument("unknown_verb", "verb " + std::to_string(static_cast<int>(verb)));
@@ -317,11 +354,14 @@ void Server::FillOfficeInfo(const pb::OfficeRecord& rec, bool with_keys, pb::Off
   out->set_registered(true);
   out->set_licence_until(DayToDate(rec.licence_until_day()));
   out->set_licensed(Licensed(rec));
-  out->set_enrolled(!rec.e2e_pk().empty());
+  out->set_enrolled(rec.terminals_size() > 0);
   if (with_keys) {
-    out->set_cert_der(rec.cert_der());
-    out->set_binding(rec.binding());
-    out->set_binding_signature(rec.binding_signature());
+    for (const pb::Terminal& t : rec.terminals()) {
+      pb::TerminalKeys* k = out->add_terminals();
+      k->set_cert_der(t.cert_der());
+      k->set_binding(t.binding());
+      k->set_binding_signature(t.binding_signature());
+    }
   }
 }
 
@@ -337,6 +377,10 @@ void Server::FillEntry(const pb::MessageRecord& rec, pb::MailEntry* out) {
   out->set_state(rec.state());
   out->set_downloaded_unix(rec.downloaded_unix());
   *out->mutable_signed_() = rec.signed_();
+  out->set_expire_unix(rec.expire_unix());
+  out->set_receipt(rec.receipt());
+  out->set_receipt_signature(rec.receipt_signature());
+  out->set_receipt_cert_der(rec.receipt_cert_der());
 }
 
 // ------------------------------------------------------------------ enrolment
@@ -359,26 +403,33 @@ Status Server::Enrol(const Caller& c, const pb::EnrolRequest& r, pb::Response* o
   if (binding.e2e_pk().size() != 32 || binding.curve_pk().size() != 32) {
     return InvalidArgument("bad_request", "enrolment keys must be 32 bytes");
   }
-  if (c.kind == Caller::kAnon && binding.curve_pk() != c.curve_pk) {
+  if (binding.curve_pk() != c.curve_pk) {
     return PermissionDenied("cert_mismatch", "binding names another transport key");
   }
   if (c.kind == Caller::kOffice && c.office != info.office) {
     return PermissionDenied("cert_mismatch", "this connection belongs to office " + c.office);
   }
-  rec.set_cert_der(r.cert_der());
-  rec.set_curve_pk(binding.curve_pk());
-  rec.set_e2e_pk(binding.e2e_pk());
-  rec.set_binding(r.binding());
-  rec.set_binding_signature(r.signature());
-  rec.set_enrolled_unix(Now());
-  RETURN_IF_ERROR(store_->Enrol(rec));
+  // One terminal per office is the rule, but a second PC may enrol too
+  // (R22); enrolling the same terminal again replaces its entry.
+  pb::Terminal* t = nullptr;
+  for (pb::Terminal& existing : *rec.mutable_terminals()) {
+    if (existing.curve_pk() == binding.curve_pk()) t = &existing;
+  }
+  if (t == nullptr) t = rec.add_terminals();
+  t->set_cert_der(r.cert_der());
+  t->set_curve_pk(binding.curve_pk());
+  t->set_e2e_pk(binding.e2e_pk());
+  t->set_binding(r.binding());
+  t->set_binding_signature(r.signature());
+  t->set_enrolled_unix(Now());
+  RETURN_IF_ERROR(store_->Enrol(rec, binding.curve_pk()));
   Log("info", "office_enrolled", {{"office", rec.office()}, {"user_id", info.user_id},
-                                  {"cert_serial", info.serial_hex}});
+                                  {"cert_serial", info.serial_hex}, {"terminals", rec.terminals_size()}});
   FillOfficeInfo(rec, false, out->mutable_office());
   return Status::Ok();
 }
 
-Status Server::Lookup(const std::string& office, bool with_keys, pb::OfficeInfo* out) {
+Status Server::Lookup(const std::string& office, pb::OfficeInfo* out) {
   RETURN_IF_ERROR(CheckOfficeNumber(office));
   auto rec = store_->GetOffice(office);
   if (!rec.ok()) {
@@ -387,7 +438,7 @@ Status Server::Lookup(const std::string& office, bool with_keys, pb::OfficeInfo*
     out->set_registered(false);
     return Status::Ok();
   }
-  FillOfficeInfo(*rec, with_keys, out);
+  FillOfficeInfo(*rec, true, out);
   return Status::Ok();
 }
 
@@ -412,8 +463,11 @@ Status Server::CheckManifest(const pb::Manifest& m) const {
       return bad("sizes of '" + f.name() + "' do not add up");
     }
   }
-  if (m.sealed_key().size() != 32 + crypto_box_SEALBYTES || m.recipient_e2e_pk().size() != 32) {
-    return bad("sealed key or recipient key has the wrong size");
+  if (m.sealed_keys_size() == 0 || m.sealed_keys_size() > 16) return bad("1 to 16 sealed keys");
+  for (const pb::SealedKey& k : m.sealed_keys()) {
+    if (k.e2e_pk().size() != 32 || k.sealed().size() != 32 + crypto_box_SEALBYTES) {
+      return bad("a sealed key has the wrong size");
+    }
   }
   if (m.message_cipher().size() < crypto::kChunkOverhead || m.message_cipher().size() > 64 * 1024) {
     return bad("message text must be under 64 KiB");
@@ -453,14 +507,19 @@ Status Server::SendBegin(const Caller& c, const pb::SendBeginRequest& r, pb::Res
     return PermissionDenied("cert_mismatch", "manifest names sender " + m.sender_office() +
                                                  " on a connection of " + c.office);
   }
-  // The signer: a valid certificate of this office, the one it enrolled.
+  // The signer: a valid certificate of this office, the one this terminal
+  // enrolled with.
+  std::string terminal_cert;
+  for (const pb::Terminal& t : sender.terminals()) {
+    if (t.curve_pk() == c.curve_pk) terminal_cert = t.cert_der();
+  }
   ASSIGN_OR_RETURN(auto trust, trust_.Get());
   ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::FromDer(signed_manifest.signer_cert_der()));
   ASSIGN_OR_RETURN(crypto::CertInfo info, trust->Verify(cert, Now()));
-  if (info.office != c.office || signed_manifest.signer_cert_der() != sender.cert_der() ||
+  if (info.office != c.office || signed_manifest.signer_cert_der() != terminal_cert ||
       info.user_id != m.sender_user_id()) {
     return PermissionDenied("cert_mismatch", "signer " + info.office + "/" + info.user_id +
-                                                 " is not the certificate enrolled for " + c.office);
+                                                 " is not the certificate this terminal enrolled for " + c.office);
   }
   RETURN_IF_ERROR(cert.VerifySignature(signed_manifest.manifest(), signed_manifest.signature()));
 
@@ -492,12 +551,16 @@ Status Server::SendBegin(const Caller& c, const pb::SendBeginRequest& r, pb::Res
                                                           " ended " +
                                                           DayToDate(recipient->licence_until_day()));
   }
-  if (recipient->e2e_pk().empty()) {
+  if (recipient->terminals_size() == 0) {
     return FailedPrecondition("recipient_not_enrolled", "office " + m.recipient_office());
   }
-  if (recipient->e2e_pk() != m.recipient_e2e_pk()) {
+  // Sealed to every terminal of the recipient, and to nothing else.
+  std::set<std::string> want, got;
+  for (const pb::Terminal& t : recipient->terminals()) want.insert(t.e2e_pk());
+  for (const pb::SealedKey& k : m.sealed_keys()) got.insert(k.e2e_pk());
+  if (want != got) {
     return FailedPrecondition("recipient_not_enrolled",
-                              "the recipient enrolled a new key; look it up again and resend");
+                              "the recipient's terminals changed; look it up again and resend");
   }
   pb::MessageRecord rec;
   rec.set_message_id(NewId(options_.env->NowMillis()));
@@ -507,6 +570,10 @@ Status Server::SendBegin(const Caller& c, const pb::SendBeginRequest& r, pb::Res
   *rec.mutable_signed_() = signed_manifest;
   rec.set_state(pb::UPLOADING);
   rec.set_begun_unix(Now());
+  rec.set_expire_unix(Now() + options_.upload_timeout_seconds);
+  uint64_t cipher_bytes = 0;
+  for (const pb::FileEntry& f : m.files()) cipher_bytes += f.cipher_size();
+  rec.set_cipher_bytes(cipher_bytes);
   RETURN_IF_ERROR(store_->BeginMessage(rec));
   out->mutable_send_begin()->set_message_id(rec.message_id());
   return Status::Ok();
@@ -545,6 +612,7 @@ Status Server::Commit(const Caller& c, const pb::CommitRequest& r, pb::Response*
   }
   pb::MessageRecord rec = std::move(found).value();
   if (rec.state() == pb::UPLOADING) {
+    const auto started = std::chrono::steady_clock::now();
     pb::Manifest m;
     m.ParseFromString(rec.signed_().manifest());
     std::vector<std::string> missing;
@@ -571,11 +639,26 @@ Status Server::Commit(const Caller& c, const pb::CommitRequest& r, pb::Response*
       return FailedPrecondition("upload_incomplete", std::to_string(missing.size()) +
                                                          " chunks missing, first " + missing[0]);
     }
+    const int64_t old_expire = rec.expire_unix();
     rec.set_state(pb::DELIVERED);
     rec.set_accepted_unix(Now());
-    RETURN_IF_ERROR(store_->CommitMessage(rec));
+    rec.set_expire_unix(Now() + options_.retention_seconds);
+    RETURN_IF_ERROR(store_->CommitMessage(rec, old_expire));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics_.SendAccepted(rec.cipher_bytes(), seconds);
+    metrics_.AddPending(1, static_cast<int64_t>(rec.cipher_bytes()));
     Log("info", "send_accepted", {{"message_id", rec.message_id()}, {"from", rec.sender_office()},
-                                  {"to", rec.recipient_office()}, {"files", m.files_size()}});
+                                  {"to", rec.recipient_office()}, {"files", m.files_size()},
+                                  {"bytes", rec.cipher_bytes()}});
+    pb::Event event;
+    event.set_kind("new_mail");
+    event.set_message_id(rec.message_id());
+    event.set_office(rec.sender_office());
+    auto sender = store_->GetOffice(rec.sender_office());
+    if (sender.ok()) event.set_name(sender->name());
+    event.set_at_unix(rec.accepted_unix());
+    event.set_files(static_cast<uint32_t>(m.files_size()));
+    Notify(rec.recipient_office(), event);
   }
   out->mutable_commit()->set_message_id(rec.message_id());
   out->mutable_commit()->set_accepted_unix(rec.accepted_unix());
@@ -605,26 +688,42 @@ StatusOr<pb::MessageRecord> Server::RecipientMessage(const Caller& c, const std:
     if (!rec.ok() && rec.status().code() != Code::kNotFound) return rec.status();
     return NotFound("message_not_found", "no message " + id + " in the inbox of " + c.office);
   }
+  if (rec->state() == pb::DOWNLOADED) {
+    return FailedPrecondition("already_downloaded",
+                              id + " was downloaded at " + JstDateTime(rec->downloaded_unix()) + " JST");
+  }
+  if (rec->state() == pb::EXPIRED) {
+    return NotFound("message_not_found", id + " expired undownloaded; ask the sender to send it again");
+  }
   return rec;
+}
+
+// R22: while one terminal of an office downloads a message, another is told
+// it is taken. The lease lapses if its holder goes quiet.
+Status Server::TakeLease(const Caller& c, pb::MessageRecord* rec) {
+  const int64_t now = Now();
+  if (!rec->lease_curve_pk().empty() && rec->lease_curve_pk() != c.curve_pk && rec->lease_until_unix() > now) {
+    return FailedPrecondition("already_downloaded",
+                              rec->message_id() + " is being downloaded by another terminal of this office");
+  }
+  if (rec->lease_curve_pk() != c.curve_pk || rec->lease_until_unix() - now < options_.lease_seconds / 2) {
+    rec->set_lease_curve_pk(c.curve_pk);
+    rec->set_lease_until_unix(now + options_.lease_seconds);
+    RETURN_IF_ERROR(store_->PutMessage(*rec));
+  }
+  return Status::Ok();
 }
 
 Status Server::FetchBegin(const Caller& c, const pb::FetchBeginRequest& r, pb::Response* out) {
   ASSIGN_OR_RETURN(pb::MessageRecord rec, RecipientMessage(c, r.message_id()));
-  if (rec.state() == pb::DOWNLOADED) {
-    return FailedPrecondition("already_downloaded",
-                              r.message_id() + " was downloaded at " +
-                                  JstDateTime(rec.downloaded_unix()) + " JST");
-  }
-  if (rec.state() != pb::DELIVERED) return NotFound("message_not_found", r.message_id() + " expired");
+  RETURN_IF_ERROR(TakeLease(c, &rec));
   FillEntry(rec, out->mutable_fetch_begin()->mutable_entry());
   return Status::Ok();
 }
 
 Status Server::ChunkGet(const Caller& c, const pb::ChunkGet& r, std::string* out_data) {
   ASSIGN_OR_RETURN(pb::MessageRecord rec, RecipientMessage(c, r.message_id()));
-  if (rec.state() == pb::DOWNLOADED) {
-    return FailedPrecondition("already_downloaded", r.message_id() + " was downloaded");
-  }
+  RETURN_IF_ERROR(TakeLease(c, &rec));
   auto chunk = store_->GetChunk(r.message_id(), r.file_index(), r.chunk_index());
   if (!chunk.ok()) {
     return InvalidArgument("bad_request", "no chunk " + std::to_string(r.chunk_index()) +
@@ -635,66 +734,106 @@ Status Server::ChunkGet(const Caller& c, const pb::ChunkGet& r, std::string* out
 }
 
 Status Server::Ack(const Caller& c, const pb::AckRequest& r, pb::Response* out) {
-  ASSIGN_OR_RETURN(pb::MessageRecord rec, RecipientMessage(c, r.message_id()));
+  auto found = RecipientMessage(c, r.message_id());
   pb::AckResponse* ack = out->mutable_ack();
-  if (rec.state() == pb::DOWNLOADED) {
+  if (!found.ok()) {
+    // Acknowledging again is harmless: report the first time.
+    if (found.status().reason() != "already_downloaded") return found.status();
+    auto rec = store_->GetMessage(r.message_id());
+    if (!rec.ok() || rec->state() != pb::DOWNLOADED) return found.status();
     ack->set_already(true);
-    ack->set_downloaded_unix(rec.downloaded_unix());
+    ack->set_downloaded_unix(rec->downloaded_unix());
     return Status::Ok();
+  }
+  pb::MessageRecord rec = std::move(found).value();
+  RETURN_IF_ERROR(TakeLease(c, &rec));
+  // The receipt: signed by the certificate this terminal enrolled with, for
+  // exactly the files that were signed.
+  pb::OfficeRecord office;
+  ASSIGN_OR_RETURN(office, store_->GetOffice(c.office));
+  std::string cert_der;
+  for (const pb::Terminal& t : office.terminals()) {
+    if (t.curve_pk() == c.curve_pk) cert_der = t.cert_der();
+  }
+  pb::Receipt receipt;
+  if (r.receipt().empty() || !receipt.ParseFromString(r.receipt())) {
+    return InvalidArgument("bad_request", "a download is acknowledged with a signed receipt");
+  }
+  ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::FromDer(cert_der));
+  RETURN_IF_ERROR(cert.VerifySignature(r.receipt(), r.receipt_signature()));
+  pb::Manifest m;
+  m.ParseFromString(rec.signed_().manifest());
+  bool files_match = receipt.file_sha256_size() == m.files_size();
+  for (int i = 0; files_match && i < m.files_size(); ++i) files_match = receipt.file_sha256(i) == m.files(i).sha256();
+  if (receipt.message_id() != rec.message_id() || receipt.recipient_office() != c.office ||
+      receipt.manifest_sha256() != crypto::Sha256Of(rec.signed_().manifest()) || !files_match) {
+    return Status(Code::kDataLoss, "signature_invalid", "the receipt is not for this message and its files");
   }
   rec.set_state(pb::DOWNLOADED);
   rec.set_downloaded_unix(Now());
+  rec.set_receipt(r.receipt());
+  rec.set_receipt_signature(r.receipt_signature());
+  rec.set_receipt_cert_der(cert_der);
+  rec.clear_lease_curve_pk();
+  rec.set_lease_until_unix(0);
   RETURN_IF_ERROR(store_->MarkDownloaded(rec));
+  metrics_.Downloaded(rec.cipher_bytes());
+  metrics_.AddPending(-1, -static_cast<int64_t>(rec.cipher_bytes()));
   Log("info", "message_downloaded", {{"message_id", rec.message_id()}, {"by", c.office}});
   ack->set_downloaded_unix(rec.downloaded_unix());
+  pb::Event event;
+  event.set_kind("downloaded");
+  event.set_message_id(rec.message_id());
+  event.set_office(c.office);
+  event.set_name(office.name());
+  event.set_at_unix(rec.downloaded_unix());
+  event.set_files(static_cast<uint32_t>(m.files_size()));
+  Notify(rec.sender_office(), event);
   return Status::Ok();
 }
 
-// ------------------------------------------------------------------ admin
+// ------------------------------------------------------------------ notifications and notices
 
-Status Server::OfficeAdd(const pb::OfficeAddRequest& r, pb::Response* out) {
-  RETURN_IF_ERROR(CheckOfficeNumber(r.office()));
-  if (r.name().empty() || r.name().size() > 400) {
-    return InvalidArgument("usage", "an office needs a name (at most 400 bytes)");
-  }
-  pb::OfficeRecord rec;
-  rec.set_office(r.office());
-  rec.set_name(r.name());
-  rec.set_registered_unix(Now());
-  if (r.licence_until().empty()) {
-    rec.set_licence_until_day(OneYearEnd(JstDay(Now())));
-  } else {
-    ASSIGN_OR_RETURN(int64_t day, ParseDate(r.licence_until()));
-    rec.set_licence_until_day(day);
-  }
-  RETURN_IF_ERROR(store_->PutOffice(rec, true));
-  Log("info", "office_added", {{"office", rec.office()}, {"licence_until", DayToDate(rec.licence_until_day())}});
-  FillOfficeInfo(rec, false, out->mutable_office());
+Status Server::Subscribe(const Caller& c) {
+  // Terminals renew every few seconds; a lapsed subscription is dropped.
+  subscribers_[c.office][c.routing_id] = Now() + 60;
   return Status::Ok();
 }
 
-Status Server::LicenceRenew(const pb::LicenceRenewRequest& r, pb::Response* out) {
-  RETURN_IF_ERROR(CheckOfficeNumber(r.office()));
-  ASSIGN_OR_RETURN(pb::OfficeRecord rec, store_->GetOffice(r.office()));
-  if (r.until().empty()) {
-    // One year from the application date, or from the day after the
-    // current licence ends if that is later: renewing early loses nothing.
-    const int64_t start = std::max(JstDay(Now()), rec.licence_until_day() + 1);
-    rec.set_licence_until_day(OneYearEnd(start));
-  } else {
-    ASSIGN_OR_RETURN(int64_t day, ParseDate(r.until()));
-    rec.set_licence_until_day(day);
+void Server::Notify(const std::string& office, const pb::Event& event) {
+  auto it = subscribers_.find(office);
+  if (it == subscribers_.end()) return;
+  pb::Response push;
+  *push.mutable_event() = event;
+  const std::string bytes = wire::Serialize(push);
+  const int64_t now = Now();
+  for (auto sub = it->second.begin(); sub != it->second.end();) {
+    bool keep = sub->second >= now;
+    if (keep) {
+      try {
+        router_.send(zmq::buffer(sub->first), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+        router_.send(zmq::buffer(bytes), zmq::send_flags::dontwait);
+      } catch (const zmq::error_t&) {
+        keep = false;  // gone (router_mandatory): forget it
+      }
+    }
+    sub = keep ? std::next(sub) : it->second.erase(sub);
   }
-  RETURN_IF_ERROR(store_->PutOffice(rec, false));
-  Log("info", "licence_renewed", {{"office", rec.office()}, {"licence_until", DayToDate(rec.licence_until_day())}});
-  FillOfficeInfo(rec, false, out->mutable_office());
-  return Status::Ok();
+  if (it->second.empty()) subscribers_.erase(it);
 }
 
-Status Server::OfficeList(pb::Response* out) {
-  ASSIGN_OR_RETURN(auto offices, store_->ListOffices());
-  pb::OfficeListResponse* list = out->mutable_office_list();
-  for (const auto& rec : offices) FillOfficeInfo(rec, false, list->add_offices());
+Status Server::Notices(bool include_withdrawn, pb::Response* out) {
+  ASSIGN_OR_RETURN(auto notices, store_->ListNotices());
+  pb::NoticesResponse* resp = out->mutable_notices();
+  bool maintenance = false;
+  const int64_t now = Now();
+  for (auto it = notices.rbegin(); it != notices.rend(); ++it) {  // newest first
+    const bool active = !it->withdrawn() && (it->until_unix() == 0 || it->until_unix() >= now);
+    if (!active && !include_withdrawn) continue;
+    if (active && it->kind() == "maintenance") maintenance = true;
+    *resp->add_notices() = *it;
+  }
+  resp->set_system_status(maintenance ? "maintenance_announced" : "normal");
   return Status::Ok();
 }
 

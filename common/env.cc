@@ -150,6 +150,31 @@ std::vector<std::string> ListDir(const std::string& dir) {
   return names;
 }
 
+StatusOr<int64_t> ParseDuration(const std::string& text) {
+  auto bad = [&] {
+    return InvalidArgument("config_invalid", "a duration is a number and d, h, m or s (90d, 12h, 3s), got '" + text + "'");
+  };
+  if (text.size() < 2 || text.size() > 12) return bad();
+  const char unit = text.back();
+  const std::string digits = text.substr(0, text.size() - 1);
+  if (digits.find_first_not_of("0123456789") != std::string::npos) return bad();
+  const int64_t n = std::stoll(digits);
+  switch (unit) {
+    case 'd': return n * 86400;
+    case 'h': return n * 3600;
+    case 'm': return n * 60;
+    case 's': return n;
+  }
+  return bad();
+}
+
+std::string FormatDuration(int64_t s) {
+  if (s % 86400 == 0) return std::to_string(s / 86400) + "d";
+  if (s % 3600 == 0) return std::to_string(s / 3600) + "h";
+  if (s % 60 == 0) return std::to_string(s / 60) + "m";
+  return std::to_string(s) + "s";
+}
+
 int64_t JstDay(int64_t unix_seconds) {
   int64_t s = unix_seconds + kJstOffsetSeconds;
   return (s >= 0 ? s : s - 86399) / 86400;

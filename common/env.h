@@ -51,6 +51,11 @@ bool FileExists(const std::string& path);
 // Names (not paths) of the entries of DIR, sorted; empty if DIR is missing.
 std::vector<std::string> ListDir(const std::string& dir);
 
+// A duration as the config files write it: a whole number and a unit, d
+// (days), h, m or s: "90d", "12h", "3s". Returns seconds.
+StatusOr<int64_t> ParseDuration(const std::string& text);
+std::string FormatDuration(int64_t seconds);
+
 // "2026-11-21" for a Unix time, in Japan Standard Time (UTC+9, no DST).
 std::string JstDate(int64_t unix_seconds);
 // "2026-11-21 09:15" in JST.

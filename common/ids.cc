@@ -55,6 +55,17 @@ bool IsId(const std::string& s) {
   });
 }
 
+int64_t IdMillis(std::string_view id) {
+  if (id.size() < 10) return -1;
+  int64_t v = 0;
+  for (size_t i = 0; i < 10; ++i) {
+    const char* p = std::find(std::begin(kCrockford), std::end(kCrockford) - 1, id[i]);
+    if (p == std::end(kCrockford) - 1) return -1;
+    v = (v << 5) | (p - kCrockford);
+  }
+  return v;
+}
+
 std::string ToHex(const std::string& bytes) {
   static const char* kDigits = "0123456789abcdef";
   std::string out;

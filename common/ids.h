@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 
@@ -23,6 +24,9 @@ bool IsUserId(const std::string& s);
 std::string NewId(int64_t now_millis);
 // True if S has the shape of an id from NewId.
 bool IsId(const std::string& s);
+// The milliseconds an id was made at (its first 10 characters), or -1 if
+// ID does not start with an id.
+int64_t IdMillis(std::string_view id);
 
 std::string ToHex(const std::string& bytes);
 

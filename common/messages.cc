@@ -131,6 +131,9 @@ constexpr std::array kMessages = {
             "送信元または送信先の事業所番号が正しくありません。CSVファイル名の事業所番号と送信先を確認してください。",
             "The sender or recipient office number does not fit. Check the office numbers in the "
             "CSV file names and the recipient."},
+    Message{"receipt_missing",
+            "この送信にはまだ受領証がありません（送信先がまだ取得していないか、期限切れになりました）。",
+            "This send has no receipt yet: the recipient has not downloaded it, or it expired."},
     Message{"unavailable",
             "ブローカーに接続できませんでした。ネットワークを確認し、時間をおいてから再度実行してください。"
             "再送しても重複して届くことはありません。",

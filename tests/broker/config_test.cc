@@ -24,17 +24,28 @@ TEST(BrokerConfigTest, ShippedConfigStatesTheDefaults) {
   EXPECT_EQ(shipped->max_send_bytes, d.max_send_bytes);
   EXPECT_EQ(shipped->max_files, d.max_files);
   EXPECT_EQ(shipped->io_threads, d.io_threads);
+  EXPECT_EQ(shipped->retention_seconds, d.retention_seconds);
+  EXPECT_EQ(shipped->expired_keep_seconds, d.expired_keep_seconds);
+  EXPECT_EQ(shipped->upload_timeout_seconds, d.upload_timeout_seconds);
+  EXPECT_EQ(shipped->sweep_interval_seconds, d.sweep_interval_seconds);
+  EXPECT_EQ(shipped->lease_seconds, d.lease_seconds);
+  EXPECT_EQ(shipped->metrics_endpoint, d.metrics_endpoint);
 }
 
 TEST(BrokerConfigTest, ReadsEveryKey) {
   auto o = ParseBrokerConfig(
       "endpoint: tcp://127.0.0.1:0\nadmin_endpoint: tcp://127.0.0.1:0\ndata_dir: /d\n"
       "ca_cert: /c.pem\nca_crl: /crl.pem\nmax_chunk_bytes: 65536\nmax_send_bytes: 1000\n"
-      "max_files: 3\nio_threads: 1\n");
+      "max_files: 3\nio_threads: 1\nretention: 3s\nexpired_keep: 2h\nupload_timeout: 1d\n"
+      "sweep_interval: 1s\nlease: 30m\nmetrics_endpoint: 127.0.0.1:0\n");
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->data_dir, "/d");
   EXPECT_EQ(o->max_chunk_bytes, 65536u);
   EXPECT_EQ(o->max_files, 3u);
+  EXPECT_EQ(o->retention_seconds, 3);
+  EXPECT_EQ(o->expired_keep_seconds, 7200);
+  EXPECT_EQ(o->upload_timeout_seconds, 86400);
+  EXPECT_EQ(o->lease_seconds, 1800);
 }
 
 TEST(BrokerConfigTest, GarbageIsRefusedNamingTheKey) {
@@ -48,6 +59,11 @@ TEST(BrokerConfigTest, GarbageIsRefusedNamingTheKey) {
            {"max_chunk_bytes: 12\n", "max_chunk_bytes"},
            {"endpoint: http://x\n", "endpoint"},
            {"io_threads: -3\n", "io_threads"},
+           {"retention: forever\n", "retention"},
+           {"retention: 0s\n", "retention"},
+           {"retention: 90\n", "retention"},
+           {"sweep_interval: [1]\n", "sweep_interval"},
+           {"metrics_endpoint: nowhere\n", "metrics_endpoint"},
            {"\x01\x02\x03", ""},
        }) {
     auto o = ParseBrokerConfig(c.yaml);

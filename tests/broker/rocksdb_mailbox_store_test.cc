@@ -35,13 +35,16 @@ TEST_F(StoreTest, RegistryAndCurveIndex) {
   ASSERT_TRUE(store_->PutOffice(o, true).ok());
   EXPECT_EQ(store_->PutOffice(o, true).code(), Code::kAlreadyExists);
   EXPECT_EQ(store_->GetOffice("1111111111").status().reason(), "not_registered");
-  o.set_curve_pk(std::string(32, 'k'));
-  ASSERT_TRUE(store_->Enrol(o).ok());
+  o.add_terminals()->set_curve_pk(std::string(32, 'k'));
+  ASSERT_TRUE(store_->Enrol(o, std::string(32, 'k')).ok());
   EXPECT_EQ(*store_->OfficeForCurveKey(std::string(32, 'k')), "0123456789");
-  // Re-enrolling with a new key retires the old one.
-  o.set_curve_pk(std::string(32, 'n'));
-  ASSERT_TRUE(store_->Enrol(o).ok());
-  EXPECT_FALSE(store_->OfficeForCurveKey(std::string(32, 'k')).ok());
+  // A second terminal of the same office: both keys lead to it.
+  o.add_terminals()->set_curve_pk(std::string(32, 'n'));
+  ASSERT_TRUE(store_->Enrol(o, std::string(32, 'n')).ok());
+  EXPECT_EQ(*store_->OfficeForCurveKey(std::string(32, 'k')), "0123456789");
+  EXPECT_EQ(*store_->OfficeForCurveKey(std::string(32, 'n')), "0123456789");
+  EXPECT_EQ(store_->GetOffice("0123456789")->terminals_size(), 2);
+  EXPECT_FALSE(store_->OfficeForCurveKey(std::string(32, 'x')).ok());
   EXPECT_EQ(store_->ListOffices()->size(), 1u);
 }
 
@@ -57,7 +60,7 @@ TEST_F(StoreTest, UploadsAreInvisibleUntilCommitted) {
   auto found = store_->FindBySendId("0123456789", rec.send_id());
   ASSERT_TRUE(found.ok() && found->has_value());
   rec.set_state(pb::DELIVERED);
-  ASSERT_TRUE(store_->CommitMessage(rec).ok());
+  ASSERT_TRUE(store_->CommitMessage(rec, 0).ok());
   EXPECT_EQ(store_->ListInbox("1299999999", "", 10)->size(), 1u);
   EXPECT_EQ(store_->ListSent("0123456789", "", 10)->size(), 1u);
   EXPECT_TRUE(store_->ListInbox("0123456789", "", 10)->empty());
@@ -68,7 +71,7 @@ TEST_F(StoreTest, DownloadDeletesPayloadKeepsMetadata) {
   ASSERT_TRUE(store_->BeginMessage(rec).ok());
   ASSERT_TRUE(store_->PutChunk(rec.message_id(), 0, 0, std::string(10000, 'x')).ok());
   rec.set_state(pb::DELIVERED);
-  ASSERT_TRUE(store_->CommitMessage(rec).ok());
+  ASSERT_TRUE(store_->CommitMessage(rec, 0).ok());
   rec.set_state(pb::DOWNLOADED);
   rec.set_downloaded_unix(123);
   ASSERT_TRUE(store_->MarkDownloaded(rec).ok());
@@ -86,7 +89,7 @@ TEST_F(StoreTest, ListsPageInIdOrderAndSurviveReopen) {
     auto rec = Message(id, "0123456789", "1299999999");
     rec.set_state(pb::DELIVERED);
     ASSERT_TRUE(store_->BeginMessage(rec).ok());
-    ASSERT_TRUE(store_->CommitMessage(rec).ok());
+    ASSERT_TRUE(store_->CommitMessage(rec, 0).ok());
   }
   auto first = store_->ListInbox("1299999999", "", 2);
   ASSERT_EQ(first->size(), 2u);

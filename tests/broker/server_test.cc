@@ -273,7 +273,7 @@ class ExchangeTest : public ServerTest {
                                 const std::string& signer = "a") {
     auto info = a_->Lookup("1299999999");
     pb::EnrolmentBinding binding;
-    binding.ParseFromString(info->binding());
+    binding.ParseFromString(info->terminals(0).binding());
     pb::Manifest m;
     m.set_version(1);
     m.set_send_id(NewId(env_.NowMillis()));
@@ -291,8 +291,9 @@ class ExchangeTest : public ServerTest {
       f->set_cipher_sha256(std::string(32, 'c'));
     }
     m.set_message_cipher(std::string(20, 'm'));
-    m.set_sealed_key(std::string(80, 'k'));
-    m.set_recipient_e2e_pk(binding.e2e_pk());
+    pb::SealedKey* sealed = m.add_sealed_keys();
+    sealed->set_e2e_pk(binding.e2e_pk());
+    sealed->set_sealed(std::string(80, 'k'));
     const std::string certs = dir_.Sub("ca/" + signer);
     pb::SignedManifest s;
     s.set_manifest(m.SerializeAsString());
@@ -506,7 +507,7 @@ TEST_F(ExchangeTest, RecipientFlagsWhatAModifiedSenderLetThrough) {
   // Sign, encrypt and upload by hand, as a modified agent would.
   auto info = a_->Lookup("1299999999");
   pb::EnrolmentBinding binding;
-  binding.ParseFromString(info->binding());
+  binding.ParseFromString(info->terminals(0).binding());
   const std::string key = crypto::NewSendKey();
   pb::Manifest m;
   m.set_version(1);
@@ -524,8 +525,9 @@ TEST_F(ExchangeTest, RecipientFlagsWhatAModifiedSenderLetThrough) {
   f->set_cipher_size(cipher.size());
   f->set_cipher_sha256(crypto::Sha256Of(cipher));
   m.set_message_cipher(crypto::EncryptChunk(key, crypto::kMessageFileIndex, 0, 1, "m"));
-  m.set_sealed_key(*crypto::SealKey(key, binding.e2e_pk()));
-  m.set_recipient_e2e_pk(binding.e2e_pk());
+  pb::SealedKey* sealed = m.add_sealed_keys();
+  sealed->set_e2e_pk(binding.e2e_pk());
+  sealed->set_sealed(*crypto::SealKey(key, binding.e2e_pk()));
   pb::Request begin;
   auto* s = begin.mutable_send_begin()->mutable_signed_();
   s->set_manifest(m.SerializeAsString());

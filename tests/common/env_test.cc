@@ -37,6 +37,18 @@ TEST(EnvTest, LicenceYearEndsTheDayBeforeTheAnniversary) {
   EXPECT_EQ(DayToDate(OneYearEnd(*ParseDate("2024-02-29"))), "2025-02-27");
 }
 
+TEST(EnvTest, DurationsAsConfigFilesWriteThem) {
+  EXPECT_EQ(*ParseDuration("90d"), 90 * 86400);
+  EXPECT_EQ(*ParseDuration("12h"), 12 * 3600);
+  EXPECT_EQ(*ParseDuration("30m"), 1800);
+  EXPECT_EQ(*ParseDuration("3s"), 3);
+  for (const char* bad : {"", "d", "90", "90x", "-3s", "1.5h", "9999999999999d", " 3s"}) {
+    EXPECT_FALSE(ParseDuration(bad).ok()) << bad;
+  }
+  EXPECT_EQ(FormatDuration(90 * 86400), "90d");
+  EXPECT_EQ(FormatDuration(90), "90s");
+}
+
 TEST(EnvTest, AtomicWriteReplacesWholeFile) {
   testing::TempDir dir;
   const std::string path = dir.Sub("a/b/file");

@@ -27,11 +27,14 @@ TEST(IdsTest, IdsAreUniqueAndSortByTime) {
     EXPECT_TRUE(IsId(id)) << id;
     EXPECT_GT(id, previous);
     EXPECT_TRUE(seen.insert(id).second);
+    EXPECT_EQ(IdMillis(id), t);
     previous = id;
   }
   EXPECT_FALSE(IsId("01M80354WNRFRCR7VPQ50XRR7"));    // 25 chars
   EXPECT_FALSE(IsId("01M80354WNRFRCR7VPQ50XRR7U"));   // U is not Crockford
   EXPECT_FALSE(IsId("../../etc/passwd0000000000"));
+  EXPECT_EQ(IdMillis("short"), -1);
+  EXPECT_EQ(IdMillis("UUUUUUUUUUUUUUUUUUUUUUUUUU"), -1);
 }
 
 }  // namespace
