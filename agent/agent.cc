@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -842,7 +843,9 @@ Status Agent::Watch(const std::function<void(const pb::Event&)>& on_event, const
   int64_t next_subscribe = 0;
   bool subscribed = false;
   while (!stop()) {
-    const int64_t now = env_->NowMillis();
+    // Renewal keeps a connection alive: real time, not the injected clock.
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch()).count();
     if (now >= next_subscribe) {
       pb::Request req;
       req.mutable_subscribe();

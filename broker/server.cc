@@ -794,9 +794,17 @@ Status Server::Ack(const Caller& c, const pb::AckRequest& r, pb::Response* out) 
 
 // ------------------------------------------------------------------ notifications and notices
 
+namespace {
+// Subscriptions are about live connections, so they run on the monotonic
+// clock, not on the (injectable) calendar clock of retention and licences.
+int64_t MonotonicSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
 Status Server::Subscribe(const Caller& c) {
-  // Terminals renew every few seconds; a lapsed subscription is dropped.
-  subscribers_[c.office][c.routing_id] = Now() + 60;
+  // Terminals renew every 20 seconds; a lapsed subscription is dropped.
+  subscribers_[c.office][c.routing_id] = MonotonicSeconds() + 60;
   return Status::Ok();
 }
 
@@ -806,7 +814,7 @@ void Server::Notify(const std::string& office, const pb::Event& event) {
   pb::Response push;
   *push.mutable_event() = event;
   const std::string bytes = wire::Serialize(push);
-  const int64_t now = Now();
+  const int64_t now = MonotonicSeconds();
   for (auto sub = it->second.begin(); sub != it->second.end();) {
     bool keep = sub->second >= now;
     if (keep) {

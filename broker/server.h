@@ -118,7 +118,7 @@ class Server {
 
   // Run() thread only.
   int64_t next_sweep_ = 0;
-  // office -> (routing id -> subscription end, Unix seconds)
+  // office -> (routing id -> subscription end, monotonic seconds)
   std::map<std::string, std::map<std::string, int64_t>> subscribers_;
 };
 

@@ -30,13 +30,16 @@ class Cluster {
   std::string DataDir() const { return dir_.Sub("broker-data"); }
   const std::string& endpoint() const { return endpoint_; }
 
-  // Starts the broker; PORT 0 picks one (kept for restarts).
-  void StartBroker(const std::string& port = "0") {
+  // Starts the broker; PORT 0 picks one (kept for restarts). EXTRA is more
+  // config (YAML lines).
+  void StartBroker(const std::string& port = "0", const std::string& extra = "") {
+    if (!extra.empty()) extra_ = extra;
     const std::string config = dir_.Sub("broker.yaml");
     EXPECT_TRUE(WriteFileAtomic(config, "endpoint: tcp://127.0.0.1:" + port +
                                             "\nadmin_endpoint: tcp://127.0.0.1:0\ndata_dir: " +
                                             DataDir() + "\nca_cert: " + CaDir() + "/ca.pem\nca_crl: " +
-                                            CaDir() + "/crl.pem\nmax_chunk_bytes: 65536\n").ok());
+                                            CaDir() + "/crl.pem\nmax_chunk_bytes: 65536\n"
+                                            "metrics_endpoint: 127.0.0.1:0\n" + extra_).ok());
     broker_ = std::make_unique<Process>(testing::BinDir() + "/tayori-broker",
                                         std::vector<std::string>{"--config", config}, env_);
     ASSERT_TRUE(broker_->WaitForOut("data_dir:", 20000)) << broker_->err();
@@ -107,7 +110,7 @@ class Cluster {
   std::string state_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<Process> broker_;
-  std::string endpoint_, port_, key_;
+  std::string endpoint_, port_, key_, extra_;
 };
 
 std::string MarkedContent(const std::string& marker, size_t size) {
@@ -291,6 +294,82 @@ TEST(ExchangeIntegrationTest, OperatorToolingAgainstARunningBroker) {
   r = c.Agent("a", {"send", "--to", "1299999999", c.WriteFile("p.pdf", "%PDF-1.7 p")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("失効"), std::string::npos) << r.err;
+}
+
+// Retention on a real broker with a clock that really runs: 3 seconds.
+TEST(ExchangeIntegrationTest, ShortRetentionExpiresAndTheSenderIsTold) {
+  Cluster c;
+  c.StartBroker("0", "retention: 3s\nsweep_interval: 1s\nexpired_keep: 1h\n");
+  c.Office("a", "0123456789", "KJ000000000001");
+  c.Office("b", "1299999999", "KJ000000000002");
+  auto watch = c.StartAgent("a", {"watch", "--json"});
+  ASSERT_TRUE(watch->WaitForOut("\"subscribed\"", 20000)) << watch->err();
+  RunResult r = c.Agent("a", {"send", "--to", "1299999999", "--json", c.WriteFile("p.pdf", "%PDF-1.7 p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string id = nlohmann::json::parse(r.out)["id"];
+  // The sweeper runs by itself; the sender's watch hears of the expiry.
+  ASSERT_TRUE(watch->WaitForOut("\"expired\"", 30000)) << watch->out();
+  EXPECT_NE(watch->out().find(id), std::string::npos);
+  auto sent = c.Json(c.Agent("a", {"sent", "--json"}));
+  EXPECT_EQ(sent["sent"][0]["state"], "expired");
+  EXPECT_NE(c.Agent("a", {"sent"}).out.find("期限切れ"), std::string::npos);
+  r = c.Agent("b", {"fetch", id, "--dest", c.Sub("recv")});
+  EXPECT_EQ(r.exit_code, 1);
+  auto stats = c.Json(c.Admin({"stats", "--json"}));
+  EXPECT_EQ(stats["pending_messages"], 0);
+  EXPECT_EQ(stats["expired_messages"], 1);
+  EXPECT_EQ(stats["retention_seconds"], 3);
+  watch->Kill(SIGTERM);
+  EXPECT_EQ(watch->Finish(10000).exit_code, 0);
+}
+
+TEST(ExchangeIntegrationTest, HomeNoticesReceiptsAndStatistics) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  c.Office("b", "1299999999", "KJ000000000002");
+  RunResult r = c.Agent("b", {"status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("正常稼働中"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ライセンス期限"), std::string::npos);
+  r = c.Admin({"notice", "post", "--title", "メンテナンスのお知らせ", "--body", "12月1日 2時から停止します",
+               "--kind", "maintenance"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto status = c.Json(c.Agent("b", {"status", "--json"}));
+  EXPECT_EQ(status["system_status"], "maintenance_announced");
+  ASSERT_EQ(status["notices"].size(), 1u);
+  EXPECT_EQ(status["notices"][0]["title"], "メンテナンスのお知らせ");
+  EXPECT_NE(c.Agent("b", {"status"}).out.find("【メンテナンス】"), std::string::npos);
+  EXPECT_NE(c.Admin({"notice", "post", "--title", "x", "--kind", "urgent"}).exit_code, 0);
+  EXPECT_NE(c.Admin({"notice", "post"}).exit_code, 0);
+
+  auto watch = c.StartAgent("b", {"watch"});
+  ASSERT_TRUE(watch->WaitForOut("待機中", 20000)) << watch->err();
+  r = c.Agent("a", {"send", "--to", "1299999999", "--json", c.WriteFile("p.pdf", "%PDF-1.7 p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string id = nlohmann::json::parse(r.out)["id"];
+  ASSERT_TRUE(watch->WaitForOut("★ 新着 " + id, 20000)) << watch->out();
+  watch->Kill(SIGINT);
+  watch->Finish(10000);
+
+  auto stats = c.Json(c.Admin({"stats", "--json"}));
+  EXPECT_EQ(stats["pending_messages"], 1);
+  EXPECT_EQ(stats["mailboxes"][0]["office"], "1299999999");
+  EXPECT_GT(stats["disk_bytes"], 0);
+  EXPECT_NE(c.Admin({"stats"}).out.find("pending: 1 messages"), std::string::npos);
+
+  r = c.Agent("a", {"receipt", id});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("受領証がありません"), std::string::npos) << r.err;
+  c.Json(c.Agent("b", {"fetch", id, "--dest", c.Sub("recv"), "--json"}));
+  auto receipt = c.Json(c.Agent("a", {"receipt", id, "--json"}));
+  EXPECT_EQ(receipt["verified"], true);
+  EXPECT_EQ(receipt["recipient_office"], "1299999999");
+  EXPECT_EQ(receipt["recipient_user_id"], "KJ000000000002");
+  EXPECT_NE(c.Agent("a", {"sent"}).out.find("受領証あり"), std::string::npos);
+  r = c.Admin({"compact"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("disk now"), std::string::npos);
 }
 
 // `tayori-agent check`: for staff and care software vendors, no broker and
