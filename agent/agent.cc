@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "agent/drafts.h"
 #include "common/crypto/curve.h"
 #include "common/ids.h"
 #include "common/wire/codec.h"
@@ -26,13 +27,6 @@ std::string Keys(const std::string& home) { return home + "/keys"; }
 std::string BaseName(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-std::string AbsolutePath(const std::string& path) {
-  if (!path.empty() && path[0] == '/') return path;
-  char buf[4096];
-  if (::getcwd(buf, sizeof buf) == nullptr) return path;
-  return std::string(buf) + "/" + path;
 }
 
 StatusOr<std::string> ReadRange(const std::string& path, uint64_t offset, uint64_t len) {
@@ -440,7 +434,8 @@ StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::v
 }
 
 Status Agent::Upload(const pb::OutboxRecord& rec, const std::string& message_id,
-                     const std::vector<uint64_t>& present, const Progress& progress) {
+                     const std::vector<uint64_t>& present, const Progress& progress,
+                     const std::atomic<bool>* cancel) {
   pb::Manifest m;
   m.ParseFromString(rec.signed_().manifest());
   const std::set<uint64_t> have(present.begin(), present.end());
@@ -460,6 +455,10 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const std::string& message_id,
   int64_t deadline = env_->NowMillis() + config_.timeout_s * 1000LL;
   std::map<uint64_t, uint64_t> inflight;  // req_id -> chunk key
   while (!todo.empty() || !inflight.empty()) {
+    if (cancel != nullptr && cancel->load()) {
+      return Status(Code::kDeadlineExceeded, "interrupted", "stopped after " + std::to_string(done) + " of " +
+                                                               std::to_string(total) + " bytes; send again to resume");
+    }
     while (inflight.size() < config_.window && !todo.empty()) {
       const uint64_t key = todo.front();
       const uint32_t fi = static_cast<uint32_t>(key >> 32), c = static_cast<uint32_t>(key);
@@ -523,7 +522,7 @@ StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& pro
     result.message_id = b.message_id();
     if (!b.complete()) {
       std::vector<uint64_t> present(b.present().begin(), b.present().end());
-      last = Upload(rec, b.message_id(), present, progress);
+      last = Upload(rec, b.message_id(), present, progress, o.cancel);
       if (!last.ok() && last.reason() != "message_not_found") return last;
       if (!last.ok()) continue;
       pb::Request commit;
@@ -671,18 +670,41 @@ StatusOr<FetchResult> Agent::Fetch(const std::string& id, const std::string& des
       }
       const std::string part = dest + "/.tayori-" + id + "-" + std::to_string(fi) + ".part";
       parts.push_back(part);
-      int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      // A download interrupted earlier (agent killed, network gone) left
+      // its verified prefix in the .part file: keep whole chunks of it and
+      // continue from the first missing one.
+      int fd = ::open(part.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
       if (fd < 0) {
         cleanup();
         return Errno("cannot write into " + dest);
       }
       crypto::Sha256 hash;
       uint64_t written = 0;
+      uint32_t resume_at = 0;
+      {
+        struct stat st_part {};
+        ::fstat(fd, &st_part);
+        const uint64_t have = std::min<uint64_t>(static_cast<uint64_t>(st_part.st_size), f.size());
+        resume_at = static_cast<uint32_t>(std::min<uint64_t>(have / m.chunk_size(), f.chunk_count()));
+        if (f.size() == 0) resume_at = 0;
+        written = static_cast<uint64_t>(resume_at) * m.chunk_size();
+        if (written > f.size()) written = f.size();
+        std::string prefix(static_cast<size_t>(written), '\0');
+        if (::pread(fd, prefix.data(), prefix.size(), 0) != static_cast<ssize_t>(prefix.size()) ||
+            ::ftruncate(fd, static_cast<off_t>(written)) != 0 || ::lseek(fd, static_cast<off_t>(written), SEEK_SET) < 0) {
+          ::close(fd);
+          cleanup();
+          return Errno("cannot resume " + part);
+        }
+        hash.Update(prefix);  // the final digest check covers the kept prefix too
+        done += written;
+        if (progress && written > 0) progress("download", done, total);
+      }
       Status st;
       // Pipelined: up to `window` chunk requests out; written in order.
       std::map<uint64_t, uint32_t> inflight;
       std::map<uint32_t, std::string> ready;
-      uint32_t next_send = 0, next_write = 0;
+      uint32_t next_send = resume_at, next_write = resume_at;
       int64_t deadline = env_->NowMillis() + config_.timeout_s * 1000LL;  // reset per answer
       while (st.ok() && next_write < f.chunk_count()) {
         while (inflight.size() + ready.size() < config_.window && next_send < f.chunk_count()) {
@@ -740,7 +762,8 @@ StatusOr<FetchResult> Agent::Fetch(const std::string& id, const std::string& des
       if (st.ok() && ::fsync(fd) != 0) st = Errno("fsync failed for " + part);
       ::close(fd);
       if (!st.ok()) {
-        cleanup();
+        // Keep what arrived for the next try, unless it is wrong.
+        if (st.code() == Code::kDataLoss) cleanup();
         return st;
       }
     }

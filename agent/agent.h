@@ -8,6 +8,7 @@
 #ifndef TAYORI_AGENT_AGENT_H_
 #define TAYORI_AGENT_AGENT_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -40,6 +41,9 @@ struct SendOptions {
   std::vector<std::string> files;
   // Called once the recipient is known and verified, before any upload.
   std::function<void(const pb::OfficeInfo&)> on_recipient;
+  // When it becomes true the send stops with reason "interrupted"; what was
+  // uploaded stays, and the same send resumes later.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct SendResult {
@@ -131,7 +135,8 @@ class Agent {
   StatusOr<pb::OutboxRecord> PrepareSend(const SendOptions& o, const std::vector<std::string>& recipient_pks,
                                          const std::string& recipient_name, bool* resumed);
   Status Upload(const pb::OutboxRecord& rec, const std::string& message_id,
-                const std::vector<uint64_t>& present, const Progress& progress);
+                const std::vector<uint64_t>& present, const Progress& progress,
+                const std::atomic<bool>* cancel);
   StatusOr<crypto::CertInfo> VerifyEntry(const pb::MailEntry& entry, pb::Manifest* manifest);
   StatusOr<std::vector<pb::MailEntry>> ListAll(bool inbox);
   std::string DecryptMessage(const pb::Manifest& m);

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/agent.h"
+#include "agent/bulk.h"
+#include "agent/drafts.h"
 #include "agent/config.h"
 #include "common/env.h"
 #include "common/ids.h"
@@ -271,6 +273,44 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "ホーム: system status, licence, notices");
   status->add_flag("--json", json_out);
 
+  auto* draft = app.add_subcommand("draft", "下書き: keep a send to finish later");
+  draft->require_subcommand(1);
+  std::string draft_id, draft_to, draft_message;
+  std::vector<std::string> draft_files, draft_remove;
+  bool draft_message_set = false;
+  auto* draft_save = draft->add_subcommand("save", "save a new draft");
+  draft_save->add_option("--to", draft_to, "recipient office number (default: from the CSV names)");
+  draft_save->add_option("--message", draft_message, "free-text message");
+  draft_save->add_option("files", draft_files, "files")->required();
+  auto* draft_list = draft->add_subcommand("list", "list drafts");
+  draft_list->add_flag("--json", json_out);
+  auto* draft_show = draft->add_subcommand("show", "show a draft and what `check` says of it");
+  draft_show->add_option("id", draft_id)->required();
+  draft_show->add_flag("--json", json_out);
+  auto* draft_edit = draft->add_subcommand("edit", "change a draft");
+  draft_edit->add_option("id", draft_id)->required();
+  draft_edit->add_option("--to", draft_to, "recipient office number");
+  draft_edit->add_option("--message", draft_message, "free-text message")->each([&](const std::string&) { draft_message_set = true; });
+  draft_edit->add_option("--add", draft_files, "add files");
+  draft_edit->add_option("--remove", draft_remove, "remove files by name");
+  auto* draft_delete = draft->add_subcommand("delete", "delete a draft");
+  draft_delete->add_option("id", draft_id)->required();
+  auto* draft_send = draft->add_subcommand("send", "send a draft; it is deleted once accepted");
+  draft_send->add_option("id", draft_id)->required();
+  draft_send->add_flag("--json", json_out);
+  draft_send->add_flag("--quiet", quiet);
+
+  auto* bulk = app.add_subcommand("bulk", "一括送信: send many CSVs, grouped by recipient, up to 50 sends");
+  tayori::agent::BulkOptions bo;
+  std::vector<std::string> attach_args, message_args;
+  bool resume = false;
+  bulk->add_option("inputs", bo.inputs, "CSV files and folders");
+  bulk->add_option("--message", bo.message, "message for every send");
+  bulk->add_option("--message-for", message_args, "N=TEXT: message for recipient N");
+  bulk->add_option("--attach", attach_args, "N=FILE: a PDF or image for recipient N");
+  bulk->add_flag("--resume", resume, "send again what earlier bulk sends left behind");
+  bulk->add_flag("--json", json_out, "events as JSON lines");
+
   CLI11_PARSE(app, argc, argv);
   g_lang = tayori::agent::LocaleLang();
   if (!lang.empty()) {
@@ -439,6 +479,186 @@ int main(int argc, char** argv) {
     }
     if (json_out) std::printf("%s\n", json{{"fetched", arr}}.dump(2).c_str());
     return failures == 0 ? 0 : 1;
+  }
+  if (draft->parsed()) {
+    tayori::agent::DraftStore drafts(home, env);
+    auto print_draft = [&](const pb::Draft& d, bool with_check) {
+      auto report = tayori::agent::Agent::CheckFiles({d.paths().begin(), d.paths().end()}, agent.config().office, d.to());
+      if (json_out) {
+        json j = {{"id", d.id()}, {"to", d.to().empty() ? report.recipient : d.to()}, {"message", d.message()},
+                  {"files", std::vector<std::string>(d.paths().begin(), d.paths().end())},
+                  {"updated", When(d.updated_unix())}, {"bulk", !d.bulk_id().empty()},
+                  {"last_error", d.last_error()}, {"ready", report.ok()}};
+        if (with_check) j["problems"] = FindingsJson(report.findings);
+        return j;
+      }
+      std::printf("%s  %s  → %s  %d%s  %s%s\n", d.id().c_str(), When(d.updated_unix()).c_str(),
+                  (d.to().empty() ? report.recipient : d.to()).c_str(), d.paths_size(), J() ? "ファイル" : " files",
+                  report.ok() ? (J() ? "送信可" : "ready") : (J() ? "要修正" : "needs fixing"),
+                  d.bulk_id().empty() ? "" : (J() ? "（一括送信の残り）" : " (left by a bulk send)"));
+      if (with_check) {
+        std::printf("  %s\n", d.message().c_str());
+        for (const auto& p : d.paths()) std::printf("    %s\n", p.c_str());
+        PrintFindings(stdout, report.findings, "  ");
+      }
+      return json();
+    };
+    if (draft_save->parsed()) {
+      auto d = drafts.Create(draft_to, draft_message, draft_files);
+      if (!d.ok()) return Fail(d.status());
+      std::printf(J() ? "下書きを保存しました: %s\n" : "Draft saved: %s\n", d->id().c_str());
+      return 0;
+    }
+    if (draft_list->parsed()) {
+      auto list = drafts.List();
+      if (!list.ok()) return Fail(list.status());
+      json arr = json::array();
+      if (!json_out) std::printf(J() ? "下書き一覧（%zu件）\n" : "Drafts (%zu)\n", list->size());
+      for (const auto& d : *list) arr.push_back(print_draft(d, false));
+      if (json_out) std::printf("%s\n", json{{"drafts", arr}}.dump(2).c_str());
+      return 0;
+    }
+    auto d = drafts.Get(draft_id);
+    if (!d.ok()) return Fail(d.status());
+    if (draft_show->parsed()) {
+      json j = print_draft(*d, true);
+      if (json_out) std::printf("%s\n", j.dump(2).c_str());
+      return 0;
+    }
+    if (draft_edit->parsed()) {
+      if (!draft_to.empty()) {
+        if (!tayori::IsOfficeNumber(draft_to)) return Fail(tayori::CheckOfficeNumber(draft_to));
+        d->set_to(draft_to);
+      }
+      if (draft_message_set) d->set_message(draft_message);
+      for (const auto& f : draft_files) d->add_paths(tayori::agent::AbsolutePath(f));
+      for (const auto& name : draft_remove) {
+        auto* paths = d->mutable_paths();
+        const auto before = paths->size();
+        paths->erase(std::remove_if(paths->begin(), paths->end(),
+                                    [&](const std::string& p) { return p.substr(p.find_last_of('/') + 1) == name; }),
+                     paths->end());
+        if (paths->size() == before) return Fail(tayori::InvalidArgument("usage", "the draft has no file " + name));
+      }
+      tayori::Status st = drafts.Put(*d);
+      if (!st.ok()) return Fail(st);
+      print_draft(*d, true);
+      return 0;
+    }
+    if (draft_delete->parsed()) {
+      tayori::Status st = drafts.Delete(draft_id);
+      if (!st.ok()) return Fail(st);
+      std::printf(J() ? "下書きを削除しました: %s\n" : "Draft deleted: %s\n", draft_id.c_str());
+      return 0;
+    }
+    // draft send: the same path as `send`, then the draft goes.
+    so.to = d->to();
+    so.message = d->message();
+    so.files.assign(d->paths().begin(), d->paths().end());
+    auto result = agent.Send(so, MakeProgress(quiet || json_out));
+    if (!result.ok()) return Fail(result.status());
+    (void)drafts.Delete(draft_id);
+    if (json_out) {
+      std::printf("%s\n", json{{"ok", true}, {"id", result->message_id}, {"to", result->recipient}}.dump(2).c_str());
+    } else {
+      std::printf(J() ? "送信しました: %s → %s %s\n" : "Sent: %s to %s %s\n", result->message_id.c_str(),
+                  result->recipient.c_str(), result->recipient_name.c_str());
+    }
+    return 0;
+  }
+  if (bulk->parsed()) {
+    tayori::agent::DraftStore drafts(home, env);
+    tayori::agent::Bulk runner(&agent, &drafts);
+    auto split = [](const std::string& arg, std::string* key, std::string* value) {
+      const size_t eq = arg.find('=');
+      if (eq == std::string::npos || !tayori::IsOfficeNumber(arg.substr(0, eq))) return false;
+      *key = arg.substr(0, eq);
+      *value = arg.substr(eq + 1);
+      return true;
+    };
+    for (const auto& a : attach_args) {
+      std::string k, v;
+      if (!split(a, &k, &v)) return Fail(tayori::InvalidArgument("usage", "--attach takes N=FILE, got '" + a + "'"));
+      bo.attachments[k].push_back(v);
+    }
+    for (const auto& a : message_args) {
+      std::string k, v;
+      if (!split(a, &k, &v)) return Fail(tayori::InvalidArgument("usage", "--message-for takes N=TEXT, got '" + a + "'"));
+      bo.messages[k] = v;
+    }
+    if (!resume && bo.inputs.empty()) return Fail(tayori::InvalidArgument("usage", "name CSV files or folders, or --resume"));
+    auto planned = resume ? runner.PlanResume() : runner.Plan(bo);
+    if (!planned.ok()) return Fail(planned.status());
+    std::vector<tayori::agent::BulkGroup>& groups = *planned;
+    auto group_json = [](size_t i, const tayori::agent::BulkGroup& g) {
+      json j = {{"index", i + 1}, {"to", g.recipient}, {"name", g.recipient_name}, {"unit", g.unit},
+                {"files", g.files.size()}, {"state", tayori::agent::BulkStateName(g.state)},
+                {"done", g.done}, {"total", g.total}};
+      if (!g.message_id.empty()) j["id"] = g.message_id;
+      if (!g.error.ok()) j["error"] = tayori::Render(g.error, g_lang);
+      if (!g.problems.empty()) j["problems"] = FindingsJson(g.problems);
+      return j;
+    };
+    if (json_out) {
+      json plan = json::array();
+      for (size_t i = 0; i < groups.size(); ++i) plan.push_back(group_json(i, groups[i]));
+      std::printf("%s\n", json{{"event", "plan"}, {"groups", plan}}.dump().c_str());
+    } else {
+      std::printf(J() ? "一括送信（%zu件）\n" : "Bulk send (%zu sends)\n", groups.size());
+      for (size_t i = 0; i < groups.size(); ++i) {
+        const auto& g = groups[i];
+        std::printf("  %2zu  %s %-20s  %s  %zu%s\n", i + 1, g.recipient.c_str(),
+                    g.recipient_name.empty() ? (J() ? "（未登録）" : "(not registered)") : g.recipient_name.c_str(),
+                    g.unit.c_str(), g.files.size(), J() ? "ファイル" : " files");
+        PrintFindings(stdout, g.problems, "        ");
+      }
+    }
+    std::fflush(stdout);
+    static std::atomic<bool> cancel{false};
+    std::signal(SIGINT, [](int) { cancel = true; });
+    std::signal(SIGTERM, [](int) { cancel = true; });
+    const bool tty = ::isatty(1) && !json_out;
+    std::vector<int> last_state(groups.size(), -1);
+    std::vector<int> last_tenth(groups.size(), -1);
+    runner.Run(&groups, [&](size_t i, const tayori::agent::BulkGroup& g) {
+      const int tenth = g.total == 0 ? 0 : static_cast<int>(g.done * 10 / g.total);
+      const bool changed = last_state[i] != g.state;
+      if (!changed && tenth == last_tenth[i]) return;  // progress in tenths
+      last_state[i] = g.state;
+      last_tenth[i] = tenth;
+      if (json_out) {
+        json j = group_json(i, g);
+        j["event"] = "group";
+        std::printf("%s\n", j.dump().c_str());
+      } else {
+        const char* state = g.state == tayori::agent::BulkGroup::kSending ? (J() ? "送信中" : "sending")
+                          : g.state == tayori::agent::BulkGroup::kSucceeded ? (J() ? "成功" : "success")
+                          : g.state == tayori::agent::BulkGroup::kFailed ? (J() ? "失敗" : "failed")
+                          : g.state == tayori::agent::BulkGroup::kInterrupted ? (J() ? "中断" : "interrupted")
+                                                                              : (J() ? "送信待ち" : "waiting");
+        std::printf("%s[%zu/%zu] %s %s  %s %d%%%s", tty && !changed ? "\r" : "", i + 1, groups.size(),
+                    g.recipient.c_str(), g.recipient_name.c_str(), state, tenth * 10,
+                    tty && g.state == tayori::agent::BulkGroup::kSending ? "" : "\n");
+        if (!g.error.ok()) std::printf("      %s\n", tayori::Render(g.error, g_lang).c_str());
+      }
+      std::fflush(stdout);
+    }, &cancel);
+    int ok = 0, failed = 0, interrupted = 0;
+    for (const auto& g : groups) {
+      ok += g.state == tayori::agent::BulkGroup::kSucceeded;
+      failed += g.state == tayori::agent::BulkGroup::kFailed;
+      interrupted += g.state == tayori::agent::BulkGroup::kInterrupted;
+    }
+    if (json_out) {
+      std::printf("%s\n", json{{"event", "done"}, {"succeeded", ok}, {"failed", failed}, {"interrupted", interrupted}}.dump().c_str());
+    } else {
+      std::printf(J() ? "成功 %d件・失敗 %d件・中断 %d件\n" : "%d succeeded, %d failed, %d interrupted\n", ok, failed, interrupted);
+      if (failed + interrupted > 0) {
+        std::printf(J() ? "失敗・中断した送信は下書きに残りました。`tayori-agent bulk --resume` で続きを送れます。\n"
+                        : "Failed and interrupted sends stay as drafts; `tayori-agent bulk --resume` sends them.\n");
+      }
+    }
+    return failed + interrupted == 0 ? 0 : 1;
   }
   if (receipt->parsed()) {
     auto r = agent.Receipt(receipt_id);

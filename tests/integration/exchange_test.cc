@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 
 #include "broker/rocksdb_mailbox_store.h"
 #include "common/env.h"
@@ -370,6 +371,188 @@ TEST(ExchangeIntegrationTest, HomeNoticesReceiptsAndStatistics) {
   r = c.Admin({"compact"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("disk now"), std::string::npos);
+}
+
+TEST(BulkIntegrationTest, GroupsByRecipientLeavesFailuresAsDraftsAndResumes) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  const std::vector<std::string> offices = {"1299999999", "1300000000", "1400000000"};
+  for (size_t i = 0; i < offices.size(); ++i) {
+    c.Office("r" + std::to_string(i), offices[i], "KJ00000000001" + std::to_string(i));
+  }
+  // Plans for three registered offices and one that is not (yet).
+  const std::string export_dir = c.Sub("export");
+  ASSERT_TRUE(MakeDirs(export_dir).ok());
+  std::vector<std::string> all = offices;
+  all.push_back("1500000000");
+  for (const auto& to : all) {
+    for (const auto& f : testing::Corpus("0123456789", to).Unit("plan_6_7", true)) {
+      ASSERT_TRUE(WriteFileAtomic(export_dir + "/" + f.name, f.content).ok());
+    }
+  }
+  const std::string pdf = c.WriteFile("第3表.pdf", "%PDF-1.7 weekly");
+  RunResult r = c.Agent("a", {"bulk", export_dir, "--json", "--message", "12月分です",
+                              "--message-for", "1300000000=C様 12月分", "--attach", "1299999999=" + pdf});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // one group could not go
+  std::vector<nlohmann::json> events;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) events.push_back(nlohmann::json::parse(line));
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events.front()["event"], "plan");
+  EXPECT_EQ(events.front()["groups"].size(), 4u);
+  EXPECT_EQ(events.front()["groups"][0]["name"], "office r0");
+  EXPECT_EQ(events.back()["event"], "done");
+  EXPECT_EQ(events.back()["succeeded"], 3);
+  EXPECT_EQ(events.back()["failed"], 1);
+  bool saw_sending = false;
+  for (const auto& e : events) saw_sending |= e.value("state", "") == "sending";
+  EXPECT_TRUE(saw_sending);
+
+  auto inbox0 = c.Json(c.Agent("r0", {"inbox", "--json"}));
+  ASSERT_EQ(inbox0["inbox"].size(), 1u);
+  EXPECT_EQ(inbox0["inbox"][0]["files"].size(), 4u);  // 6表, 7表, 補足 and the PDF
+  EXPECT_EQ(inbox0["inbox"][0]["message"], "12月分です");
+  EXPECT_EQ(c.Json(c.Agent("r1", {"inbox", "--json"}))["inbox"][0]["message"], "C様 12月分");
+
+  // The failed group stays as a draft; once its office exists, --resume sends it.
+  auto drafts = c.Json(c.Agent("a", {"draft", "list", "--json"}));
+  ASSERT_EQ(drafts["drafts"].size(), 1u);
+  EXPECT_EQ(drafts["drafts"][0]["to"], "1500000000");
+  EXPECT_EQ(drafts["drafts"][0]["bulk"], true);
+  c.Office("late", "1500000000", "KJ000000000099");
+  r = c.Agent("a", {"bulk", "--resume"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("成功 1件"), std::string::npos) << r.out;
+  EXPECT_TRUE(c.Json(c.Agent("a", {"draft", "list", "--json"}))["drafts"].empty());
+  EXPECT_EQ(c.Json(c.Agent("late", {"inbox", "--json"}))["inbox"].size(), 1u);
+  for (size_t i = 0; i < offices.size(); ++i) {
+    EXPECT_EQ(c.Json(c.Agent("r" + std::to_string(i), {"inbox", "--json"}))["inbox"].size(), 1u);
+  }
+}
+
+TEST(BulkIntegrationTest, InterruptedBulkResumesWithoutDuplicates) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  const std::vector<std::string> offices = {"1299999999", "1300000000", "1400000000"};
+  const std::string export_dir = c.Sub("export");
+  ASSERT_TRUE(MakeDirs(export_dir).ok());
+  std::vector<std::string> args = {"bulk", export_dir, "--json"};
+  for (size_t i = 0; i < offices.size(); ++i) {
+    c.Office("r" + std::to_string(i), offices[i], "KJ00000000001" + std::to_string(i));
+    for (const auto& f : testing::Corpus("0123456789", offices[i]).Unit("actuals", true)) {
+      ASSERT_TRUE(WriteFileAtomic(export_dir + "/" + f.name, f.content).ok());
+    }
+    const std::string big = c.WriteFile("big" + std::to_string(i) + ".pdf", "%PDF-1.7\n" + testing::RandomHex(2 << 20));
+    args.push_back("--attach");
+    args.push_back(offices[i] + "=" + big);
+  }
+  auto bulk = c.StartAgent("a", args);
+  ASSERT_TRUE(bulk->WaitForOut("\"state\":\"sending\"", 30000)) << bulk->err();
+  bulk->Kill(SIGINT);
+  RunResult r = bulk->Finish(30000);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("\"interrupted\""), std::string::npos) << r.out;
+  const size_t left = c.Json(c.Agent("a", {"draft", "list", "--json"}))["drafts"].size();
+  EXPECT_GE(left, 1u);
+  r = c.Agent("a", {"bulk", "--resume", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (size_t i = 0; i < offices.size(); ++i) {
+    EXPECT_EQ(c.Json(c.Agent("r" + std::to_string(i), {"inbox", "--json"}))["inbox"].size(), 1u) << offices[i];
+  }
+  EXPECT_TRUE(c.Json(c.Agent("a", {"draft", "list", "--json"}))["drafts"].empty());
+}
+
+TEST(BulkIntegrationTest, BadBulkInput) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  const std::string dir = c.Sub("many");
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  for (int i = 0; i < 51; ++i) {
+    char to[11];
+    std::snprintf(to, sizeof to, "13%08d", i);
+    auto f = testing::Corpus("0123456789", to).File("UPJSK", true);
+    ASSERT_TRUE(WriteFileAtomic(dir + "/" + f.name, f.content).ok());
+  }
+  RunResult r = c.Agent("a", {"bulk", dir});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("50件"), std::string::npos) << r.err;
+  r = c.Agent("a", {"bulk", c.WriteFile("loose.pdf", "%PDF-1.7")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--attach"), std::string::npos) << r.err;
+  EXPECT_EQ(c.Agent("a", {"bulk", dir, "--attach", "nonsense"}).exit_code, 2);
+  EXPECT_EQ(c.Agent("a", {"bulk"}).exit_code, 2);
+  EXPECT_NE(c.Agent("a", {"bulk", c.Sub("no-such-dir")}).exit_code, 0);
+}
+
+TEST(DraftIntegrationTest, SaveListShowEditSendDelete) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  c.Office("b", "1299999999", "KJ000000000002");
+  testing::Corpus corpus;
+  auto unit = corpus.Unit("plan_6_7", true);
+  // Saved half done: the 補足 is missing.
+  RunResult r = c.Agent("a", {"draft", "save", "--message", "下書き", c.WriteFile(unit[0].name, unit[0].content),
+                              c.WriteFile(unit[1].name, unit[1].content)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto list = c.Json(c.Agent("a", {"draft", "list", "--json"}));
+  ASSERT_EQ(list["drafts"].size(), 1u);
+  const std::string id = list["drafts"][0]["id"];
+  EXPECT_EQ(list["drafts"][0]["ready"], false);
+  auto shown = c.Json(c.Agent("a", {"draft", "show", id, "--json"}));
+  EXPECT_EQ(shown["problems"][0]["reason"], "combination_invalid");
+  r = c.Agent("a", {"draft", "send", id});
+  EXPECT_EQ(r.exit_code, 2) << r.err;  // refused before anything leaves
+  r = c.Agent("a", {"draft", "edit", id, "--add", c.WriteFile(unit[2].name, unit[2].content), "--message", "完成"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(c.Json(c.Agent("a", {"draft", "show", id, "--json"}))["ready"], true);
+  EXPECT_EQ(c.Agent("a", {"draft", "edit", id, "--remove", "nope.pdf"}).exit_code, 2);
+  r = c.Agent("a", {"draft", "send", id});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(c.Json(c.Agent("a", {"draft", "list", "--json"}))["drafts"].empty());
+  auto inbox = c.Json(c.Agent("b", {"inbox", "--json"}));
+  ASSERT_EQ(inbox["inbox"].size(), 1u);
+  EXPECT_EQ(inbox["inbox"][0]["message"], "完成");
+  // Delete, and garbage ids.
+  r = c.Agent("a", {"draft", "save", "--to", "1299999999", c.WriteFile("x.pdf", "%PDF-1.7")});
+  const std::string second = c.Json(c.Agent("a", {"draft", "list", "--json"}))["drafts"][0]["id"];
+  EXPECT_EQ(c.Agent("a", {"draft", "delete", second}).exit_code, 0);
+  r = c.Agent("a", {"draft", "show", second});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("下書きはありません"), std::string::npos) << r.err;
+  EXPECT_NE(c.Agent("a", {"draft", "show", "../../etc/passwd"}).exit_code, 0);
+  EXPECT_EQ(c.Agent("a", {"draft", "save", "--to", "12", c.Sub("x.pdf")}).exit_code, 2);
+}
+
+TEST(ExchangeIntegrationTest, KilledDownloadResumesAtTheFirstMissingChunk) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  c.Office("b", "1299999999", "KJ000000000002");
+  const std::string content = "%PDF-1.7\n" + testing::RandomHex(4 << 20);  // 8 MiB: 128 chunks
+  RunResult r = c.Agent("a", {"send", "--to", "1299999999", "--quiet", c.WriteFile("big.pdf", content)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto fetch = c.StartAgent("b", {"fetch", "--all", "--dest", c.Sub("recv")});
+  ASSERT_TRUE(fetch->WaitForErr("progress download 2", 30000)) << fetch->err();
+  fetch->Kill(SIGKILL);
+  const std::string killed = fetch->Finish(10000).err;
+  const size_t last = killed.rfind("progress download ");
+  ASSERT_NE(last, std::string::npos);
+  const uint64_t reached = std::stoull(killed.substr(last + 18));
+  r = c.Agent("b", {"fetch", "--all", "--dest", c.Sub("recv")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The second run starts where the first stopped, not from zero.
+  const size_t first = r.err.find("progress download ");
+  ASSERT_NE(first, std::string::npos) << r.err;
+  const uint64_t resumed_at = std::stoull(r.err.substr(first + 18));
+  EXPECT_GT(resumed_at, 0u) << r.err.substr(0, 200);
+  EXPECT_LE(resumed_at, reached);
+  EXPECT_GE(resumed_at + 65536, reached);
+  EXPECT_TRUE(*ReadFile(c.Sub("recv/big.pdf")) == content);
+  EXPECT_TRUE(ListDir(c.Sub("recv")).size() == 1) << "no .part left behind";
 }
 
 // `tayori-agent check`: for staff and care software vendors, no broker and

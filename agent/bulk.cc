@@ -1,0 +1,188 @@
+#include "agent/bulk.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/ids.h"
+
+namespace tayori::agent {
+namespace {
+
+// Files named directly, and the regular files directly inside named folders.
+StatusOr<std::vector<std::string>> Expand(const std::vector<std::string>& inputs) {
+  std::vector<std::string> out;
+  for (const std::string& in : inputs) {
+    struct stat st {};
+    if (::stat(in.c_str(), &st) != 0) return InvalidArgument("file_unreadable", "no such file or folder: " + in);
+    if (!S_ISDIR(st.st_mode)) {
+      out.push_back(in);
+      continue;
+    }
+    for (const std::string& name : ListDir(in)) {
+      const std::string path = in + "/" + name;
+      if (name[0] != '.' && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) out.push_back(path);
+    }
+  }
+  return out;
+}
+
+std::string Base(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
+
+}  // namespace
+
+const char* BulkStateName(BulkGroup::State s) {
+  switch (s) {
+    case BulkGroup::kWaiting: return "waiting";
+    case BulkGroup::kSending: return "sending";
+    case BulkGroup::kSucceeded: return "success";
+    case BulkGroup::kFailed: return "failed";
+    case BulkGroup::kInterrupted: return "interrupted";
+  }
+  return "waiting";
+}
+
+StatusOr<std::vector<BulkGroup>> Bulk::Plan(const BulkOptions& o) {
+  ASSIGN_OR_RETURN(std::vector<std::string> files, Expand(o.inputs));
+  const careplan::Rules& rules = careplan::Rules::Standard();
+  // One send per recipient and sequence stamp (a send unit is exported together).
+  std::map<std::pair<std::string, std::string>, BulkGroup> by_key;
+  std::vector<std::string> refused;
+  for (const std::string& f : files) {
+    const std::string name = Base(f);
+    if (!careplan::IsCsvName(name)) {
+      refused.push_back(name + " (not a CSV: add PDFs and images to a recipient with --attach N=FILE)");
+      continue;
+    }
+    careplan::NameCheck n = rules.ParseName(name);
+    if (!n.ok) {
+      refused.push_back(name + " (" + n.problem.en + ")");
+      continue;
+    }
+    BulkGroup& g = by_key[{n.name.recipient, n.name.stamp}];
+    g.recipient = n.name.recipient;
+    g.files.push_back(AbsolutePath(f));
+  }
+  if (!refused.empty()) {
+    std::string detail = "not bulk-sendable:";
+    for (const auto& r : refused) detail += "\n  " + r;
+    return InvalidArgument("name_invalid", detail);
+  }
+  if (by_key.empty()) return InvalidArgument("usage", "no standard CSV files among the inputs");
+  std::vector<BulkGroup> groups;
+  std::set<std::string> attached;
+  for (auto& [key, g] : by_key) {
+    auto msg = o.messages.find(g.recipient);
+    g.message = msg != o.messages.end() ? msg->second : o.message;
+    auto att = o.attachments.find(g.recipient);
+    if (att != o.attachments.end() && attached.insert(g.recipient).second) {  // with the first group only
+      for (const auto& a : att->second) g.files.push_back(AbsolutePath(a));
+    }
+    groups.push_back(std::move(g));
+  }
+  for (const auto& [office, files] : o.attachments) {
+    if (!attached.count(office)) {
+      return InvalidArgument("usage", "--attach names " + office + ", which no CSV in this bulk is for");
+    }
+  }
+  if (groups.size() > kMaxBulkGroups) {
+    return InvalidArgument("bulk_too_large", std::to_string(groups.size()) + " sends; at most " +
+                                                 std::to_string(kMaxBulkGroups));
+  }
+  for (BulkGroup& g : groups) {
+    careplan::CheckReport report = Agent::CheckFiles(g.files, agent_->config().office, g.recipient);
+    g.problems = report.findings;
+    if (report.unit) g.unit = report.unit->title;
+    if (!g.problems.empty()) g.state = BulkGroup::kFailed;
+  }
+  LookUp(&groups);
+  return groups;
+}
+
+StatusOr<std::vector<BulkGroup>> Bulk::PlanResume() {
+  ASSIGN_OR_RETURN(std::vector<pb::Draft> drafts, drafts_->List());
+  std::vector<BulkGroup> groups;
+  for (const pb::Draft& d : drafts) {
+    if (d.bulk_id().empty()) continue;
+    BulkGroup g;
+    g.recipient = d.to();
+    g.message = d.message();
+    g.files.assign(d.paths().begin(), d.paths().end());
+    g.draft_id = d.id();
+    careplan::CheckReport report = Agent::CheckFiles(g.files, agent_->config().office, g.recipient);
+    g.problems = report.findings;
+    if (report.unit) g.unit = report.unit->title;
+    if (!g.problems.empty()) g.state = BulkGroup::kFailed;
+    groups.push_back(std::move(g));
+    if (groups.size() == kMaxBulkGroups) break;
+  }
+  LookUp(&groups);
+  return groups;
+}
+
+void Bulk::LookUp(std::vector<BulkGroup>* groups) {
+  std::map<std::string, std::string> names;
+  for (BulkGroup& g : *groups) {
+    if (!names.count(g.recipient)) {
+      auto info = agent_->Lookup(g.recipient);
+      names[g.recipient] = info.ok() && info->registered() ? info->name() : "";
+    }
+    g.recipient_name = names[g.recipient];
+  }
+}
+
+void Bulk::Run(std::vector<BulkGroup>* groups, const std::function<void(size_t, const BulkGroup&)>& on_change,
+               const std::atomic<bool>* cancel) {
+  const std::string bulk_id = NewId(Env::Default()->NowMillis());
+  for (size_t i = 0; i < groups->size(); ++i) {
+    BulkGroup& g = (*groups)[i];
+    if (g.state == BulkGroup::kWaiting) {
+      if (cancel != nullptr && cancel->load()) {
+        g.state = BulkGroup::kInterrupted;
+      } else {
+        g.state = BulkGroup::kSending;
+        on_change(i, g);
+        SendOptions so;
+        so.to = g.recipient;
+        so.message = g.message;
+        so.files = g.files;
+        so.cancel = cancel;
+        auto sent = agent_->Send(so, [&](const std::string&, uint64_t done, uint64_t total) {
+          g.done = done;
+          g.total = total;
+          on_change(i, g);
+        });
+        if (sent.ok()) {
+          g.state = BulkGroup::kSucceeded;
+          g.message_id = sent->message_id;
+        } else {
+          g.error = sent.status();
+          g.state = g.error.reason() == "interrupted" ? BulkGroup::kInterrupted : BulkGroup::kFailed;
+        }
+      }
+    }
+    // Succeeded groups leave; the others stay as drafts for another try.
+    if (g.state == BulkGroup::kSucceeded) {
+      if (!g.draft_id.empty()) (void)drafts_->Delete(g.draft_id);
+    } else {
+      std::string why = !g.error.ok() ? g.error.ToString()
+                        : !g.problems.empty() ? careplan::FormatFinding(g.problems[0], false)
+                                              : "interrupted";
+      if (g.draft_id.empty()) {
+        auto d = drafts_->Create(g.recipient, g.message, g.files, bulk_id);
+        if (d.ok()) {
+          g.draft_id = d->id();
+          d->set_last_error(why);
+          (void)drafts_->Put(*d);
+        }
+      } else if (auto d = drafts_->Get(g.draft_id); d.ok()) {
+        d->set_last_error(why);
+        (void)drafts_->Put(*d);
+      }
+    }
+    on_change(i, g);
+  }
+}
+
+}  // namespace tayori::agent

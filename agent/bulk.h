@@ -1,0 +1,72 @@
+// Bulk send (一括送信): many CSVs dropped at once are grouped into sends by
+// recipient and send unit, each with its own attachments and message, up to
+// 50 sends; then sent one after another with live status per group.
+// Groups that succeed leave; failed and interrupted ones stay as drafts
+// (tagged with the bulk) for `bulk --resume` or the drafts list.
+// Uses an Agent it borrows for the whole run; one thread.
+#ifndef TAYORI_AGENT_BULK_H_
+#define TAYORI_AGENT_BULK_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/agent.h"
+#include "agent/drafts.h"
+
+namespace tayori::agent {
+
+constexpr size_t kMaxBulkGroups = 50;
+
+struct BulkGroup {
+  std::string recipient;
+  std::string recipient_name;  // from the broker; empty if not registered
+  std::string unit;            // send unit title ("" for attachments alone)
+  std::vector<std::string> files;
+  std::string message;
+  std::string draft_id;        // when resumed from a draft
+  std::vector<careplan::Finding> problems;  // refused before sending
+  enum State { kWaiting, kSending, kSucceeded, kFailed, kInterrupted } state = kWaiting;
+  std::string message_id;      // when it succeeded
+  Status error;                // when it failed
+  uint64_t done = 0, total = 0;
+};
+
+struct BulkOptions {
+  std::vector<std::string> inputs;                   // files and folders
+  std::string message;                               // for every group
+  std::map<std::string, std::string> messages;       // per recipient office
+  std::map<std::string, std::vector<std::string>> attachments;  // per recipient office
+};
+
+const char* BulkStateName(BulkGroup::State s);
+
+class Bulk {
+ public:
+  Bulk(Agent* agent, DraftStore* drafts) : agent_(agent), drafts_(drafts) {}
+
+  // Groups the inputs; every group is checked, and its recipient looked up.
+  // Refuses (bulk_too_large, name_invalid, usage) only what makes the whole
+  // plan impossible; a group's own problems stay in the group.
+  StatusOr<std::vector<BulkGroup>> Plan(const BulkOptions& options);
+  // The groups left behind by earlier bulk sends, from the drafts.
+  StatusOr<std::vector<BulkGroup>> PlanResume();
+
+  // Sends each waiting group in turn, calling ON_CHANGE whenever a group's
+  // state or progress changes. Stops between and inside sends when *CANCEL
+  // becomes true. Failed and interrupted groups become drafts.
+  void Run(std::vector<BulkGroup>* groups, const std::function<void(size_t, const BulkGroup&)>& on_change,
+           const std::atomic<bool>* cancel);
+
+ private:
+  void LookUp(std::vector<BulkGroup>* groups);
+
+  Agent* const agent_;
+  DraftStore* const drafts_;
+};
+
+}  // namespace tayori::agent
+
+#endif  // TAYORI_AGENT_BULK_H_
