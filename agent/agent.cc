@@ -342,8 +342,7 @@ StatusOr<std::string> Agent::OwnSendKey(const pb::Manifest& m) const {
 
 StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::vector<std::string>& recipient_pks,
                                               const std::string& recipient_name, bool* resumed) {
-  // Pass 0: sizes and plaintext digests.
-  std::vector<std::string> paths, digests;
+  std::vector<std::string> paths;
   std::vector<uint64_t> sizes;
   for (const std::string& f : o.files) {
     struct stat st {};
@@ -352,14 +351,10 @@ StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::v
     }
     paths.push_back(AbsolutePath(f));
     sizes.push_back(static_cast<uint64_t>(st.st_size));
-    crypto::Sha256 h;
-    for (uint64_t off = 0; off < sizes.back(); off += config_.chunk_size) {
-      ASSIGN_OR_RETURN(std::string part, ReadRange(f, off, std::min<uint64_t>(config_.chunk_size, sizes.back() - off)));
-      h.Update(part);
-    }
-    digests.push_back(h.Final());
   }
-  // The same send interrupted earlier resumes under its id.
+  // The same send interrupted earlier resumes under its id: same recipient,
+  // message and files, byte for byte (checked by digest only when the rest
+  // matches, so a new send reads its files no more than it must).
   for (const std::string& name : ListDir(home_ + "/outbox")) {
     auto rec = ReadRecord<pb::OutboxRecord>(home_ + "/outbox/" + name);
     if (!rec.ok()) continue;
@@ -372,8 +367,15 @@ StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::v
       same = std::find(recipient_pks.begin(), recipient_pks.end(), m.sealed_keys(k).e2e_pk()) != recipient_pks.end();
     }
     for (size_t i = 0; same && i < paths.size(); ++i) {
-      same = rec->paths(static_cast<int>(i)) == paths[i] &&
-             m.files(static_cast<int>(i)).sha256() == digests[i];
+      same = rec->paths(static_cast<int>(i)) == paths[i] && m.files(static_cast<int>(i)).size() == sizes[i];
+    }
+    for (size_t i = 0; same && i < paths.size(); ++i) {
+      crypto::Sha256 h;
+      for (uint64_t off = 0; off < sizes[i]; off += config_.chunk_size) {
+        ASSIGN_OR_RETURN(std::string part, ReadRange(paths[i], off, std::min<uint64_t>(config_.chunk_size, sizes[i] - off)));
+        h.Update(part);
+      }
+      same = m.files(static_cast<int>(i)).sha256() == h.Final();
     }
     if (same) {
       *resumed = true;
@@ -395,7 +397,6 @@ StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::v
     pb::FileEntry* f = m.add_files();
     f->set_name(BaseName(paths[i]));
     f->set_size(sizes[i]);
-    f->set_sha256(digests[i]);
     const uint32_t count = crypto::ChunkCount(sizes[i], config_.chunk_size);
     f->set_chunk_count(count);
     f->set_cipher_size(sizes[i] + count * crypto::kChunkOverhead);
@@ -406,9 +407,7 @@ StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::v
       plain.Update(part);
       cipher.Update(crypto::EncryptChunk(key, static_cast<uint32_t>(i), c, count, part));
     }
-    if (plain.Final() != digests[i]) {
-      return InvalidArgument("file_unreadable", paths[i] + " changed while being read; try again");
-    }
+    f->set_sha256(plain.Final());
     f->set_cipher_sha256(cipher.Final());
   }
   m.set_message_cipher(crypto::EncryptChunk(key, crypto::kMessageFileIndex, 0, 1, o.message));

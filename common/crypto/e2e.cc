@@ -1,5 +1,7 @@
 #include "common/crypto/e2e.h"
 
+#include <openssl/evp.h>
+
 #include <cstring>
 
 namespace tayori::crypto {
@@ -110,9 +112,16 @@ uint32_t ChunkCount(uint64_t size, uint32_t chunk_size) {
   return static_cast<uint32_t>((size + chunk_size - 1) / chunk_size);
 }
 
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+
+Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
+
+void Sha256::Update(const std::string& data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
+
 std::string Sha256::Final() {
-  std::string out(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256_final(&state_, reinterpret_cast<unsigned char*>(out.data()));
+  std::string out(32, '\0');
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_, reinterpret_cast<unsigned char*>(out.data()), &len);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #ifndef TAYORI_COMMON_CRYPTO_E2E_H_
 #define TAYORI_COMMON_CRYPTO_E2E_H_
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <cstdint>
@@ -45,18 +46,19 @@ StatusOr<std::string> DecryptChunk(const std::string& key, uint32_t file_index,
 // Chunks of a file of SIZE bytes (an empty file is one empty chunk).
 uint32_t ChunkCount(uint64_t size, uint32_t chunk_size);
 
-// Streaming SHA-256.
+// Streaming SHA-256 (OpenSSL's, which uses the CPU's SHA extensions where
+// present). Owns its context; one thread at a time.
 class Sha256 {
  public:
-  Sha256() { crypto_hash_sha256_init(&state_); }
-  void Update(const std::string& data) {
-    crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(data.data()),
-                              data.size());
-  }
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void Update(const std::string& data);
   std::string Final();  // 32 bytes; call once
 
  private:
-  crypto_hash_sha256_state state_;
+  EVP_MD_CTX* ctx_;
 };
 
 std::string Sha256Of(const std::string& data);

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,6 +78,7 @@ Process::Process(const std::string& program, const std::vector<std::string>& arg
   ::close(err_pipe[1]);
   out_fd_ = out_pipe[0];
   err_fd_ = err_pipe[0];
+  reader_ = std::thread([this] { ReadLoop(); });
 }
 
 Process::~Process() {
@@ -84,43 +86,58 @@ Process::~Process() {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, &status_, 0);
   }
+  if (reader_.joinable()) reader_.join();
   if (out_fd_ >= 0) ::close(out_fd_);
   if (err_fd_ >= 0) ::close(err_fd_);
 }
 
-bool Process::Pump(int timeout_ms) {
-  struct pollfd fds[2];
-  int n = 0;
-  if (out_fd_ >= 0) fds[n++] = {out_fd_, POLLIN, 0};
-  if (err_fd_ >= 0) fds[n++] = {err_fd_, POLLIN, 0};
-  if (n == 0) return false;
-  if (::poll(fds, static_cast<nfds_t>(n), timeout_ms) <= 0) return true;
-  for (int i = 0; i < n; ++i) {
-    if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-    char buf[65536];
-    ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
-    const bool is_out = fds[i].fd == out_fd_;
-    if (got <= 0) {
-      ::close(fds[i].fd);
-      (is_out ? out_fd_ : err_fd_) = -1;
-    } else {
+void Process::ReadLoop() {
+  bool out_open = true, err_open = true;
+  while (out_open || err_open) {
+    struct pollfd fds[2];
+    int n = 0;
+    if (out_open) fds[n++] = {out_fd_, POLLIN, 0};
+    if (err_open) fds[n++] = {err_fd_, POLLIN, 0};
+    if (::poll(fds, static_cast<nfds_t>(n), -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[65536];
+      const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      const bool is_out = fds[i].fd == out_fd_;
+      if (got <= 0) {
+        (is_out ? out_open : err_open) = false;
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
       (is_out ? out_ : err_).append(buf, static_cast<size_t>(got));
+      cv_.notify_all();
     }
   }
-  return true;
+  std::lock_guard<std::mutex> lock(mu_);
+  eof_ = true;
+  cv_.notify_all();
+}
+
+const std::string& Process::out() {
+  std::lock_guard<std::mutex> lock(mu_);
+  out_copy_ = out_;
+  return out_copy_;
+}
+
+const std::string& Process::err() {
+  std::lock_guard<std::mutex> lock(mu_);
+  err_copy_ = err_;
+  return err_copy_;
 }
 
 bool Process::WaitFor(int which, const std::string& needle, int timeout_ms) {
-  const int64_t end = MonoMs() + timeout_ms;
-  while (true) {
-    const std::string& s = which == 1 ? out_ : err_;
-    if (s.find(needle) != std::string::npos) return true;
-    const int64_t left = end - MonoMs();
-    if (left <= 0) return false;
-    if (!Pump(static_cast<int>(std::min<int64_t>(left, 100)))) {
-      return (which == 1 ? out_ : err_).find(needle) != std::string::npos;
-    }
-  }
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    return (which == 1 ? out_ : err_).find(needle) != std::string::npos || eof_;
+  }) && (which == 1 ? out_ : err_).find(needle) != std::string::npos;
 }
 
 bool Process::WaitForOut(const std::string& needle, int timeout_ms) { return WaitFor(1, needle, timeout_ms); }
@@ -132,11 +149,14 @@ void Process::Kill(int signal) {
 
 RunResult Process::Finish(int timeout_ms) {
   const int64_t end = MonoMs() + timeout_ms;
-  while ((out_fd_ >= 0 || err_fd_ >= 0) && MonoMs() < end) Pump(100);
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return eof_; });
+  }
   RunResult r;
   if (!exited_) {
     while (MonoMs() < end) {
-      pid_t got = ::waitpid(pid_, &status_, WNOHANG);
+      pid_t got = ::wait4(pid_, &status_, WNOHANG, &usage_);
       if (got == pid_) {
         exited_ = true;
         break;
@@ -147,11 +167,16 @@ RunResult Process::Finish(int timeout_ms) {
   }
   if (!exited_) {
     ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status_, 0);
+    ::wait4(pid_, &status_, 0, &usage_);
     exited_ = true;
     status_ = -1;
   }
+  if (reader_.joinable()) reader_.join();
   r.exit_code = status_ != -1 && WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+  r.cpu_seconds = usage_.ru_utime.tv_sec + usage_.ru_utime.tv_usec / 1e6 + usage_.ru_stime.tv_sec +
+                  usage_.ru_stime.tv_usec / 1e6;
+  r.max_rss_kb = usage_.ru_maxrss;
+  std::lock_guard<std::mutex> lock(mu_);
   r.out = out_;
   r.err = err_;
   return r;

@@ -3,9 +3,13 @@
 #ifndef TAYORI_TESTS_SUPPORT_TEST_UTIL_H_
 #define TAYORI_TESTS_SUPPORT_TEST_UTIL_H_
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -29,9 +33,12 @@ struct RunResult {
   int exit_code = -1;  // -1: killed or did not finish
   std::string out;
   std::string err;
+  double cpu_seconds = 0;  // user + system
+  long max_rss_kb = 0;     // peak resident set
 };
 
-// A child process with stdout and stderr on pipes.
+// A child process with stdout and stderr on pipes, read continuously by a
+// thread of its own (a child never blocks on a full pipe).
 class Process {
  public:
   // Starts PROGRAM (a path) with ARGS; ENV entries are added to ours.
@@ -47,19 +54,26 @@ class Process {
   // Waits for exit, collecting the rest of the output.
   RunResult Finish(int timeout_ms);
   pid_t pid() const { return pid_; }
-  const std::string& out() const { return out_; }
-  const std::string& err() const { return err_; }
+  // What the child printed so far.
+  const std::string& out();
+  const std::string& err();
 
  private:
   bool WaitFor(int which, const std::string& needle, int timeout_ms);
-  bool Pump(int timeout_ms);  // reads what is available; false when both pipes closed
+  void ReadLoop();
 
   pid_t pid_ = -1;
   int out_fd_ = -1;
   int err_fd_ = -1;
-  std::string out_, err_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::string out_, err_;   // guarded by mu_
+  std::string out_copy_, err_copy_;  // snapshots returned by out()/err()
+  bool eof_ = false;        // guarded by mu_
+  std::thread reader_;
   bool exited_ = false;
   int status_ = 0;
+  struct rusage usage_ {};
 };
 
 // Runs a program to completion (at most TIMEOUT_MS).

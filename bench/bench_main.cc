@@ -1,0 +1,388 @@
+// tayori-bench: the headline load, measured on this machine against
+// baselines measured in the same run. Starts a real broker and real agents
+// on loopback with synthetic offices and certificates, then reports:
+//   - a bulk send of G groups x M MB: wall time to the last durable
+//     acceptance, MB/s, CPU time, peak RSS of broker and agent, and the same
+//     for a small bulk (memory must not grow with the bulk);
+//   - the same bytes pushed by scp (aes128-gcm) to a private sshd on
+//     loopback, and written by dd conv=fsync: tayori's time as a ratio;
+//   - G recipients downloading concurrently: aggregate MB/s;
+//   - N single sends of K KB: latency to durable acceptance, p50 and p99.
+// Prints figures; asserts nothing about time.
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "agent/agent.h"
+#include "broker/admin_client.h"
+#include "common/env.h"
+#include "tests/support/careplan_corpus.h"
+#include "tests/support/test_util.h"
+
+namespace {
+
+using nlohmann::json;
+using tayori::testing::Process;
+using tayori::testing::RunResult;
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+long ProcStatusKb(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
+void ResetPeakRss(pid_t pid) { std::ofstream("/proc/" + std::to_string(pid) + "/clear_refs") << "5"; }
+
+double ProcCpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string f;
+  unsigned long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::stoul(f);
+    if (i == 15) stime = std::stoul(f);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+int FreePort() {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+void Die(const std::string& what) {
+  std::fprintf(stderr, "tayori-bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+template <typename T>
+T Must(tayori::StatusOr<T> v, const std::string& what) {
+  if (!v.ok()) Die(what + ": " + v.status().ToString());
+  return std::move(v).value();
+}
+
+void Must(const tayori::Status& st, const std::string& what) {
+  if (!st.ok()) Die(what + ": " + st.ToString());
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+struct BulkFigures {
+  double seconds = 0, agent_cpu = 0, broker_cpu = 0;
+  long agent_rss_kb = 0, broker_rss_kb = 0;
+  uint64_t bytes = 0;
+};
+
+class Bench {
+ public:
+  explicit Bench(int groups) : groups_(groups), ca_(dir_.Sub("ca"), tayori::Env::Default()->NowSeconds()) {}
+
+  void StartBroker() {
+    const std::string config = dir_.Sub("broker.yaml");
+    Must(tayori::WriteFileAtomic(config, "endpoint: tcp://127.0.0.1:0\nadmin_endpoint: tcp://127.0.0.1:0\n"
+                                         "metrics_endpoint: \"\"\ndata_dir: " + dir_.Sub("broker") +
+                                         "\nca_cert: " + ca_.ca_pem() + "\nca_crl: " + ca_.crl_pem() + "\n"),
+         "broker config");
+    broker_ = std::make_unique<Process>(tayori::testing::BinDir() + "/tayori-broker",
+                                        std::vector<std::string>{"--config", config});
+    if (!broker_->WaitForOut("data_dir:", 30000)) Die("broker did not start: " + broker_->err());
+    std::smatch m;
+    const std::string out = broker_->out();
+    std::regex_search(out, m, std::regex("endpoint: (tcp://\\S+)"));
+    endpoint_ = m[1];
+    std::regex_search(out, m, std::regex("public_key: (\\S{40})"));
+    key_ = m[1];
+  }
+
+  std::string Recipient(int i) const {
+    char b[11];
+    std::snprintf(b, sizeof b, "13%08d", i);
+    return b;
+  }
+
+  void SetUpOffices() {
+    auto admin = Must(tayori::broker::ConnectAdmin(dir_.Sub("broker"), 30000), "admin");
+    auto add = [&](const std::string& office, const std::string& name) {
+      tayori::pb::Request req;
+      req.mutable_office_add()->set_office(office);
+      req.mutable_office_add()->set_name(name);
+      Must(admin->Call(req), "office add " + office);
+    };
+    add(kSender, "bench sender");
+    for (int i = 0; i < groups_; ++i) add(Recipient(i), "bench recipient " + std::to_string(i));
+    Home("sender", kSender, "KJ000000000001");
+    for (int i = 0; i < groups_; ++i) Home("r" + std::to_string(i), Recipient(i), "KJ1" + Recipient(i).substr(0, 10) + "0");
+  }
+
+  void Home(const std::string& label, const std::string& office, const std::string& user) {
+    const int64_t now = tayori::Env::Default()->NowSeconds();
+    const std::string certs = ca_.IssueValid(label, office, user.substr(0, 14), now);
+    tayori::agent::InitOptions io;
+    io.home = dir_.Sub("home-" + label);
+    io.broker = endpoint_;
+    io.broker_key = key_;
+    io.cert_path = certs + "/cert.pem";
+    io.key_path = certs + "/key.pem";
+    io.ca_path = ca_.ca_pem();
+    Must(tayori::agent::Agent::Init(io, tayori::Env::Default()), "init " + label);
+    auto agent = Must(tayori::agent::Agent::Open(io.home, tayori::Env::Default()), "open " + label);
+    Must(agent->Enrol(), "enrol " + label);
+  }
+
+  // Group i: a 実績 CSV unit and a PDF, MB megabytes in all.
+  std::vector<std::string> MakeGroup(const std::string& dir, int i, int mb) {
+    Must(tayori::MakeDirs(dir), "mkdir");
+    std::vector<std::string> paths;
+    uint64_t used = 0;
+    for (const auto& f : tayori::testing::Corpus(kSender, Recipient(i)).Unit("actuals", true)) {
+      paths.push_back(dir + "/" + f.name);
+      Must(tayori::WriteFileAtomic(paths.back(), f.content), "write");
+      used += f.content.size();
+    }
+    std::string pdf = "%PDF-1.7\n";
+    pdf.resize(static_cast<size_t>(mb) * 1000 * 1000 - used);
+    randombytes_buf(pdf.data() + 9, pdf.size() - 9);
+    paths.push_back(dir + "/attach-" + std::to_string(i) + ".pdf");
+    Must(tayori::WriteFileAtomic(paths.back(), pdf), "write");
+    return paths;
+  }
+
+  BulkFigures Bulk(int groups, int mb, std::vector<std::string>* all_files) {
+    const std::string csv_dir = dir_.Sub("bulk-" + std::to_string(groups) + "/csv");
+    const std::string pdf_dir = dir_.Sub("bulk-" + std::to_string(groups) + "/pdf");
+    std::vector<std::string> args = {"--home", dir_.Sub("home-sender"), "bulk", csv_dir, "--json", "--message", "bench"};
+    BulkFigures fig;
+    for (int i = 0; i < groups; ++i) {
+      auto paths = MakeGroup(csv_dir, i, mb);
+      const std::string pdf = pdf_dir + "/" + paths.back().substr(paths.back().rfind('/') + 1);
+      Must(tayori::MakeDirs(pdf_dir), "mkdir");
+      std::rename(paths.back().c_str(), pdf.c_str());
+      paths.back() = pdf;
+      args.push_back("--attach");
+      args.push_back(Recipient(i) + "=" + pdf);
+      for (const auto& p : paths) {
+        fig.bytes += std::filesystem::file_size(p);
+        if (all_files) all_files->push_back(p);
+      }
+    }
+    ResetPeakRss(broker_->pid());
+    const double cpu0 = ProcCpuSeconds(broker_->pid());
+    const double t0 = Now();
+    RunResult r = tayori::testing::Run(tayori::testing::BinDir() + "/tayori-agent", args, {}, 3600 * 1000);
+    fig.seconds = Now() - t0;
+    if (r.exit_code != 0) Die("bulk failed: " + r.out.substr(r.out.size() > 2000 ? r.out.size() - 2000 : 0) + r.err);
+    fig.broker_cpu = ProcCpuSeconds(broker_->pid()) - cpu0;
+    fig.broker_rss_kb = ProcStatusKb(broker_->pid(), "VmHWM");
+    fig.agent_cpu = r.cpu_seconds;
+    fig.agent_rss_kb = r.max_rss_kb;
+    return fig;
+  }
+
+  // Seconds for scp (aes128-gcm) of FILES to a private sshd on loopback; <0 if unavailable.
+  double Scp(const std::vector<std::string>& files) {
+    if (::access("/usr/sbin/sshd", X_OK) != 0 || ::access("/usr/bin/scp", X_OK) != 0) return -1;
+    const std::string d = dir_.Sub("ssh");
+    Must(tayori::MakeDirs(d, 0700), "mkdir");
+    Must(tayori::MakeDirs("/run/sshd", 0755), "mkdir /run/sshd");
+    for (const char* k : {"host", "client"}) {
+      RunResult r = tayori::testing::Run("/usr/bin/ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-f", d + "/" + k});
+      if (r.exit_code != 0) return -1;
+    }
+    std::filesystem::copy_file(d + "/client.pub", d + "/authorized_keys");
+    const int port = FreePort();
+    Must(tayori::WriteFileAtomic(d + "/sshd_config",
+                                 "Port " + std::to_string(port) + "\nListenAddress 127.0.0.1\nHostKey " + d +
+                                     "/host\nAuthorizedKeysFile " + d + "/authorized_keys\nPasswordAuthentication no\n"
+                                     "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+                                     "PermitRootLogin prohibit-password\nPidFile " + d + "/sshd.pid\n"
+                                     "Subsystem sftp internal-sftp\nCiphers aes128-gcm@openssh.com\n"),
+         "sshd config");
+    Process sshd("/usr/sbin/sshd", {"-D", "-e", "-f", d + "/sshd_config"});
+    const std::string dest = dir_.Sub("scp-dest");
+    Must(tayori::MakeDirs(dest), "mkdir");
+    const struct passwd* pw = ::getpwuid(::getuid());
+    std::vector<std::string> args = {"-q", "-B", "-c", "aes128-gcm@openssh.com", "-P", std::to_string(port), "-i",
+                                     d + "/client", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"};
+    args.insert(args.end(), files.begin(), files.end());
+    args.push_back(std::string(pw ? pw->pw_name : "root") + "@127.0.0.1:" + dest + "/");
+    // sshd needs a moment to listen: retry the connection, not a fixed sleep.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      RunResult probe = tayori::testing::Run("/usr/bin/ssh", {"-q", "-p", std::to_string(port), "-i", d + "/client", "-o",
+                                                              "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o",
+                                                              "UserKnownHostsFile=/dev/null",
+                                                              std::string(pw ? pw->pw_name : "root") + "@127.0.0.1", "true"});
+      if (probe.exit_code == 0) break;
+      if (attempt == 49) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    const double t0 = Now();
+    RunResult r = tayori::testing::Run("/usr/bin/scp", args, {}, 3600 * 1000);
+    const double seconds = Now() - t0;
+    sshd.Kill(SIGTERM);
+    return r.exit_code == 0 ? seconds : -1;
+  }
+
+  // Seconds for dd conv=fsync of FILES (one dd each, like one commit per send).
+  double Dd(const std::vector<std::string>& files) {
+    const std::string dest = dir_.Sub("dd-dest");
+    Must(tayori::MakeDirs(dest), "mkdir");
+    const double t0 = Now();
+    for (const auto& f : files) {
+      RunResult r = tayori::testing::Run("/bin/dd", {"if=" + f, "of=" + dest + "/" + f.substr(f.rfind('/') + 1),
+                                                     "bs=1M", "conv=fsync", "status=none"});
+      if (r.exit_code != 0) return -1;
+    }
+    return Now() - t0;
+  }
+
+  // Every recipient fetches everything at once; returns seconds and bytes.
+  std::pair<double, uint64_t> Downloads() {
+    std::vector<std::unique_ptr<Process>> fetchers;
+    const double t0 = Now();
+    for (int i = 0; i < groups_; ++i) {
+      fetchers.push_back(std::make_unique<Process>(
+          tayori::testing::BinDir() + "/tayori-agent",
+          std::vector<std::string>{"--home", dir_.Sub("home-r" + std::to_string(i)), "fetch", "--all", "--quiet",
+                                   "--dest", dir_.Sub("recv-" + std::to_string(i))}));
+    }
+    for (auto& f : fetchers) {
+      RunResult r = f->Finish(3600 * 1000);
+      if (r.exit_code != 0) Die("fetch failed: " + r.err);
+    }
+    const double seconds = Now() - t0;
+    uint64_t bytes = 0;
+    for (int i = 0; i < groups_; ++i) {
+      for (const auto& e : std::filesystem::directory_iterator(dir_.Sub("recv-" + std::to_string(i)))) bytes += e.file_size();
+    }
+    return {seconds, bytes};
+  }
+
+  std::vector<double> Latency(int sends, int kb) {
+    auto agent = Must(tayori::agent::Agent::Open(dir_.Sub("home-sender"), tayori::Env::Default()), "open sender");
+    std::string pdf = "%PDF-1.7\n";
+    pdf.resize(static_cast<size_t>(kb) * 1000);
+    randombytes_buf(pdf.data() + 9, pdf.size() - 9);
+    std::vector<double> ms;
+    for (int i = 0; i < sends; ++i) {
+      // A new file each time: a new send, not a resumed one.
+      const std::string path = dir_.Sub("small-" + std::to_string(i) + ".pdf");
+      Must(tayori::WriteFileAtomic(path, pdf), "write");
+      const double t0 = Now();
+      Must(agent->Send({Recipient(0), "", {path}}, nullptr), "send");
+      ms.push_back((Now() - t0) * 1000);
+      std::filesystem::remove(path);
+    }
+    return ms;
+  }
+
+  static constexpr const char* kSender = "0123456789";
+  const int groups_;
+  tayori::testing::TempDir dir_;
+  tayori::testing::CaFixture ca_;
+  std::unique_ptr<Process> broker_;
+  std::string endpoint_, key_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tayori-bench: bulk send, downloads and latency against scp and dd baselines"};
+  int groups = 50, mb = 10, small_groups = 5, sends = 1000, kb = 100;
+  bool json_out = false, no_scp = false;
+  app.add_option("--groups", groups, "recipients in the big bulk (default 50)");
+  app.add_option("--mb", mb, "megabytes per group (default 10)");
+  app.add_option("--small-groups", small_groups, "recipients in the small bulk (default 5)");
+  app.add_option("--sends", sends, "single sends for the latency figure (default 1000)");
+  app.add_option("--kb", kb, "kilobytes per single send (default 100)");
+  app.add_flag("--no-scp", no_scp, "skip the scp baseline");
+  app.add_flag("--json", json_out, "one JSON document on stdout");
+  CLI11_PARSE(app, argc, argv);
+  if (groups < 1 || groups > 50 || small_groups < 1 || small_groups > groups || mb < 1 || mb > 10 || sends < 1 || kb < 1) {
+    Die("--groups 1..50, --small-groups 1..groups, --mb 1..10, --sends and --kb positive");
+  }
+  if (sodium_init() < 0) Die("libsodium");
+
+  Bench b(groups);
+  b.StartBroker();
+  b.SetUpOffices();
+  std::fprintf(stderr, "bulk %d x %d MB ...\n", small_groups, mb);
+  BulkFigures small = b.Bulk(small_groups, mb, nullptr);
+  std::fprintf(stderr, "bulk %d x %d MB ...\n", groups, mb);
+  std::vector<std::string> files;
+  BulkFigures big = b.Bulk(groups, mb, &files);
+  std::fprintf(stderr, "scp ...\n");
+  const double scp = no_scp ? -1 : b.Scp(files);
+  std::fprintf(stderr, "dd ...\n");
+  const double dd = b.Dd(files);
+  std::fprintf(stderr, "downloads ...\n");
+  auto [dl_seconds, dl_bytes] = b.Downloads();
+  std::fprintf(stderr, "latency %d x %d KB ...\n", sends, kb);
+  std::vector<double> lat = b.Latency(sends, kb);
+
+  const double mbps = static_cast<double>(big.bytes) / 1e6 / big.seconds;
+  json j = {
+      {"bulk", {{"groups", groups}, {"mb_per_group", mb}, {"bytes", big.bytes}, {"seconds", big.seconds},
+                {"mb_per_s", mbps}, {"agent_cpu_seconds", big.agent_cpu}, {"broker_cpu_seconds", big.broker_cpu},
+                {"agent_peak_rss_mib", big.agent_rss_kb / 1024.0}, {"broker_peak_rss_mib", big.broker_rss_kb / 1024.0}}},
+      {"small_bulk", {{"groups", small_groups}, {"seconds", small.seconds},
+                      {"agent_peak_rss_mib", small.agent_rss_kb / 1024.0},
+                      {"broker_peak_rss_mib", small.broker_rss_kb / 1024.0}}},
+      {"scp_seconds", scp},
+      {"dd_fsync_seconds", dd},
+      {"ratio_to_scp", scp > 0 ? big.seconds / scp : -1},
+      {"ratio_to_dd", dd > 0 ? big.seconds / dd : -1},
+      {"downloads", {{"recipients", groups}, {"bytes", dl_bytes}, {"seconds", dl_seconds},
+                     {"mb_per_s", static_cast<double>(dl_bytes) / 1e6 / dl_seconds}}},
+      {"single_send", {{"sends", sends}, {"kb", kb}, {"p50_ms", Percentile(lat, 0.5)}, {"p99_ms", Percentile(lat, 0.99)}}},
+  };
+  if (json_out) {
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("bulk send %d x %d MB (%.0f MB): %.2f s, %.1f MB/s; CPU agent %.2f s, broker %.2f s\n", groups, mb,
+              static_cast<double>(big.bytes) / 1e6, big.seconds, mbps, big.agent_cpu, big.broker_cpu);
+  std::printf("  peak RSS: agent %.1f MiB, broker %.1f MiB (bulk of %d: agent %.1f MiB, broker %.1f MiB)\n",
+              big.agent_rss_kb / 1024.0, big.broker_rss_kb / 1024.0, small_groups, small.agent_rss_kb / 1024.0,
+              small.broker_rss_kb / 1024.0);
+  if (scp > 0) {
+    std::printf("  scp (aes128-gcm, loopback) of the same bytes: %.2f s -> tayori / scp = %.2f\n", scp, big.seconds / scp);
+  } else {
+    std::printf("  scp baseline not available\n");
+  }
+  std::printf("  dd conv=fsync of the same bytes: %.2f s -> tayori / dd = %.2f\n", dd, big.seconds / dd);
+  std::printf("downloads: %d recipients at once, %.0f MB in %.2f s: %.1f MB/s\n", groups,
+              static_cast<double>(dl_bytes) / 1e6, dl_seconds, static_cast<double>(dl_bytes) / 1e6 / dl_seconds);
+  std::printf("single %d KB send to durable acceptance, %d sends: p50 %.1f ms, p99 %.1f ms\n", kb, sends,
+              Percentile(lat, 0.5), Percentile(lat, 0.99));
+  return 0;
+}
