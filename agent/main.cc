@@ -4,6 +4,8 @@
 #include <atomic>
 #include <csignal>
 
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -207,6 +209,10 @@ tayori::agent::Progress MakeProgress(bool quiet) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Chunk buffers of a MiB come and go all the time: keep them on the heap
+  // instead of a fresh mmap (and page faults) for each.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
   CLI::App app{"tayori-agent: send and receive care plan data (ケアプランデータ連携)"};
   app.require_subcommand(1);
   app.fallthrough();  // --home and --lang may also follow the command

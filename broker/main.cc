@@ -1,4 +1,6 @@
 // tayori-broker: the durable store-and-forward server. See README.md.
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
@@ -14,6 +16,10 @@ void OnSignal(int) { g_stop = true; }
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Chunk buffers of a MiB come and go all the time: keep them on the heap
+  // instead of a fresh mmap (and page faults) for each.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
   CLI::App app{"tayori-broker: store-and-forward exchange for care plan data"};
   std::string config_path;
   app.add_option("--config", config_path, "YAML config (see config/broker.yaml); default: embedded");

@@ -23,6 +23,7 @@
 #include "broker/metrics.h"
 #include "broker/options.h"
 #include "broker/trust_source.h"
+#include "common/crypto/e2e.h"
 #include "common/status.h"
 #include "common/wire/codec.h"
 
@@ -118,6 +119,15 @@ class Server {
 
   // Run() thread only.
   int64_t next_sweep_ = 0;
+  // Ciphertext digests of uploads in progress, fed by chunks that arrive in
+  // order, so a commit need not read them back. Lost on restart (the commit
+  // then reads the chunks).
+  struct UploadHash {
+    std::vector<std::unique_ptr<crypto::Sha256>> files;
+    std::vector<uint32_t> next_chunk;
+    bool in_order = true;
+  };
+  std::map<std::string, UploadHash> upload_hashes_;
   // office -> (routing id -> subscription end, monotonic seconds)
   std::map<std::string, std::map<std::string, int64_t>> subscribers_;
 };

@@ -185,6 +185,7 @@ StatusOr<std::pair<uint64_t, uint64_t>> Server::SweepOnce(size_t limit) {
     }
   }
   RETURN_IF_ERROR(store_->ApplyExpiry(expire, old_expires, purge));
+  for (const pb::MessageRecord& r : purge) upload_hashes_.erase(r.message_id());
   for (const pb::MessageRecord& r : expire) {
     metrics_.Expired(r.cipher_bytes());
     metrics_.AddPending(-1, -static_cast<int64_t>(r.cipher_bytes()));
