@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "common/ids.h"
 
@@ -132,57 +134,79 @@ void Bulk::LookUp(std::vector<BulkGroup>* groups) {
   }
 }
 
-void Bulk::Run(std::vector<BulkGroup>* groups, const std::function<void(size_t, const BulkGroup&)>& on_change,
-               const std::atomic<bool>* cancel) {
-  const std::string bulk_id = NewId(Env::Default()->NowMillis());
-  for (size_t i = 0; i < groups->size(); ++i) {
-    BulkGroup& g = (*groups)[i];
-    if (g.state == BulkGroup::kWaiting) {
-      if (cancel != nullptr && cancel->load()) {
-        g.state = BulkGroup::kInterrupted;
+void Bulk::SendOne(Agent* agent, BulkGroup* g, size_t i, const std::string& bulk_id,
+                   const std::function<void(size_t, const BulkGroup&)>& on_change, const std::atomic<bool>* cancel) {
+  if (g->state == BulkGroup::kWaiting) {
+    if (cancel != nullptr && cancel->load()) {
+      g->state = BulkGroup::kInterrupted;
+    } else {
+      g->state = BulkGroup::kSending;
+      on_change(i, *g);
+      SendOptions so;
+      so.to = g->recipient;
+      so.message = g->message;
+      so.files = g->files;
+      so.cancel = cancel;
+      auto sent = agent->Send(so, [&](const std::string&, uint64_t done, uint64_t total) {
+        g->done = done;
+        g->total = total;
+        on_change(i, *g);
+      });
+      if (sent.ok()) {
+        g->state = BulkGroup::kSucceeded;
+        g->message_id = sent->message_id;
       } else {
-        g.state = BulkGroup::kSending;
-        on_change(i, g);
-        SendOptions so;
-        so.to = g.recipient;
-        so.message = g.message;
-        so.files = g.files;
-        so.cancel = cancel;
-        auto sent = agent_->Send(so, [&](const std::string&, uint64_t done, uint64_t total) {
-          g.done = done;
-          g.total = total;
-          on_change(i, g);
-        });
-        if (sent.ok()) {
-          g.state = BulkGroup::kSucceeded;
-          g.message_id = sent->message_id;
-        } else {
-          g.error = sent.status();
-          g.state = g.error.reason() == "interrupted" ? BulkGroup::kInterrupted : BulkGroup::kFailed;
-        }
+        g->error = sent.status();
+        g->state = g->error.reason() == "interrupted" ? BulkGroup::kInterrupted : BulkGroup::kFailed;
       }
     }
-    // Succeeded groups leave; the others stay as drafts for another try.
-    if (g.state == BulkGroup::kSucceeded) {
-      if (!g.draft_id.empty()) (void)drafts_->Delete(g.draft_id);
-    } else {
-      std::string why = !g.error.ok() ? g.error.ToString()
-                        : !g.problems.empty() ? careplan::FormatFinding(g.problems[0], false)
-                                              : "interrupted";
-      if (g.draft_id.empty()) {
-        auto d = drafts_->Create(g.recipient, g.message, g.files, bulk_id);
-        if (d.ok()) {
-          g.draft_id = d->id();
-          d->set_last_error(why);
-          (void)drafts_->Put(*d);
-        }
-      } else if (auto d = drafts_->Get(g.draft_id); d.ok()) {
+  }
+  // Succeeded groups leave; the others stay as drafts for another try.
+  if (g->state == BulkGroup::kSucceeded) {
+    if (!g->draft_id.empty()) (void)drafts_->Delete(g->draft_id);
+  } else {
+    const std::string why = !g->error.ok() ? g->error.ToString()
+                            : !g->problems.empty() ? careplan::FormatFinding(g->problems[0], false)
+                                                   : "interrupted";
+    if (g->draft_id.empty()) {
+      auto d = drafts_->Create(g->recipient, g->message, g->files, bulk_id);
+      if (d.ok()) {
+        g->draft_id = d->id();
         d->set_last_error(why);
         (void)drafts_->Put(*d);
       }
+    } else if (auto d = drafts_->Get(g->draft_id); d.ok()) {
+      d->set_last_error(why);
+      (void)drafts_->Put(*d);
     }
-    on_change(i, g);
   }
+  on_change(i, *g);
+}
+
+void Bulk::Run(std::vector<BulkGroup>* groups, const std::function<void(size_t, const BulkGroup&)>& on_change,
+               const std::atomic<bool>* cancel, int parallel, const AgentFactory& open_agent) {
+  const std::string bulk_id = NewId(Env::Default()->NowMillis());
+  std::mutex mu;
+  auto report = [&](size_t i, const BulkGroup& g) {
+    std::lock_guard<std::mutex> lock(mu);
+    on_change(i, g);
+  };
+  std::atomic<size_t> next{0};
+  auto work = [&](Agent* agent) {
+    for (size_t i = next++; i < groups->size(); i = next++) SendOne(agent, &(*groups)[i], i, bulk_id, report, cancel);
+  };
+  // Workers beyond the first get agents of their own; if one cannot be
+  // opened, fewer workers do the job.
+  std::vector<std::unique_ptr<Agent>> extra;
+  for (int w = 1; w < parallel && open_agent; ++w) {
+    auto a = open_agent();
+    if (!a.ok()) break;
+    extra.push_back(std::move(a).value());
+  }
+  std::vector<std::thread> threads;
+  for (auto& a : extra) threads.emplace_back(work, a.get());
+  work(agent_);
+  for (auto& t : threads) t.join();
 }
 
 }  // namespace tayori::agent

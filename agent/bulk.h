@@ -45,6 +45,9 @@ const char* BulkStateName(BulkGroup::State s);
 
 class Bulk {
  public:
+  // Opens another Agent on the same home, for a worker of its own.
+  using AgentFactory = std::function<StatusOr<std::unique_ptr<Agent>>()>;
+
   Bulk(Agent* agent, DraftStore* drafts) : agent_(agent), drafts_(drafts) {}
 
   // Groups the inputs; every group is checked, and its recipient looked up.
@@ -54,14 +57,18 @@ class Bulk {
   // The groups left behind by earlier bulk sends, from the drafts.
   StatusOr<std::vector<BulkGroup>> PlanResume();
 
-  // Sends each waiting group in turn, calling ON_CHANGE whenever a group's
-  // state or progress changes. Stops between and inside sends when *CANCEL
-  // becomes true. Failed and interrupted groups become drafts.
+  // Sends the waiting groups, PARALLEL at a time (each worker has its own
+  // connection, from OPEN_AGENT; with 1 the borrowed agent does it all),
+  // calling ON_CHANGE (serialised) whenever a group's state or progress
+  // changes. Stops between and inside sends when *CANCEL becomes true.
+  // Failed and interrupted groups become drafts.
   void Run(std::vector<BulkGroup>* groups, const std::function<void(size_t, const BulkGroup&)>& on_change,
-           const std::atomic<bool>* cancel);
+           const std::atomic<bool>* cancel, int parallel = 1, const AgentFactory& open_agent = nullptr);
 
  private:
   void LookUp(std::vector<BulkGroup>* groups);
+  void SendOne(Agent* agent, BulkGroup* g, size_t i, const std::string& bulk_id,
+               const std::function<void(size_t, const BulkGroup&)>& on_change, const std::atomic<bool>* cancel);
 
   Agent* const agent_;
   DraftStore* const drafts_;

@@ -315,6 +315,8 @@ int main(int argc, char** argv) {
   bulk->add_option("--message-for", message_args, "N=TEXT: message for recipient N");
   bulk->add_option("--attach", attach_args, "N=FILE: a PDF or image for recipient N");
   bulk->add_flag("--resume", resume, "send again what earlier bulk sends left behind");
+  int parallel = 2;
+  bulk->add_option("--parallel", parallel, "sends in flight at once (default 2, 1 to 8)");
   bulk->add_flag("--json", json_out, "events as JSON lines");
 
   CLI11_PARSE(app, argc, argv);
@@ -626,6 +628,7 @@ int main(int argc, char** argv) {
     const bool tty = ::isatty(1) && !json_out;
     std::vector<int> last_state(groups.size(), -1);
     std::vector<int> last_tenth(groups.size(), -1);
+    if (parallel < 1 || parallel > 8) return Fail(tayori::InvalidArgument("usage", "--parallel takes 1 to 8"));
     runner.Run(&groups, [&](size_t i, const tayori::agent::BulkGroup& g) {
       const int tenth = g.total == 0 ? 0 : static_cast<int>(g.done * 10 / g.total);
       const bool changed = last_state[i] != g.state;
@@ -648,7 +651,7 @@ int main(int argc, char** argv) {
         if (!g.error.ok()) std::printf("      %s\n", tayori::Render(g.error, g_lang).c_str());
       }
       std::fflush(stdout);
-    }, &cancel);
+    }, &cancel, parallel, [&] { return tayori::agent::Agent::Open(home, env); });
     int ok = 0, failed = 0, interrupted = 0;
     for (const auto& g : groups) {
       ok += g.state == tayori::agent::BulkGroup::kSucceeded;
