@@ -27,6 +27,9 @@
 
 #include "agent/agent.h"
 #include "broker/admin_client.h"
+#include "broker/rocksdb_mailbox_store.h"
+#include "common/crypto/curve.h"
+#include "common/ids.h"
 #include "common/env.h"
 #include "tests/support/careplan_corpus.h"
 #include "tests/support/test_util.h"
@@ -109,7 +112,10 @@ class Bench {
 
   void StartBroker() {
     const std::string config = dir_.Sub("broker.yaml");
-    Must(tayori::WriteFileAtomic(config, "endpoint: tcp://127.0.0.1:0\nadmin_endpoint: tcp://127.0.0.1:0\n"
+    // A restart keeps the endpoint the agents were set up with.
+    const std::string endpoint = endpoint_.empty() ? "tcp://127.0.0.1:0" : endpoint_;
+    Must(tayori::WriteFileAtomic(config, "endpoint: " + endpoint + "\nadmin_endpoint: tcp://127.0.0.1:0\n"
+                                         "sweep_interval: 1s\n"
                                          "metrics_endpoint: \"\"\ndata_dir: " + dir_.Sub("broker") +
                                          "\nca_cert: " + ca_.ca_pem() + "\nca_crl: " + ca_.crl_pem() + "\n"),
          "broker config");
@@ -287,7 +293,68 @@ class Bench {
     return {seconds, bytes};
   }
 
-  std::vector<double> Latency(int sends, int kb) {
+  // Files N committed, payload-less messages into recipient 0's mailbox
+  // directly in the store (the broker must not be running), due to expire
+  // at EXPIRE_AT. Returns the id in the middle of the mailbox.
+  std::string Populate(int n, int64_t expire_at) {
+    auto store = Must(tayori::broker::RocksDbMailboxStore::Open(dir_.Sub("broker/store")), "open store");
+    std::string middle;
+    tayori::pb::MessageRecord r;
+    r.set_sender_office(kSender);
+    r.set_recipient_office(Recipient(0));
+    r.set_state(tayori::pb::DELIVERED);
+    r.set_cipher_bytes(1000);
+    const int64_t base = tayori::Env::Default()->NowMillis() - 3600 * 1000;
+    for (int i = 0; i < n; ++i) {
+      const std::string id = tayori::NewId(base + i / 10);
+      r.set_message_id(id);
+      r.set_send_id(id);
+      r.set_accepted_unix((base + i / 10) / 1000);
+      r.set_expire_unix(expire_at);
+      Must(store->CommitMessage(r, 0), "commit");
+      if (i == n / 2) middle = id;
+    }
+    return middle;
+  }
+
+  void StopBroker() {
+    broker_->Kill(SIGTERM);
+    broker_->Finish(30000);
+    broker_.reset();
+  }
+
+  // Milliseconds to list one page of 100 of recipient 0's mailbox after AFTER.
+  double ListPage(const std::string& after) {
+    auto agent = Must(tayori::agent::Agent::Open(dir_.Sub("home-r0"), tayori::Env::Default()), "open r0");
+    std::string sk = Must(tayori::ReadFile(dir_.Sub("home-r0/keys/curve.key")), "key");
+    sk.pop_back();
+    tayori::wire::ClientOptions o;
+    o.endpoint = endpoint_;
+    o.server_key = key_;
+    o.public_key = Must(tayori::crypto::CurvePublicFromSecret(sk), "key");
+    o.secret_key = sk;
+    auto client = Must(tayori::wire::Client::Connect(o), "connect");
+    std::vector<double> ms;
+    for (int i = 0; i < 20; ++i) {
+      tayori::pb::Request req;
+      req.mutable_list_inbox()->set_after_id(after);
+      req.mutable_list_inbox()->set_limit(100);
+      const double t0 = Now();
+      auto reply = Must(client->Call(req), "list");
+      ms.push_back((Now() - t0) * 1000);
+      if (reply.response.list().entries_size() != 100) Die("short page");
+    }
+    return Percentile(ms, 0.5);
+  }
+
+  uint64_t Pending() {
+    auto admin = Must(tayori::broker::ConnectAdmin(dir_.Sub("broker"), 30000), "admin");
+    tayori::pb::Request req;
+    req.mutable_stats();
+    return Must(admin->Call(req), "stats").response.stats().pending_messages();
+  }
+
+  std::vector<double> Latency(int sends, int kb, int to = 0) {
     auto agent = Must(tayori::agent::Agent::Open(dir_.Sub("home-sender"), tayori::Env::Default()), "open sender");
     std::string pdf = "%PDF-1.7\n";
     pdf.resize(static_cast<size_t>(kb) * 1000);
@@ -298,7 +365,7 @@ class Bench {
       const std::string path = dir_.Sub("small-" + std::to_string(i) + ".pdf");
       Must(tayori::WriteFileAtomic(path, pdf), "write");
       const double t0 = Now();
-      Must(agent->Send({Recipient(0), "", {path}}, nullptr), "send");
+      Must(agent->Send({Recipient(to), "", {path}}, nullptr), "send");
       ms.push_back((Now() - t0) * 1000);
       std::filesystem::remove(path);
     }
@@ -317,7 +384,7 @@ class Bench {
 
 int main(int argc, char** argv) {
   CLI::App app{"tayori-bench: bulk send, downloads and latency against scp and dd baselines"};
-  int groups = 50, mb = 10, small_groups = 5, sends = 1000, kb = 100;
+  int groups = 50, mb = 10, small_groups = 5, sends = 1000, kb = 100, scale = 100000;
   bool json_out = false, no_scp = false;
   app.add_option("--groups", groups, "recipients in the big bulk (default 50)");
   app.add_option("--mb", mb, "megabytes per group (default 10)");
@@ -325,6 +392,7 @@ int main(int argc, char** argv) {
   app.add_option("--sends", sends, "single sends for the latency figure (default 1000)");
   app.add_option("--kb", kb, "kilobytes per single send (default 100)");
   app.add_flag("--no-scp", no_scp, "skip the scp baseline");
+  app.add_option("--scale", scale, "messages in one mailbox for the listing and purge figures (default 100000; 0 skips)");
   app.add_flag("--json", json_out, "one JSON document on stdout");
   CLI11_PARSE(app, argc, argv);
   if (groups < 1 || groups > 50 || small_groups < 1 || small_groups > groups || mb < 1 || mb > 10 || sends < 1 || kb < 1) {
@@ -349,6 +417,26 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "latency %d x %d KB ...\n", sends, kb);
   std::vector<double> lat = b.Latency(sends, kb);
 
+  // Scale: a mailbox of SCALE pending messages; listing it, then sends while
+  // all of them expire at once, against sends without a purge.
+  double list_first = 0, list_middle = 0;
+  std::vector<double> quiet, purging;
+  uint64_t pending_before = 0, pending_after = 0;
+  if (scale > 0) {
+    std::fprintf(stderr, "scale: %d messages in one mailbox ...\n", scale);
+    b.StopBroker();
+    const int64_t expire_at = tayori::Env::Default()->NowSeconds() + 20;
+    const std::string middle = b.Populate(scale, expire_at);
+    b.StartBroker();
+    list_first = b.ListPage("");
+    list_middle = b.ListPage(middle);
+    quiet = b.Latency(200, kb, 1);
+    while (tayori::Env::Default()->NowSeconds() <= expire_at) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pending_before = b.Pending();
+    purging = b.Latency(200, kb, 1);
+    pending_after = b.Pending();
+  }
+
   const double mbps = static_cast<double>(big.bytes) / 1e6 / big.seconds;
   json j = {
       {"bulk", {{"groups", groups}, {"mb_per_group", mb}, {"bytes", big.bytes}, {"seconds", big.seconds},
@@ -364,6 +452,9 @@ int main(int argc, char** argv) {
       {"downloads", {{"recipients", groups}, {"bytes", dl_bytes}, {"seconds", dl_seconds},
                      {"mb_per_s", static_cast<double>(dl_bytes) / 1e6 / dl_seconds}}},
       {"single_send", {{"sends", sends}, {"kb", kb}, {"p50_ms", Percentile(lat, 0.5)}, {"p99_ms", Percentile(lat, 0.99)}}},
+      {"scale", {{"messages", scale}, {"list_first_page_ms", list_first}, {"list_middle_page_ms", list_middle},
+                 {"send_p99_ms_quiet", Percentile(quiet, 0.99)}, {"send_p99_ms_during_expiry", Percentile(purging, 0.99)},
+                 {"pending_when_sends_began", pending_before}, {"pending_when_sends_ended", pending_after}}},
   };
   if (json_out) {
     std::printf("%s\n", j.dump(2).c_str());
@@ -384,5 +475,12 @@ int main(int argc, char** argv) {
               static_cast<double>(dl_bytes) / 1e6, dl_seconds, static_cast<double>(dl_bytes) / 1e6 / dl_seconds);
   std::printf("single %d KB send to durable acceptance, %d sends: p50 %.1f ms, p99 %.1f ms\n", kb, sends,
               Percentile(lat, 0.5), Percentile(lat, 0.99));
+  if (scale > 0) {
+    std::printf("mailbox of %d pending: a page of 100 lists in %.2f ms (first), %.2f ms (middle)\n", scale, list_first,
+                list_middle);
+    std::printf("send p99 while they all expire: %.1f ms (pending %llu -> %llu during the sends); without: %.1f ms\n",
+                Percentile(purging, 0.99), (unsigned long long)pending_before, (unsigned long long)pending_after,
+                Percentile(quiet, 0.99));
+  }
   return 0;
 }

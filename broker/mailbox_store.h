@@ -57,9 +57,13 @@ class MailboxStore {
   // write batch.
   virtual Status MarkDownloaded(const pb::MessageRecord& record) = 0;
   // Messages whose expiry entry is at or before NOW, soonest first, at most
-  // LIMIT.
-  virtual StatusOr<std::vector<pb::MessageRecord>> DueForExpiry(int64_t now, size_t limit) = 0;
-  // In one synced batch: for each of EXPIRE (state EXPIRED, new expire_unix)
+  // LIMIT, starting at *CURSOR (empty: the beginning) and leaving it after
+  // the last one returned. A sweep that keeps its cursor does not wade
+  // through the tombstones of the entries it already handled.
+  virtual StatusOr<std::vector<pb::MessageRecord>> DueForExpiry(int64_t now, size_t limit,
+                                                                std::string* cursor) = 0;
+  // In one batch (not synced: what a crash loses, the sweeper redoes): for
+  // each of EXPIRE (state EXPIRED, new expire_unix)
   // delete the payload and move its expiry entry from OLD_EXPIRES[i]; delete
   // every trace of each of PURGE.
   virtual Status ApplyExpiry(const std::vector<pb::MessageRecord>& expire,

@@ -48,7 +48,7 @@ class RocksDbMailboxStore : public MailboxStore {
   StatusOr<std::vector<uint64_t>> ListChunks(const std::string& message_id) override;
   Status CommitMessage(const pb::MessageRecord& record, int64_t old_expire) override;
   Status MarkDownloaded(const pb::MessageRecord& record) override;
-  StatusOr<std::vector<pb::MessageRecord>> DueForExpiry(int64_t now, size_t limit) override;
+  StatusOr<std::vector<pb::MessageRecord>> DueForExpiry(int64_t now, size_t limit, std::string* cursor) override;
   Status ApplyExpiry(const std::vector<pb::MessageRecord>& expire, const std::vector<int64_t>& old_expires,
                      const std::vector<pb::MessageRecord>& purge) override;
   Status ForEachMessage(const std::function<void(const pb::MessageRecord&)>& fn) override;

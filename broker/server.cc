@@ -21,6 +21,9 @@ constexpr const char* kOfficeDomain = "tayori";
 constexpr const char* kAdminDomain = "tayori-admin";
 constexpr uint32_t kDefaultPage = 100;
 constexpr uint32_t kMaxPage = 500;
+// Messages expired per turn of the serving loop: small, so a send waits for
+// at most one batch however much is due.
+constexpr size_t kSweepBatch = 100;
 constexpr int kZapEnforceDomain = 93;  // ZMQ_ZAP_ENFORCE_DOMAIN (draft API)
 
 // Loads the Z85 secret key in PATH, creating a new key pair there if absent.
@@ -192,16 +195,22 @@ void Server::Run(const std::atomic<bool>* stop) {
       Log("error", "poll_failed", {{"detail", e.what()}});
       return;
     }
-    if (items[0].revents & ZMQ_POLLIN) ServeOne(router_, false);
-    if (items[1].revents & ZMQ_POLLIN) ServeOne(admin_, true);
+    // Serve everything already waiting before any background work.
+    for (int served = 0; served < 256; ++served) {
+      const bool office = router_.get(zmq::sockopt::events) & ZMQ_POLLIN;
+      const bool admin = admin_.get(zmq::sockopt::events) & ZMQ_POLLIN;
+      if (!office && !admin) break;
+      if (office) ServeOne(router_, false);
+      if (admin) ServeOne(admin_, true);
+    }
     // Retention: one bounded batch per turn, so requests are served between
     // batches however much is due.
     if (Now() >= next_sweep_) {
-      auto swept = SweepOnce(500);
+      auto swept = SweepOnce(kSweepBatch);
       if (!swept.ok()) {
         Log("error", "sweep_failed", {{"status", swept.status().ToString()}});
         next_sweep_ = Now() + options_.sweep_interval_seconds;
-      } else if (swept->first + swept->second < 500) {
+      } else if (swept->first + swept->second < kSweepBatch) {
         next_sweep_ = Now() + options_.sweep_interval_seconds;
       }
     }

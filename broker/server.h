@@ -119,6 +119,7 @@ class Server {
 
   // Run() thread only.
   int64_t next_sweep_ = 0;
+  std::string sweep_cursor_;  // where the sweep in progress has got to
   // Ciphertext digests of uploads in progress, fed by chunks that arrive in
   // order, so a commit need not read them back. Lost on restart (the commit
   // then reads the chunks).

@@ -167,8 +167,11 @@ Status Server::Stats(pb::Response* out) {
 
 StatusOr<std::pair<uint64_t, uint64_t>> Server::SweepOnce(size_t limit) {
   const int64_t now = Now();
-  ASSIGN_OR_RETURN(auto due, store_->DueForExpiry(now, limit));
-  if (due.empty()) return std::pair<uint64_t, uint64_t>{0, 0};
+  ASSIGN_OR_RETURN(auto due, store_->DueForExpiry(now, limit, &sweep_cursor_));
+  if (due.empty()) {
+    sweep_cursor_.clear();  // this sweep is done; the next starts at the beginning
+    return std::pair<uint64_t, uint64_t>{0, 0};
+  }
   std::vector<pb::MessageRecord> expire, purge;
   std::vector<int64_t> old_expires;
   for (pb::MessageRecord& r : due) {
