@@ -47,11 +47,11 @@ std::string ExpiryKey(int64_t at, const std::string& id) { return Be64(at) + id;
 std::string ChunkKey(const std::string& id, uint32_t file, uint32_t chunk);
 
 // Deletes a message's chunks by their exact keys (the manifest says how many
-// there are); range tombstones are kept for records whose manifest does not
-// parse, since many of them slow RocksDB down.
+// there are), since many range tombstones slow RocksDB down; a record whose
+// manifest names no files gets a range delete.
 void DeleteChunks(rocksdb::WriteBatch* batch, rocksdb::ColumnFamilyHandle* cf, const pb::MessageRecord& r) {
   pb::Manifest m;
-  if (!m.ParseFromString(r.signed_().manifest())) {
+  if (!m.ParseFromString(r.signed_().manifest()) || m.files_size() == 0) {
     batch->DeleteRange(cf, r.message_id(), r.message_id() + std::string(8, '\xff') + "\xff");
     return;
   }
