@@ -1,8 +1,9 @@
 // Server: the broker process's core. Owns the mailbox store, the CURVE key
 // pairs, the ZAP handler thread, the two ROUTER sockets (offices, admin),
 // the metrics endpoint and the sweeper, and answers every verb of
-// docs/protocol.md. server.cc has the office verbs; server_admin.cc the
-// operator verbs, retention and statistics.
+// docs/protocol.md. server.cc has the serving loop and the office verbs;
+// server_notify.cc pushed events and notices; server_admin.cc the operator
+// verbs, retention and statistics.
 //
 // Identity comes only from ZAP: the handler maps a client's CURVE key to
 // "office:N:KEY" (an enrolled terminal), "anon:KEY" (unknown key: may enrol,
@@ -75,7 +76,8 @@ class Server {
   Status Subscribe(const Caller& c);
   Status Notices(bool include_withdrawn, pb::Response* out);
 
-  // Operator verbs, retention, statistics (server_admin.cc).
+  // Operator verbs, retention, statistics (server_admin.cc); events and
+  // notices (server_notify.cc).
   Status OfficeAdd(const pb::OfficeAddRequest& r, pb::Response* out);
   Status LicenceRenew(const pb::LicenceRenewRequest& r, pb::Response* out);
   Status LicenceExpire(const pb::LicenceExpireRequest& r, pb::Response* out);
