@@ -325,15 +325,7 @@ class Bench {
 
   // Milliseconds to list one page of 100 of recipient 0's mailbox after AFTER.
   double ListPage(const std::string& after) {
-    auto agent = Must(tayori::agent::Agent::Open(dir_.Sub("home-r0"), tayori::Env::Default()), "open r0");
-    std::string sk = Must(tayori::ReadFile(dir_.Sub("home-r0/keys/curve.key")), "key");
-    sk.pop_back();
-    tayori::wire::ClientOptions o;
-    o.endpoint = endpoint_;
-    o.server_key = key_;
-    o.public_key = Must(tayori::crypto::CurvePublicFromSecret(sk), "key");
-    o.secret_key = sk;
-    auto client = Must(tayori::wire::Client::Connect(o), "connect");
+    auto client = tayori::testing::ConnectAs(dir_.Sub("home-r0"), endpoint_, key_, 60000);
     std::vector<double> ms;
     for (int i = 0; i < 20; ++i) {
       tayori::pb::Request req;

@@ -163,14 +163,7 @@ TEST_F(RetentionTest, DownloadedMessagesKeepListEntriesUntilRetentionEnds) {
 
 TEST_F(RetentionTest, AbandonedUploadsAreRemoved) {
   // Begin a send and put one chunk, then nothing: a client that went away.
-  std::string sk = *ReadFile(dir_.Sub("home-a/keys/curve.key"));
-  sk.pop_back();
-  wire::ClientOptions o;
-  o.endpoint = server_->endpoint();
-  o.server_key = server_->public_key();
-  o.public_key = *crypto::CurvePublicFromSecret(sk);
-  o.secret_key = sk;
-  auto raw = std::move(wire::Client::Connect(o)).value();
+  auto raw = testing::ConnectAs(dir_.Sub("home-a"), server_->endpoint(), server_->public_key());
   // Let the agent build a real signed manifest through an interrupted send:
   // its outbox keeps it; the broker has the UPLOADING record.
   const std::string path = dir_.Sub("big.pdf");
@@ -225,14 +218,7 @@ TEST_F(RetentionTest, SignedReceiptsReachTheSender) {
 
 TEST_F(RetentionTest, AcknowledgementsNeedAValidReceipt) {
   const std::string id = Send(a_.get(), "1299999999", "plan");
-  std::string sk = *ReadFile(dir_.Sub("home-b/keys/curve.key"));
-  sk.pop_back();
-  wire::ClientOptions o;
-  o.endpoint = server_->endpoint();
-  o.server_key = server_->public_key();
-  o.public_key = *crypto::CurvePublicFromSecret(sk);
-  o.secret_key = sk;
-  auto raw = std::move(wire::Client::Connect(o)).value();
+  auto raw = testing::ConnectAs(dir_.Sub("home-b"), server_->endpoint(), server_->public_key());
   pb::Request ack;
   ack.mutable_ack()->set_message_id(id);
   EXPECT_EQ(raw->Call(ack).status().reason(), "bad_request");  // no receipt

@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "common/crypto/curve.h"
 #include "common/env.h"
 #include "common/ids.h"
 
@@ -206,6 +207,24 @@ std::string RandomHex(size_t bytes) {
   std::string raw(bytes, '\0');
   randombytes_buf(raw.data(), raw.size());
   return ToHex(raw);
+}
+
+std::unique_ptr<wire::Client> ConnectAs(const std::string& home, const std::string& endpoint,
+                                        const std::string& server_key, int deadline_ms) {
+  auto secret = ReadFile(home + "/keys/curve.key");
+  if (!secret.ok()) throw std::runtime_error("no terminal in " + home);
+  std::string sk = *secret;
+  while (!sk.empty() && (sk.back() == '\n' || sk.back() == '\r')) sk.pop_back();
+  wire::ClientOptions o;
+  o.endpoint = endpoint;
+  o.server_key = server_key;
+  o.public_key = *crypto::CurvePublicFromSecret(sk);
+  o.secret_key = sk;
+  o.attempt_timeout_ms = 1000;
+  o.deadline_ms = deadline_ms;
+  auto client = wire::Client::Connect(o);
+  if (!client.ok()) throw std::runtime_error(client.status().ToString());
+  return std::move(client).value();
 }
 
 CaFixture::CaFixture(const std::string& dir, int64_t now) : dir_(dir), ca_(OpenCa(dir, now)) {}

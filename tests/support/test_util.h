@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/crypto/test_ca.h"
+#include "common/wire/client.h"
 
 namespace tayori::testing {
 
@@ -87,6 +88,11 @@ std::string BinDir();
 bool TreeContains(const std::string& dir, const std::string& needle, std::string* where);
 
 std::string RandomHex(size_t bytes);
+
+// A raw wire client on the connection identity of the terminal set up in
+// HOME (its CURVE key), for sending what a well-behaved agent never would.
+std::unique_ptr<wire::Client> ConnectAs(const std::string& home, const std::string& endpoint,
+                                        const std::string& server_key, int deadline_ms = 10000);
 
 // A CA in a temp folder with helpers to issue office certificates.
 class CaFixture {
