@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/ids.h"
 #include "tests/support/test_util.h"
 
 namespace tayori::broker {
@@ -100,6 +101,50 @@ TEST_F(StoreTest, ListsPageInIdOrderAndSurviveReopen) {
   auto reopened = RocksDbMailboxStore::Open(dir_.Sub("db"));
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ((*reopened)->ListInbox("1299999999", "", 10)->size(), 5u);
+}
+
+TEST_F(StoreTest, ListsSkipIndexEntriesWhoseRecordIsGone) {
+  auto rec = Message("01AAAAAAAAAAAAAAAAAAAAAAAC", "0123456789", "1299999999");
+  rec.set_state(pb::DELIVERED);
+  ASSERT_TRUE(store_->BeginMessage(rec).ok());
+  ASSERT_TRUE(store_->CommitMessage(rec, 0).ok());
+  // Remove only the record, as a compaction of that one family would: a
+  // purge naming other offices leaves the real index entries behind.
+  pb::MessageRecord gone = rec;
+  gone.set_recipient_office("0000000000");
+  gone.set_sender_office("0000000000");
+  ASSERT_TRUE(store_->ApplyExpiry({}, {}, {gone}).ok());
+  auto inbox = store_->ListInbox("1299999999", "", 10);
+  ASSERT_TRUE(inbox.ok()) << inbox.status().ToString();
+  EXPECT_TRUE(inbox->empty());
+}
+
+TEST(StoreBackstopTest, CompactionDropsWhatOutlivedEveryLifetime) {
+  testing::TempDir dir;
+  FakeEnv env(1'800'000'000'000);  // ms
+  StoreOptions o;
+  o.backstop_seconds = 100 * 86400;
+  o.env = &env;
+  auto store = std::move(RocksDbMailboxStore::Open(dir.Sub("db"), o)).value();
+  // One message begun 120 days ago (its id says so), one begun today.
+  const std::string old_id = NewId(env.NowMillis() - 120LL * 86400 * 1000);
+  const std::string new_id = NewId(env.NowMillis());
+  for (const std::string& id : {old_id, new_id}) {
+    auto rec = Message(id, "0123456789", "1299999999");
+    rec.set_state(pb::DELIVERED);
+    ASSERT_TRUE(store->BeginMessage(rec).ok());
+    ASSERT_TRUE(store->PutChunk(id, 0, 0, std::string(10000, 'x')).ok());
+    ASSERT_TRUE(store->CommitMessage(rec, 0).ok());
+  }
+  ASSERT_TRUE(store->Compact().ok());
+  EXPECT_FALSE(store->GetMessage(old_id).ok());
+  EXPECT_FALSE(store->GetChunk(old_id, 0, 0).ok());
+  EXPECT_TRUE(store->GetMessage(new_id).ok());
+  EXPECT_TRUE(store->GetChunk(new_id, 0, 0).ok());
+  auto inbox = store->ListInbox("1299999999", "", 10);
+  ASSERT_TRUE(inbox.ok());
+  ASSERT_EQ(inbox->size(), 1u);
+  EXPECT_EQ(inbox->front().message_id(), new_id);
 }
 
 }  // namespace
