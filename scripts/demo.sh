@@ -58,6 +58,10 @@ row() {
   printf '%s\r\n' "${f[*]:1}" | iconv -f UTF-8 -t CP932
 }
 
+step "ひまわり: ホーム (system status, licence, notices)"
+"$bin/tayori-admin" notice post --title "メンテナンスのお知らせ" --body "12月1日 2:00〜4:00 は停止します。" --kind maintenance >/dev/null
+"$bin/tayori-agent" --home "$demo/himawari" status
+
 step "the care software exports December's plan (第6表 + 第7表 + 補足) for ひまわり"
 out="$demo/export"
 mkdir -p "$out"
@@ -96,6 +100,9 @@ step "ひまわり: 受信一覧 after the download"
 
 step "さくら: 送信一覧 shows 済 with the time"
 "$bin/tayori-agent" --home "$demo/sakura" sent
+
+step "さくら verifies ひまわり's signed download receipt"
+"$bin/tayori-agent" --home "$demo/sakura" receipt "$("$bin/tayori-agent" --home "$demo/sakura" sent --json | sed -n 's/.*"id": "\([0-9A-Z]*\)".*/\1/p' | head -1)"
 
 step "a second download is refused"
 id=$("$bin/tayori-agent" --home "$demo/himawari" inbox --json | sed -n 's/.*"id": "\([0-9A-Z]*\)".*/\1/p' | head -1)
