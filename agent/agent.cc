@@ -663,7 +663,7 @@ StatusOr<FetchResult> Agent::Fetch(const std::string& id, const std::string& des
     auto cleanup = [&parts] { for (const auto& p : parts) ::unlink(p.c_str()); };
     for (int fi = 0; fi < m.files_size(); ++fi) {
       const pb::FileEntry& f = m.files(fi);
-      if (f.name().find('/') != std::string::npos || f.name().empty() || f.name()[0] == '.') {
+      if (!IsSafeFileName(f.name()) || f.name()[0] == '.') {
         cleanup();
         return Status(Code::kDataLoss, "signature_invalid", "unsafe file name '" + f.name() + "'");
       }

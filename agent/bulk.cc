@@ -32,6 +32,14 @@ StatusOr<std::vector<std::string>> Expand(const std::vector<std::string>& inputs
 
 std::string Base(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
 
+// The offline checks of one group; a group with problems is not sent.
+void CheckGroup(const std::string& own_office, BulkGroup* g) {
+  careplan::CheckReport report = Agent::CheckFiles(g->files, own_office, g->recipient);
+  g->problems = report.findings;
+  if (report.unit) g->unit = report.unit->title;
+  if (!g->problems.empty()) g->state = BulkGroup::kFailed;
+}
+
 }  // namespace
 
 const char* BulkStateName(BulkGroup::State s) {
@@ -92,12 +100,7 @@ StatusOr<std::vector<BulkGroup>> Bulk::Plan(const BulkOptions& o) {
     return InvalidArgument("bulk_too_large", std::to_string(groups.size()) + " sends; at most " +
                                                  std::to_string(kMaxBulkGroups));
   }
-  for (BulkGroup& g : groups) {
-    careplan::CheckReport report = Agent::CheckFiles(g.files, agent_->config().office, g.recipient);
-    g.problems = report.findings;
-    if (report.unit) g.unit = report.unit->title;
-    if (!g.problems.empty()) g.state = BulkGroup::kFailed;
-  }
+  for (BulkGroup& g : groups) CheckGroup(agent_->config().office, &g);
   LookUp(&groups);
   return groups;
 }
@@ -112,10 +115,7 @@ StatusOr<std::vector<BulkGroup>> Bulk::PlanResume() {
     g.message = d.message();
     g.files.assign(d.paths().begin(), d.paths().end());
     g.draft_id = d.id();
-    careplan::CheckReport report = Agent::CheckFiles(g.files, agent_->config().office, g.recipient);
-    g.problems = report.findings;
-    if (report.unit) g.unit = report.unit->title;
-    if (!g.problems.empty()) g.state = BulkGroup::kFailed;
+    CheckGroup(agent_->config().office, &g);
     groups.push_back(std::move(g));
     if (groups.size() == kMaxBulkGroups) break;
   }

@@ -40,14 +40,6 @@ StatusOr<crypto::CurveKeyPair> LoadOrCreateKey(const std::string& path) {
   return kp;
 }
 
-bool SafeFileName(const std::string& name) {
-  if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
-  for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f || c == '/' || c == '\\') return false;
-  }
-  return true;
-}
-
 uint64_t PlainChunkLen(const pb::FileEntry& f, uint32_t chunk, uint32_t chunk_size) {
   const uint64_t start = static_cast<uint64_t>(chunk) * chunk_size;
   if (start >= f.size()) return 0;
@@ -465,7 +457,7 @@ Status Server::CheckManifest(const pb::Manifest& m) const {
   }
   if (m.files_size() == 0) return bad("a send carries at least one file");
   for (const pb::FileEntry& f : m.files()) {
-    if (!SafeFileName(f.name())) return bad("unsafe file name '" + f.name() + "'");
+    if (!IsSafeFileName(f.name())) return bad("unsafe file name '" + f.name() + "'");
     if (f.sha256().size() != 32 || f.cipher_sha256().size() != 32) return bad("digests are 32 bytes");
     const uint32_t chunks = crypto::ChunkCount(f.size(), m.chunk_size());
     if (f.chunk_count() != chunks || f.cipher_size() != f.size() + chunks * crypto::kChunkOverhead) {

@@ -10,14 +10,20 @@ namespace {
 
 constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-bool AllDigits(const std::string& s, size_t from) {
-  return std::all_of(s.begin() + static_cast<long>(from), s.end(),
-                     [](unsigned char c) { return c >= '0' && c <= '9'; });
-}
-
 }  // namespace
 
-bool IsOfficeNumber(const std::string& s) { return s.size() == 10 && AllDigits(s, 0); }
+bool IsDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return c >= '0' && c <= '9'; });
+}
+
+bool IsSafeFileName(const std::string& name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
+  return std::none_of(name.begin(), name.end(), [](unsigned char c) {
+    return c < 0x20 || c == 0x7f || c == '/' || c == '\\';
+  });
+}
+
+bool IsOfficeNumber(const std::string& s) { return s.size() == 10 && IsDigits(s); }
 
 Status CheckOfficeNumber(const std::string& s) {
   if (IsOfficeNumber(s)) return Status::Ok();
@@ -25,7 +31,7 @@ Status CheckOfficeNumber(const std::string& s) {
 }
 
 bool IsUserId(const std::string& s) {
-  return s.size() == 14 && s[0] == 'K' && s[1] == 'J' && AllDigits(s, 2);
+  return s.size() == 14 && s[0] == 'K' && s[1] == 'J' && IsDigits(std::string_view(s).substr(2));
 }
 
 std::string NewId(int64_t now_millis) {

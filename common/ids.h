@@ -30,6 +30,15 @@ int64_t IdMillis(std::string_view id);
 
 std::string ToHex(const std::string& bytes);
 
+// True if S is non-empty and all ASCII digits.
+bool IsDigits(std::string_view s);
+
+// A file name that is safe to create in a folder as it stands: no path
+// separators, no control characters, not "." or "..", at most 255 bytes.
+// Applied by the broker to every name it accepts and by the agent to every
+// name it writes, since a name comes from the sender.
+bool IsSafeFileName(const std::string& name);
+
 }  // namespace tayori
 
 #endif  // TAYORI_COMMON_IDS_H_

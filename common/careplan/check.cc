@@ -15,19 +15,6 @@ namespace {
 constexpr size_t kMaxFindingsPerFile = 20;
 constexpr size_t kHeadBytes = 4096;
 
-bool AllDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-bool IsDate(const std::string& s) {
-  return s.size() == 8 && AllDigits(s) &&
-         ParseDate(s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6, 2)).ok();
-}
-
-bool IsMonth(const std::string& s) {
-  return s.size() == 6 && AllDigits(s) && s.substr(4, 2) >= "01" && s.substr(4, 2) <= "12";
-}
-
 // Shown back to staff: the value decoded, shortened.
 std::string Shown(const std::string& utf8) {
   std::string out = utf8.size() > 40 ? utf8.substr(0, 40) + "…" : utf8;
@@ -214,12 +201,12 @@ std::vector<Finding> CheckCsvContent(const Rules& rules, const ParsedName& parse
       add(line, 0, "列が足りません（保険者番号・被保険者番号がありません）", "too few columns (no insurer and insured numbers)");
       continue;
     }
-    if (text[1].size() != 6 || !AllDigits(text[1])) {
+    if (text[1].size() != 6 || !IsDigits(text[1])) {
       add(line, 2, "保険者番号は6桁の数字です" + Shown(text[1]), "the insurer number is 6 digits: '" + text[1] + "'");
     }
     const std::string& insured = text[2];
-    const bool insured_ok = (insured.size() == 10 && AllDigits(insured)) ||
-                            (insured.size() == 10 && insured[0] == 'H' && AllDigits(insured.substr(1)));
+    const bool insured_ok = (insured.size() == 10 && IsDigits(insured)) ||
+                            (insured.size() == 10 && insured[0] == 'H' && IsDigits(insured.substr(1)));
     if (!insured_ok) {
       add(line, 3, "被保険者番号は10桁の数字（公費単独はHと9桁）です" + Shown(insured),
           "the insured number is 10 digits (or H and 9 digits): '" + insured + "'");
@@ -230,19 +217,19 @@ std::vector<Finding> CheckCsvContent(const Rules& rules, const ParsedName& parse
       const std::string& value = text[static_cast<size_t>(f.column) - 1];
       switch (f.format) {
         case FieldRule::kDate:
-          if (!IsDate(value)) {
+          if (!IsYmdDate(value)) {
             add(line, f.column, "日付（YYYYMMDD）が正しくありません" + Shown(value), "not a date (YYYYMMDD): '" + value + "'");
             continue;
           }
           break;
         case FieldRule::kMonth:
-          if (!IsMonth(value)) {
+          if (!IsYearMonth(value)) {
             add(line, f.column, "年月（YYYYMM）が正しくありません" + Shown(value), "not a month (YYYYMM): '" + value + "'");
             continue;
           }
           break;
         case FieldRule::kDigits:
-          if (value.size() != static_cast<size_t>(f.length) || !AllDigits(value)) {
+          if (value.size() != static_cast<size_t>(f.length) || !IsDigits(value)) {
             add(line, f.column, std::to_string(f.length) + "桁の数字が必要です" + Shown(value),
                 "expected " + std::to_string(f.length) + " digits: '" + value + "'");
           }

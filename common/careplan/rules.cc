@@ -19,10 +19,6 @@ Status Bad(const std::string& what) {
   return InvalidArgument("config_invalid", "care plan rules: " + what);
 }
 
-bool AllDigits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 StatusOr<std::string> Hex(const std::string& hex) {
   if (hex.size() % 2 != 0) return Bad("odd-length hex '" + hex + "'");
   std::string out;
@@ -75,17 +71,10 @@ StatusOr<Layout> ReadLayout(const YAML::Node& n) {
 
 // YYYYMMDDHHMMSS with a real date and time.
 bool IsStamp(const std::string& s) {
-  if (s.size() != 14 || !AllDigits(s)) return false;
-  const std::string date = s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6, 2);
+  if (s.size() != 14 || !IsDigits(s) || !IsYmdDate(s.substr(0, 8))) return false;
   const int hh = std::atoi(s.substr(8, 2).c_str()), mm = std::atoi(s.substr(10, 2).c_str()),
             ss = std::atoi(s.substr(12, 2).c_str());
-  return ParseDate(date).ok() && hh < 24 && mm < 60 && ss < 60;
-}
-
-bool IsMonth(const std::string& s) {
-  if (s.size() != 6 || !AllDigits(s)) return false;
-  const int m = std::atoi(s.substr(4, 2).c_str());
-  return m >= 1 && m <= 12 && s.substr(0, 4) >= "1990";
+  return hh < 24 && mm < 60 && ss < 60;
 }
 
 std::vector<std::string> Split(const std::string& s, char sep) {
@@ -101,6 +90,17 @@ std::vector<std::string> Split(const std::string& s, char sep) {
 }
 
 }  // namespace
+
+bool IsYearMonth(const std::string& s) {
+  if (s.size() != 6 || !IsDigits(s)) return false;
+  const int m = std::atoi(s.substr(4, 2).c_str());
+  return m >= 1 && m <= 12 && s.substr(0, 4) >= "1990";
+}
+
+bool IsYmdDate(const std::string& s) {
+  return s.size() == 8 && IsDigits(s) && s.substr(0, 4) >= "1990" &&
+         ParseDate(s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6, 2)).ok();
+}
 
 const char* CategoryReason(Category c) {
   switch (c) {
@@ -159,7 +159,7 @@ StatusOr<Rules> Rules::Parse(const std::string& yaml_text) {
       cv.code = v["code"].as<std::string>();
       ASSIGN_OR_RETURN(cv.naming, ReadNaming(v["naming"].as<std::string>()));
       cv.title = v["title"].as<std::string>("");
-      if (cv.code.size() != 6 || !AllDigits(cv.code)) return Bad("CSV version '" + cv.code + "'");
+      if (cv.code.size() != 6 || !IsDigits(cv.code)) return Bad("CSV version '" + cv.code + "'");
       r.versions_.push_back(cv);
     }
     for (const auto& k : root["kinds"]) {
@@ -272,18 +272,18 @@ NameCheck Rules::ParseName(const std::string& file_name) const {
   ParsedName& n = out.name;
   n.kind = kind;
   if (kind->month != MonthPart::kNone) {
-    if (parts.empty() || parts[0].size() != 6 || !AllDigits(parts[0])) {
+    if (parts.empty() || parts[0].size() != 6 || !IsDigits(parts[0])) {
       return fail(kind->prefix + " の後には対象年月 (YYYYMM) が必要です",
                   kind->prefix + " must be followed by the target month (YYYYMM)");
     }
     n.month = parts[0];
     parts.erase(parts.begin());
     const bool hosoku_zero = kind->month == MonthPart::kHosoku && n.month == "000000";
-    if (!hosoku_zero && !IsMonth(n.month)) {
+    if (!hosoku_zero && !IsYearMonth(n.month)) {
       return fail("対象年月 " + n.month + " が正しくありません", "target month " + n.month + " is not a month");
     }
   }
-  auto service_type = [](const std::string& s) { return (s.size() == 2 || s.size() == 3) && AllDigits(s); };
+  auto service_type = [](const std::string& s) { return (s.size() == 2 || s.size() == 3) && IsDigits(s); };
   if (parts.size() == 3) {
     n.naming = Naming::kV3;
     n.sender = parts[0];

@@ -126,6 +126,10 @@ class Rules {
   uint64_t max_bytes_ = 10ull << 20;
 };
 
+// YYYYMM and YYYYMMDD as the standard writes them (years from 1990).
+bool IsYearMonth(const std::string& s);
+bool IsYmdDate(const std::string& s);
+
 // Lower-case extension of a file name without the dot ("" if none).
 std::string Extension(const std::string& name);
 bool IsCsvName(const std::string& name);

@@ -19,6 +19,20 @@ TEST(IdsTest, OfficeNumbersAndUserIds) {
   }
 }
 
+TEST(IdsTest, SafeFileNames) {
+  for (const char* ok : {"plan.pdf", "UPPLAN_202612_0123456789_1299999999_20261121093000.CSV", "第3表.pdf", "a b.txt"}) {
+    EXPECT_TRUE(IsSafeFileName(ok)) << ok;
+  }
+  for (const std::string bad : {std::string(""), std::string("."), std::string(".."), std::string("../x.pdf"),
+                                std::string("a/b.pdf"), std::string("a\\b.pdf"), std::string("a\nb.pdf"),
+                                std::string("a\0b", 3), std::string(256, 'x')}) {
+    EXPECT_FALSE(IsSafeFileName(bad)) << bad;
+  }
+  EXPECT_TRUE(IsDigits("0123"));
+  EXPECT_FALSE(IsDigits(""));
+  EXPECT_FALSE(IsDigits("12a"));
+}
+
 TEST(IdsTest, IdsAreUniqueAndSortByTime) {
   std::set<std::string> seen;
   std::string previous;
