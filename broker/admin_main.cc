@@ -1,6 +1,7 @@
 // tayori-admin: operator tooling. A test CA standing in for the national one
 // (ca init|issue|revoke) and the office registry of a running broker
-// (office add|list, licence renew) over the admin channel. See README.md.
+// (office add|list, licence renew|expire, terminal list|remove, notices,
+// statistics, maintenance) over the admin channel. See README.md.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -32,6 +33,21 @@ void PrintOffice(const tayori::pb::OfficeInfo& o) {
 nlohmann::json OfficeJson(const tayori::pb::OfficeInfo& o) {
   return {{"office", o.office()}, {"name", o.name()}, {"licence_until", o.licence_until()},
           {"licensed", o.licensed()}, {"enrolled", o.enrolled()}};
+}
+
+void PrintTerminals(const tayori::pb::TerminalListResponse& list, bool json) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& t : list.terminals()) {
+    arr.push_back({{"terminal_id", t.terminal_id()}, {"office", t.office()}, {"user_id", t.user_id()},
+                   {"cert_serial", t.cert_serial()}, {"cert_not_after", tayori::JstDate(t.cert_not_after_unix())},
+                   {"enrolled", tayori::JstDateTime(t.enrolled_unix())}, {"revoked", t.revoked()}});
+    if (!json) {
+      std::printf("%s  %s  %s  certificate %s until %s  enrolled %s%s\n", t.terminal_id().c_str(), t.office().c_str(),
+                  t.user_id().c_str(), t.cert_serial().c_str(), tayori::JstDate(t.cert_not_after_unix()).c_str(),
+                  tayori::JstDateTime(t.enrolled_unix()).c_str(), t.revoked() ? "  REVOKED" : "");
+    }
+  }
+  if (json) std::printf("%s\n", nlohmann::json{{"terminals", arr}}.dump(2).c_str());
 }
 
 }  // namespace
@@ -90,6 +106,16 @@ int main(int argc, char** argv) {
   auto* licence_expire = licence->add_subcommand("expire", "end an office's licence now (yesterday was its last day)");
   licence_expire->add_option("number", office, "office number")->required();
 
+  auto* terminal = app.add_subcommand("terminal", "terminals (PCs) enrolled for an office");
+  terminal->require_subcommand(1);
+  std::string terminal_id;
+  auto* terminal_list = terminal->add_subcommand("list", "list an office's terminals");
+  terminal_list->add_option("number", office, "office number")->required();
+  terminal_list->add_flag("--json", json, "one JSON document on stdout");
+  auto* terminal_remove =
+      terminal->add_subcommand("remove", "remove a terminal: its connections are refused at once");
+  terminal_remove->add_option("number", office, "office number")->required();
+  terminal_remove->add_option("terminal", terminal_id, "terminal id (from terminal list)")->required();
   auto* notice = app.add_subcommand("notice", "notices shown on every terminal's Home");
   notice->require_subcommand(1);
   auto* notice_post = notice->add_subcommand("post", "post a notice");
@@ -187,6 +213,11 @@ int main(int argc, char** argv) {
     req.mutable_notices()->set_include_withdrawn(all);
   } else if (notice_withdraw->parsed()) {
     req.mutable_notice_withdraw()->set_id(notice_id);
+  } else if (terminal_list->parsed()) {
+    req.mutable_terminal_list()->set_office(office);
+  } else if (terminal_remove->parsed()) {
+    req.mutable_terminal_remove()->set_office(office);
+    req.mutable_terminal_remove()->set_terminal_id(terminal_id);
   } else if (stats->parsed()) {
     req.mutable_stats();
   } else if (sweep->parsed() || compact->parsed()) {
@@ -206,6 +237,11 @@ int main(int argc, char** argv) {
     } else {
       for (const auto& o : r.office_list().offices()) PrintOffice(o);
     }
+    return 0;
+  }
+  if (terminal_list->parsed() || terminal_remove->parsed()) {
+    if (terminal_remove->parsed()) std::printf("removed terminal %s of %s\n", terminal_id.c_str(), office.c_str());
+    PrintTerminals(r.terminal_list(), json && terminal_list->parsed());
     return 0;
   }
   if (notice_post->parsed() || notice_withdraw->parsed()) {

@@ -43,7 +43,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
   if (!root.IsMap()) return InvalidArgument("config_invalid", "broker config must be a YAML map");
   static const std::set<std::string> kKeys = {
       "endpoint", "admin_endpoint", "data_dir", "ca_cert", "ca_crl",
-      "max_chunk_bytes", "max_send_bytes", "max_files", "io_threads", "retention", "expired_keep",
+      "max_chunk_bytes", "min_chunk_bytes", "max_send_bytes", "max_files", "io_threads", "retention", "expired_keep",
       "upload_timeout", "sweep_interval", "lease", "metrics_endpoint"};
   for (const auto& kv : root) {
     std::string key;
@@ -60,6 +60,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     if (key == "ca_cert") RETURN_IF_ERROR(Read(v, key, &o.ca_cert));
     if (key == "ca_crl") RETURN_IF_ERROR(Read(v, key, &o.ca_crl));
     if (key == "max_chunk_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_chunk_bytes));
+    if (key == "min_chunk_bytes") RETURN_IF_ERROR(Read(v, key, &o.min_chunk_bytes));
     if (key == "max_send_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_send_bytes));
     if (key == "max_files") RETURN_IF_ERROR(Read(v, key, &o.max_files));
     if (key == "io_threads") RETURN_IF_ERROR(Read(v, key, &o.io_threads));
@@ -82,7 +83,10 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
   if (o.max_chunk_bytes < 4096 || o.max_chunk_bytes > (16u << 20)) {
     return Bad("max_chunk_bytes", "must be between 4096 and 16777216");
   }
-  if (o.max_send_bytes == 0) return Bad("max_send_bytes", "must be positive");
+  if (o.min_chunk_bytes < 4096 || o.min_chunk_bytes > o.max_chunk_bytes) {
+    return Bad("min_chunk_bytes", "must be between 4096 and max_chunk_bytes");
+  }
+  if (o.max_send_bytes == 0 || o.max_send_bytes > (1ull << 40)) return Bad("max_send_bytes", "must be 1 to 2^40");
   if (o.max_files == 0 || o.max_files > 1000) return Bad("max_files", "must be 1 to 1000");
   if (o.io_threads < 1 || o.io_threads > 64) return Bad("io_threads", "must be 1 to 64");
   if (!o.metrics_endpoint.empty() && o.metrics_endpoint.find(':') == std::string::npos) {

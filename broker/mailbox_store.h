@@ -31,6 +31,9 @@ class MailboxStore {
   // Records an enrolment: the office record (with its terminals) and the
   // CURVE key index entry of CURVE_PK. Synced.
   virtual Status Enrol(const pb::OfficeRecord& office, const std::string& curve_pk) = 0;
+  // Records the removal of a terminal: the office record (without it) and
+  // the deletion of CURVE_PK's index entry. Synced.
+  virtual Status RemoveTerminal(const pb::OfficeRecord& office, const std::string& curve_pk) = 0;
   // The office a CURVE public key (32 bytes) was enrolled for, or NotFound.
   virtual StatusOr<std::string> OfficeForCurveKey(const std::string& curve_pk) = 0;
 

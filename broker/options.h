@@ -33,6 +33,10 @@ struct BrokerOptions {
   // Largest chunk of a file an agent may upload in one frame (plaintext
   // bytes; the frame adds 16 bytes of AEAD tag).
   uint32_t max_chunk_bytes = 1 << 20;
+  // Smallest chunk size a manifest may declare (the last chunk of a file
+  // may be shorter). Bounds the chunks of a send, and so all per-chunk work,
+  // to max_send_bytes / min_chunk_bytes plus one per file.
+  uint32_t min_chunk_bytes = 64 << 10;
 
   // Largest send (sum of plaintext file sizes) and most files per send.
   uint64_t max_send_bytes = 10ull << 20;

@@ -185,6 +185,13 @@ Status RocksDbMailboxStore::Enrol(const pb::OfficeRecord& office, const std::str
   return Write(&batch, true);
 }
 
+Status RocksDbMailboxStore::RemoveTerminal(const pb::OfficeRecord& office, const std::string& curve_pk) {
+  rocksdb::WriteBatch batch;
+  batch.Put(cf_[kRegistry], OfficeKey(office.office()), office.SerializeAsString());
+  batch.Delete(cf_[kRegistry], CurveKey(curve_pk));
+  return Write(&batch, true);
+}
+
 StatusOr<std::string> RocksDbMailboxStore::OfficeForCurveKey(const std::string& curve_pk) {
   std::string office;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_[kRegistry], CurveKey(curve_pk), &office);

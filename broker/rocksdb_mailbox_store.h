@@ -34,6 +34,7 @@ class RocksDbMailboxStore : public MailboxStore {
   StatusOr<pb::OfficeRecord> GetOffice(const std::string& office) override;
   StatusOr<std::vector<pb::OfficeRecord>> ListOffices() override;
   Status Enrol(const pb::OfficeRecord& office, const std::string& curve_pk) override;
+  Status RemoveTerminal(const pb::OfficeRecord& office, const std::string& curve_pk) override;
   StatusOr<std::string> OfficeForCurveKey(const std::string& curve_pk) override;
 
   StatusOr<std::optional<pb::MessageRecord>> FindBySendId(const std::string& sender,

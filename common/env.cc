@@ -16,14 +16,6 @@
 namespace tayori {
 namespace {
 
-class SystemEnv : public Env {
- public:
-  int64_t NowMillis() override {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  }
-};
-
 Status Errno(const std::string& what, const std::string& path) {
   return IoError(what + " " + path + ": " + std::strerror(errno));
 }
@@ -62,58 +54,147 @@ std::string DefaultStateDir() {
   return std::string(home != nullptr ? home : ".") + "/.local/state/tayori";
 }
 
-Env* Env::Default() {
-  static SystemEnv env;
-  return &env;
+// ------------------------------------------------------------------ POSIX files
+
+namespace {
+
+Status FileErrno(const std::string& what, const std::string& path) {
+  if (errno == ENOENT) return NotFound("not_found", what + " " + path + ": " + std::strerror(errno));
+  return Errno(what, path);
 }
 
-StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Errno("cannot open", path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Errno("cannot read", path);
-  return ss.str();
+class PosixWritableFile : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd, uint64_t size) : path_(std::move(path)), fd_(fd), size_(size) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status Append(std::string_view data) override {
+    size_t off = 0;
+    while (off < data.size()) {
+      const ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("cannot write", path_);
+      }
+      off += static_cast<size_t>(n);
+    }
+    size_ += data.size();
+    return Status::Ok();
+  }
+  Status Sync() override {
+    if (::fsync(fd_) != 0) return Errno("fsync failed for", path_);
+    return Status::Ok();
+  }
+  Status Close() override {
+    if (fd_ < 0) return Status::Ok();
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0) return Errno("cannot close", path_);
+    return Status::Ok();
+  }
+  uint64_t Size() const override { return size_; }
+
+ private:
+  const std::string path_;
+  int fd_;
+  uint64_t size_;
+};
+
+class PosixRandomAccessFile : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixRandomAccessFile() override { ::close(fd_); }
+  Status Read(uint64_t offset, size_t n, std::string* out) const override {
+    out->resize(n);
+    size_t got = 0;
+    while (got < n) {
+      const ssize_t r = ::pread(fd_, out->data() + got, n - got, static_cast<off_t>(offset + got));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return Errno("cannot read", path_);
+      }
+      if (r == 0) break;
+      got += static_cast<size_t>(r);
+    }
+    out->resize(got);
+    return Status::Ok();
+  }
+
+ private:
+  const std::string path_;
+  const int fd_;
+};
+
+StatusOr<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path, int flags, int mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, mode);
+  if (fd < 0) return FileErrno("cannot create", path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    Status s = Errno("cannot stat", path);
+    ::close(fd);
+    return s;
+  }
+  return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd, static_cast<uint64_t>(st.st_size)));
 }
 
-Status FsyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return Errno("cannot open directory", dir);
-  int rc = ::fsync(fd);
+}  // namespace
+
+int64_t PosixEnv::NowMillis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+int64_t PosixEnv::MonotonicMillis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+StatusOr<std::unique_ptr<RandomAccessFile>> PosixEnv::NewRandomAccessFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return FileErrno("cannot open", path);
+  return std::unique_ptr<RandomAccessFile>(new PosixRandomAccessFile(path, fd));
+}
+
+StatusOr<std::unique_ptr<WritableFile>> PosixEnv::NewWritableFile(const std::string& path, int mode) {
+  return OpenWritable(path, O_TRUNC, mode);
+}
+
+StatusOr<std::unique_ptr<WritableFile>> PosixEnv::NewAppendableFile(const std::string& path, int mode) {
+  return OpenWritable(path, O_APPEND, mode);
+}
+
+Status PosixEnv::TruncateFile(const std::string& path, uint64_t size) {
+  if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) return FileErrno("cannot truncate", path);
+  return Status::Ok();
+}
+
+StatusOr<uint64_t> PosixEnv::GetFileSize(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return FileErrno("cannot stat", path);
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Status PosixEnv::RenameFile(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return FileErrno("cannot rename " + from + " onto", to);
+  return Status::Ok();
+}
+
+Status PosixEnv::RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) return FileErrno("cannot remove", path);
+  return Status::Ok();
+}
+
+Status PosixEnv::SyncDir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return FileErrno("cannot open directory", dir);
+  const int rc = ::fsync(fd);
   ::close(fd);
   if (rc != 0) return Errno("fsync failed for", dir);
   return Status::Ok();
 }
 
-Status WriteFileAtomic(const std::string& path, const std::string& data, int mode) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Errno("cannot create", tmp);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status st = Errno("cannot write", tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return st;
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    Status st = Errno("fsync failed for", tmp);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename onto", path);
-  const size_t slash = path.find_last_of('/');
-  return FsyncDir(slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash));
-}
-
-Status MakeDirs(const std::string& dir, int mode) {
+Status PosixEnv::CreateDirs(const std::string& dir, int mode) {
   if (dir.empty()) return Status::Ok();
   std::string partial;
   size_t pos = 0;
@@ -125,19 +206,24 @@ Status MakeDirs(const std::string& dir, int mode) {
       return Errno("cannot create directory", partial);
     }
   }
-  struct stat st;
+  struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return IoError("not a directory: " + dir);
   }
   return Status::Ok();
 }
 
-bool FileExists(const std::string& path) {
-  struct stat st;
+bool PosixEnv::FileExists(const std::string& path) {
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
 }
 
-std::vector<std::string> ListDir(const std::string& dir) {
+bool PosixEnv::IsRegularFile(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::vector<std::string> PosixEnv::GetChildren(const std::string& dir) {
   std::vector<std::string> names;
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return names;
@@ -149,6 +235,60 @@ std::vector<std::string> ListDir(const std::string& dir) {
   std::sort(names.begin(), names.end());
   return names;
 }
+
+// ------------------------------------------------------------------ helpers
+
+Env* Env::Default() {
+  static PosixEnv env;
+  return &env;
+}
+
+StatusOr<std::string> Env::ReadFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, NewRandomAccessFile(path));
+  std::string out;
+  constexpr size_t kBlock = 1 << 20;
+  while (true) {
+    std::string block;
+    RETURN_IF_ERROR(file->Read(out.size(), kBlock, &block));
+    out += block;
+    if (block.size() < kBlock) break;
+  }
+  return out;
+}
+
+Status Env::WriteFileAtomic(const std::string& path, std::string_view data, int mode) {
+  const std::string tmp = path + ".tmp";
+  ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, NewWritableFile(tmp, mode));
+  Status st = file->Append(data);
+  if (st.ok()) st = file->Sync();
+  if (st.ok()) st = file->Close();
+  if (!st.ok()) {
+    (void)RemoveFile(tmp);  // best effort: the original stays as it was
+    return st;
+  }
+  RETURN_IF_ERROR(RenameFile(tmp, path));
+  return SyncDir(DirName(path));
+}
+
+std::string DirName(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+StatusOr<std::string> ReadFile(const std::string& path) { return Env::Default()->ReadFile(path); }
+Status WriteFileAtomic(const std::string& path, const std::string& data, int mode) {
+  return Env::Default()->WriteFileAtomic(path, data, mode);
+}
+Status FsyncDir(const std::string& dir) { return Env::Default()->SyncDir(dir); }
+Status MakeDirs(const std::string& dir, int mode) { return Env::Default()->CreateDirs(dir, mode); }
+bool FileExists(const std::string& path) { return Env::Default()->FileExists(path); }
+std::vector<std::string> ListDir(const std::string& dir) { return Env::Default()->GetChildren(dir); }
 
 StatusOr<int64_t> ParseDuration(const std::string& text) {
   auto bad = [&] {

@@ -61,6 +61,11 @@ constexpr std::array kMessages = {
     Message{"cert_revoked",
             "この電子証明書は失効しています。電子請求受付システムで新しい証明書を取得してください。",
             "This certificate has been revoked. Obtain a new certificate."},
+    Message{"terminal_removed",
+            "この端末の登録は運用者により取り消されました。証明書を確認し、`tayori-agent enrol` で"
+            "登録し直してください。",
+            "This terminal's enrolment was removed by the operator. Check the certificate and "
+            "enrol again with `tayori-agent enrol`."},
     Message{"cert_mismatch",
             "端末に登録されている証明書が一致しないため、送信に失敗しました。利用申請時と同じKJから始まる"
             "事業所ユーザIDの証明書がこの端末に設定されているか確認してください。",
@@ -101,6 +106,11 @@ constexpr std::array kMessages = {
     Message{"bad_manifest",
             "送信内容の記述が正しくありません。tayori のバージョンを確認し、再度実行してください。",
             "The send's manifest is not valid. Check the tayori version and try again."},
+    Message{"store_corrupt",
+            "ブローカーの保存データに問題が見つかりました。しばらくしてから再度実行し、続く場合は"
+            "運用者に連絡してください。",
+            "The broker found a problem in its stored data. Try again later; if it persists, "
+            "contact the operator."},
     Message{"send_too_large",
             "送信できるデータ量を超えています。1回の送信は合計10MBまで、ファイルは7つまでです。"
             "ファイルを分けて送信してください。",

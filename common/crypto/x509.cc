@@ -238,6 +238,16 @@ StatusOr<TrustStore> TrustStore::FromPem(const std::string& ca_pem, const std::s
   return TrustStore(std::move(ca), std::move(crl));
 }
 
+std::string TrustStore::CrlDer() const {
+  if (!crl_) return "";
+  unsigned char* buf = nullptr;
+  const int len = i2d_X509_CRL(crl_.get(), &buf);
+  if (len <= 0) return "";
+  std::string der(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
+  OPENSSL_free(buf);
+  return der;
+}
+
 StatusOr<CertInfo> TrustStore::Verify(const Certificate& cert, int64_t now) const {
   X509_STORE* store = X509_STORE_new();
   X509_STORE_add_cert(store, ca_.get());

@@ -102,6 +102,8 @@ class TrustStore {
 
   const Certificate& ca() const { return ca_; }
   bool has_crl() const { return crl_ != nullptr; }
+  // The CRL as DER ("" without one).
+  std::string CrlDer() const;
 
  private:
   TrustStore(Certificate ca, CrlPtr crl) : ca_(std::move(ca)), crl_(std::move(crl)) {}

@@ -270,7 +270,7 @@ class ExchangeTest : public ServerTest {
   }
 
   pb::SignedManifest ManifestOf(const std::vector<std::pair<std::string, uint64_t>>& files,
-                                const std::string& signer = "a") {
+                                const std::string& signer = "a", uint32_t chunk_size = kChunk) {
     auto info = a_->Lookup("1299999999");
     pb::EnrolmentBinding binding;
     binding.ParseFromString(info->terminals(0).binding());
@@ -280,13 +280,13 @@ class ExchangeTest : public ServerTest {
     m.set_sender_office("0123456789");
     m.set_sender_user_id("KJ000000000001");
     m.set_recipient_office("1299999999");
-    m.set_chunk_size(kChunk);
+    m.set_chunk_size(chunk_size);
     for (const auto& [name, size] : files) {
       auto* f = m.add_files();
       f->set_name(name);
       f->set_size(size);
       f->set_sha256(std::string(32, 's'));
-      f->set_chunk_count(crypto::ChunkCount(size, kChunk));
+      f->set_chunk_count(crypto::ChunkCount(size, chunk_size));
       f->set_cipher_size(size + f->chunk_count() * crypto::kChunkOverhead);
       f->set_cipher_sha256(std::string(32, 'c'));
     }
@@ -615,6 +615,100 @@ TEST_F(ExchangeTest, GarbageFramesGetErrorsAndTheBrokerCarriesOn) {
   auto info = b_->Lookup("0123456789");
   ASSERT_TRUE(info.ok());
   EXPECT_TRUE(info->licensed());
+}
+
+// ---- regressions found by attacking the broker (docs/security.md)
+
+// Sizes that wrap the 64-bit total once passed the send limits, and then
+// declared billions of chunks that crashed Commit and the sweeper.
+TEST_F(ExchangeTest, ManifestWhoseSizesWrapIsRefused) {
+  pb::Request begin;
+  *begin.mutable_send_begin()->mutable_signed_() =
+      ManifestOf({{"a.pdf", (1ull << 63) + 10}, {"b.pdf", (1ull << 63) - 5}});
+  auto r = RawClient(AgentCurveKey("a"))->Call(begin);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().reason(), "send_too_large");
+  EXPECT_TRUE(a_->Lookup("1299999999").ok());  // still serving
+}
+
+// A chunk size of 1 made a 10 MiB file 10,485,760 chunks, and every loop
+// over them (commit, purge) a denial of service.
+TEST_F(ExchangeTest, TinyChunkSizeIsRefused) {
+  for (uint32_t chunk_size : {1u, 4095u, kChunk - 1}) {
+    pb::Request begin;
+    *begin.mutable_send_begin()->mutable_signed_() = ManifestOf({{"x.pdf", 10u << 20}}, "a", chunk_size);
+    auto r = RawClient(AgentCurveKey("a"))->Call(begin);
+    ASSERT_FALSE(r.ok()) << chunk_size;
+    EXPECT_EQ(r.status().reason(), "bad_manifest");
+  }
+  // A commit with nothing uploaded answers from what is stored.
+  pb::Request begin;
+  *begin.mutable_send_begin()->mutable_signed_() = Manifest(10u << 20);
+  auto raw = RawClient(AgentCurveKey("a"));
+  auto began = raw->Call(begin);
+  ASSERT_TRUE(began.ok()) << began.status().ToString();
+  pb::Request commit;
+  commit.mutable_commit()->set_message_id(began->response.send_begin().message_id());
+  auto committed = raw->Call(commit);
+  ASSERT_FALSE(committed.ok());
+  EXPECT_EQ(committed.status().reason(), "upload_incomplete");
+  EXPECT_NE(committed.status().detail().find("160 chunks missing"), std::string::npos) << committed.status().detail();
+}
+
+// A terminal whose certificate was revoked kept listing, downloading and
+// acknowledging its office's mail over the connection it already had.
+TEST_F(ExchangeTest, RevocationCutsOffAnOpenTerminalAtOnce) {
+  const std::string id = SendToB("%PDF-1.7\nbefore");
+  ASSERT_TRUE(b_->Inbox().ok());  // connected and serving
+  ASSERT_TRUE(ca_.ca().RevokeOffice("1299999999", now_).ok());
+  auto inbox = b_->Inbox();
+  ASSERT_FALSE(inbox.ok());
+  EXPECT_EQ(inbox.status().reason(), "cert_revoked");
+  EXPECT_EQ(b_->Fetch(id, dir_.Sub("recv"), nullptr).status().reason(), "cert_revoked");
+  // Senders stop sealing keys to it: B has no live terminal any more.
+  auto info = a_->Lookup("1299999999");
+  ASSERT_TRUE(info.ok());
+  EXPECT_FALSE(info->enrolled());
+  EXPECT_EQ(info->terminals_size(), 0);
+  const std::string f = WriteFile("after.pdf", "%PDF-1.7\nafter");
+  EXPECT_EQ(a_->Send({"1299999999", "", {f}}, nullptr).status().reason(), "recipient_not_enrolled");
+  // The operator sees it as revoked.
+  pb::Request list;
+  list.mutable_terminal_list()->set_office("1299999999");
+  auto terminals = Admin(list);
+  ASSERT_TRUE(terminals.ok());
+  ASSERT_EQ(terminals->response.terminal_list().terminals_size(), 1);
+  EXPECT_TRUE(terminals->response.terminal_list().terminals(0).revoked());
+}
+
+TEST_F(ExchangeTest, OperatorRemovesATerminal) {
+  ASSERT_TRUE(b_->Inbox().ok());
+  pb::Request list;
+  list.mutable_terminal_list()->set_office("1299999999");
+  auto terminals = Admin(list);
+  ASSERT_TRUE(terminals.ok()) << terminals.status().ToString();
+  ASSERT_EQ(terminals->response.terminal_list().terminals_size(), 1);
+  const pb::TerminalInfo& t = terminals->response.terminal_list().terminals(0);
+  EXPECT_EQ(t.user_id(), "KJ000000000002");
+  EXPECT_FALSE(t.revoked());
+  pb::Request wrong;
+  wrong.mutable_terminal_remove()->set_office("1299999999");
+  wrong.mutable_terminal_remove()->set_terminal_id("0000000000000000");
+  EXPECT_EQ(Admin(wrong).status().reason(), "usage");
+  pb::Request remove;
+  remove.mutable_terminal_remove()->set_office("1299999999");
+  remove.mutable_terminal_remove()->set_terminal_id(t.terminal_id());
+  auto removed = Admin(remove);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(removed->response.terminal_list().terminals_size(), 0);
+  EXPECT_EQ(b_->Inbox().status().reason(), "terminal_removed");  // its open connection
+  EXPECT_FALSE(a_->Lookup("1299999999")->enrolled());
+  // A new connection with the same key is anonymous now: it may enrol again.
+  pb::Request hello;
+  hello.mutable_hello();
+  EXPECT_EQ(RawClient(AgentCurveKey("b"))->Call(hello).status().reason(), "not_enrolled");
+  EXPECT_TRUE(b_->Enrol().ok());
+  EXPECT_TRUE(b_->Inbox().ok());
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ class Cluster {
     EXPECT_TRUE(WriteFileAtomic(config, "endpoint: tcp://127.0.0.1:" + port +
                                             "\nadmin_endpoint: tcp://127.0.0.1:0\ndata_dir: " +
                                             DataDir() + "\nca_cert: " + CaDir() + "/ca.pem\nca_crl: " +
-                                            CaDir() + "/crl.pem\nmax_chunk_bytes: 65536\n"
+                                            CaDir() + "/crl.pem\nmax_chunk_bytes: 65536\nmin_chunk_bytes: 4096\n"
                                             "metrics_endpoint: 127.0.0.1:0\n" + extra_).ok());
     broker_ = std::make_unique<Process>(testing::BinDir() + "/tayori-broker",
                                         std::vector<std::string>{"--config", config}, env_);

@@ -1,0 +1,97 @@
+#include "broker/context.h"
+
+#include "common/crypto/x509.h"
+
+namespace tayori::broker {
+namespace {
+
+// Revocation, and only revocation, ends a terminal's access: an expired
+// certificate still receives (it cannot send or enrol; those verify fully).
+bool Revoked(const crypto::TrustStore& trust, const std::string& cert_der, int64_t now) {
+  auto cert = crypto::Certificate::FromDer(cert_der);
+  if (!cert.ok()) return true;
+  auto info = trust.Verify(*cert, now);
+  return !info.ok() && info.status().reason() == "cert_revoked";
+}
+
+}  // namespace
+
+bool ServerContext::Licensed(const pb::OfficeRecord& rec) const {
+  return rec.licence_until_day() >= JstDay(Now());
+}
+
+std::string ServerContext::OfficeName(const std::string& office) const {
+  auto rec = store->GetOffice(office);
+  return rec.ok() ? rec->name() : "";
+}
+
+void ServerContext::FillOfficeInfo(const pb::OfficeRecord& rec, bool with_keys, pb::OfficeInfo* out) const {
+  out->set_office(rec.office());
+  out->set_name(rec.name());
+  out->set_registered(true);
+  out->set_licence_until(DayToDate(rec.licence_until_day()));
+  out->set_licensed(Licensed(rec));
+  const std::vector<const pb::Terminal*> live = LiveTerminals(rec);
+  out->set_enrolled(!live.empty());
+  if (!with_keys) return;
+  for (const pb::Terminal* t : live) {
+    pb::TerminalKeys* k = out->add_terminals();
+    k->set_cert_der(t->cert_der());
+    k->set_binding(t->binding());
+    k->set_binding_signature(t->binding_signature());
+  }
+}
+
+void ServerContext::FillEntry(const pb::MessageRecord& rec, pb::MailEntry* out) const {
+  out->set_message_id(rec.message_id());
+  out->set_sender_office(rec.sender_office());
+  out->set_recipient_office(rec.recipient_office());
+  out->set_sender_name(OfficeName(rec.sender_office()));
+  out->set_recipient_name(OfficeName(rec.recipient_office()));
+  out->set_accepted_unix(rec.accepted_unix());
+  out->set_state(rec.state());
+  out->set_downloaded_unix(rec.downloaded_unix());
+  *out->mutable_signed_() = rec.signed_();
+  out->set_expire_unix(rec.expire_unix());
+  out->set_receipt(rec.receipt());
+  out->set_receipt_signature(rec.receipt_signature());
+  out->set_receipt_cert_der(rec.receipt_cert_der());
+}
+
+std::vector<const pb::Terminal*> ServerContext::LiveTerminals(const pb::OfficeRecord& rec) const {
+  std::vector<const pb::Terminal*> live;
+  auto trust_store = trust->Get();
+  for (const pb::Terminal& t : rec.terminals()) {
+    // Without a readable CA nothing is known to be revoked; sends are
+    // refused later anyway, when the signer is verified.
+    if (trust_store.ok() && Revoked(**trust_store, t.cert_der(), Now())) continue;
+    live.push_back(&t);
+  }
+  return live;
+}
+
+Status ServerContext::CheckTerminal(const Caller& caller) {
+  // Without a readable CA (an operator's mistake, logged where it is
+  // read), only removal is checked, and nothing is cached.
+  auto trust_or = trust->Get();
+  std::shared_ptr<const crypto::TrustStore> trust_store = trust_or.ok() ? *trust_or : nullptr;
+  auto cached = terminal_checks_.find(caller.curve_pk);
+  if (trust_store && cached != terminal_checks_.end() && cached->second.trust == trust_store) {
+    return cached->second.status;
+  }
+  ASSIGN_OR_RETURN(pb::OfficeRecord rec, store->GetOffice(caller.office));
+  TerminalCheck check;
+  check.trust = trust_store;
+  check.status = PermissionDenied("terminal_removed", "this terminal is no longer enrolled for office " +
+                                                          caller.office);
+  for (const pb::Terminal& t : rec.terminals()) {
+    if (t.curve_pk() != caller.curve_pk) continue;
+    check.status = trust_store && Revoked(*trust_store, t.cert_der(), Now())
+                       ? PermissionDenied("cert_revoked", "the certificate this terminal enrolled with is revoked")
+                       : Status::Ok();
+  }
+  if (trust_store) terminal_checks_[caller.curve_pk] = check;
+  return check.status;
+}
+
+}  // namespace tayori::broker

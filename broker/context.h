@@ -1,0 +1,80 @@
+// ServerContext: what the verb handlers (broker/verbs_*.cc) and the sweeper
+// borrow from the Server: its options, store, trust anchor, metrics and
+// subscriptions, plus the little state that lives only in memory (digests
+// of uploads in progress, the terminal access cache). The Server owns it
+// and everything it points to; it is used from the serving thread only
+// (the store and the trust source are thread-safe in themselves).
+#ifndef TAYORI_BROKER_CONTEXT_H_
+#define TAYORI_BROKER_CONTEXT_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "broker/events.h"
+#include "broker/identity.h"
+#include "broker/mailbox_store.h"
+#include "broker/metrics.h"
+#include "broker/options.h"
+#include "broker/trust_source.h"
+#include "common/crypto/e2e.h"
+#include "common/status.h"
+#include "tayori.pb.h"
+
+namespace tayori::broker {
+
+// Ciphertext digests of an upload in progress, fed by chunks that arrive in
+// order, so a commit need not read them back. Lost on restart (the commit
+// then reads the chunks).
+struct UploadHash {
+  std::vector<std::unique_ptr<crypto::Sha256>> files;
+  std::vector<uint32_t> next_chunk;
+  bool in_order = true;
+};
+
+class ServerContext {
+ public:
+  ServerContext(const BrokerOptions& options, MailboxStore* store, TrustSource* trust, Metrics* metrics,
+                Subscriptions* events)
+      : options(options), store(store), trust(trust), metrics(metrics), events(events) {}
+
+  const BrokerOptions& options;
+  MailboxStore* store;  // set once the store is open
+  TrustSource* const trust;
+  Metrics* const metrics;
+  Subscriptions* const events;
+  std::map<std::string, UploadHash> upload_hashes;  // by message id
+
+  int64_t Now() const { return options.env->NowSeconds(); }
+  // The office's licence covers today (JST).
+  bool Licensed(const pb::OfficeRecord& rec) const;
+  // The office's name, or "" if it is not registered (or cannot be read).
+  std::string OfficeName(const std::string& office) const;
+  void FillOfficeInfo(const pb::OfficeRecord& rec, bool with_keys, pb::OfficeInfo* out) const;
+  void FillEntry(const pb::MessageRecord& rec, pb::MailEntry* out) const;
+
+  // The terminal behind an office connection may still act for its office:
+  // it is still enrolled (terminal_removed otherwise) and its certificate is
+  // not revoked (cert_revoked). Answers from a cache that a new CRL, an
+  // enrolment or a removal invalidates, so revocation cuts off connections
+  // that are already open, at their next request.
+  Status CheckTerminal(const Caller& caller);
+  // The terminals of REC whose certificates are not revoked: the ones a
+  // sender seals keys to.
+  std::vector<const pb::Terminal*> LiveTerminals(const pb::OfficeRecord& rec) const;
+  // Forgets cached terminal checks (after an enrolment or removal).
+  void TerminalsChanged() { terminal_checks_.clear(); }
+
+ private:
+  struct TerminalCheck {
+    std::shared_ptr<const crypto::TrustStore> trust;  // what it was checked against
+    Status status;
+  };
+  std::map<std::string, TerminalCheck> terminal_checks_;  // by CURVE key
+};
+
+}  // namespace tayori::broker
+
+#endif  // TAYORI_BROKER_CONTEXT_H_
