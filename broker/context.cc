@@ -1,6 +1,7 @@
 #include "broker/context.h"
 
 #include "common/crypto/x509.h"
+#include "common/reasons.h"
 
 namespace tayori::broker {
 namespace {
@@ -11,7 +12,7 @@ bool Revoked(const crypto::TrustStore& trust, const std::string& cert_der, int64
   auto cert = crypto::Certificate::FromDer(cert_der);
   if (!cert.ok()) return true;
   auto info = trust.Verify(*cert, now);
-  return !info.ok() && info.status().reason() == "cert_revoked";
+  return !info.ok() && info.status().reason() == reason::kCertRevoked;
 }
 
 }  // namespace
@@ -82,12 +83,12 @@ Status ServerContext::CheckTerminal(const Caller& caller) {
   ASSIGN_OR_RETURN(pb::OfficeRecord rec, store->GetOffice(caller.office));
   TerminalCheck check;
   check.trust = trust_store;
-  check.status = PermissionDenied("terminal_removed", "this terminal is no longer enrolled for office " +
+  check.status = PermissionDenied(reason::kTerminalRemoved, "this terminal is no longer enrolled for office " +
                                                           caller.office);
   for (const pb::Terminal& t : rec.terminals()) {
     if (t.curve_pk() != caller.curve_pk) continue;
     check.status = trust_store && Revoked(*trust_store, t.cert_der(), Now())
-                       ? PermissionDenied("cert_revoked", "the certificate this terminal enrolled with is revoked")
+                       ? PermissionDenied(reason::kCertRevoked, "the certificate this terminal enrolled with is revoked")
                        : Status::Ok();
   }
   if (trust_store) terminal_checks_[caller.curve_pk] = check;

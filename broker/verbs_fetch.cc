@@ -4,6 +4,7 @@
 #include "broker/log.h"
 #include "broker/verbs.h"
 #include "common/crypto/x509.h"
+#include "common/reasons.h"
 
 namespace tayori::broker {
 namespace {
@@ -14,14 +15,14 @@ StatusOr<pb::MessageRecord> RecipientMessage(ServerContext& ctx, const Caller& c
   if (!rec.ok() && rec.status().code() != Code::kNotFound) return rec.status();
   // Another office's message and no message at all look the same.
   if (!rec.ok() || rec->recipient_office() != c.office || rec->state() == pb::UPLOADING) {
-    return NotFound("message_not_found", "no message " + id + " in the inbox of " + c.office);
+    return NotFound(reason::kMessageNotFound, "no message " + id + " in the inbox of " + c.office);
   }
   if (rec->state() == pb::DOWNLOADED) {
-    return FailedPrecondition("already_downloaded",
+    return FailedPrecondition(reason::kAlreadyDownloaded,
                               id + " was downloaded at " + JstDateTime(rec->downloaded_unix()) + " JST");
   }
   if (rec->state() == pb::EXPIRED) {
-    return NotFound("message_not_found", id + " expired undownloaded; ask the sender to send it again");
+    return NotFound(reason::kMessageNotFound, id + " expired undownloaded; ask the sender to send it again");
   }
   return rec;
 }
@@ -31,7 +32,7 @@ StatusOr<pb::MessageRecord> RecipientMessage(ServerContext& ctx, const Caller& c
 Status TakeLease(ServerContext& ctx, const Caller& c, pb::MessageRecord* rec) {
   const int64_t now = ctx.Now();
   if (!rec->lease_curve_pk().empty() && rec->lease_curve_pk() != c.curve_pk && rec->lease_until_unix() > now) {
-    return FailedPrecondition("already_downloaded",
+    return FailedPrecondition(reason::kAlreadyDownloaded,
                               rec->message_id() + " is being downloaded by another terminal of this office");
   }
   if (rec->lease_curve_pk() != c.curve_pk || rec->lease_until_unix() - now < ctx.options.lease_seconds / 2) {
@@ -100,7 +101,7 @@ Status HandleAck(ServerContext& ctx, const Call& call, pb::Response* out, std::s
   auto found = RecipientMessage(ctx, c, r.message_id());
   if (!found.ok()) {
     // Acknowledging again is harmless: report the first time.
-    if (found.status().reason() != "already_downloaded") return found.status();
+    if (found.status().reason() != reason::kAlreadyDownloaded) return found.status();
     ASSIGN_OR_RETURN(pb::MessageRecord rec, ctx.store->GetMessage(r.message_id()));
     if (rec.state() != pb::DOWNLOADED) return found.status();
     ack->set_already(true);

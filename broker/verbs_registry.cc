@@ -4,6 +4,7 @@
 #include "broker/verbs.h"
 #include "common/crypto/x509.h"
 #include "common/ids.h"
+#include "common/reasons.h"
 
 namespace tayori::broker {
 namespace {
@@ -29,7 +30,7 @@ void FillTerminals(ServerContext& ctx, const pb::OfficeRecord& rec, pb::Terminal
     }
     if (trust.ok()) {
       auto verified = (*trust)->Verify(*cert, ctx.Now());
-      info->set_revoked(!verified.ok() && verified.status().reason() == "cert_revoked");
+      info->set_revoked(!verified.ok() && verified.status().reason() == reason::kCertRevoked);
     }
   }
 }

@@ -13,6 +13,7 @@
 #include "common/careplan/check.h"
 #include "common/crypto/x509.h"
 #include "common/ids.h"
+#include "common/reasons.h"
 
 namespace tayori::broker {
 namespace {
@@ -105,7 +106,7 @@ StatusOr<pb::MessageRecord> OwnUpload(ServerContext& ctx, const Caller& c, const
   auto rec = ctx.store->GetMessage(id);
   if (!rec.ok() && rec.status().code() != Code::kNotFound) return rec.status();
   if (!rec.ok() || rec->sender_office() != c.office) {
-    return NotFound("message_not_found", "no upload " + id + " of this office");
+    return NotFound(reason::kMessageNotFound, "no upload " + id + " of this office");
   }
   return rec;
 }
@@ -281,7 +282,7 @@ Status VerifyUpload(ServerContext& ctx, const pb::MessageRecord& rec, const pb::
     for (int fi = 0; fi < m.files_size(); ++fi) {
       for (uint32_t ci = 0; ci < m.files(fi).chunk_count(); ++ci) {
         if (have.count((static_cast<uint64_t>(fi) << 32) | ci)) continue;
-        return FailedPrecondition("upload_incomplete", std::to_string(expected - have.size()) +
+        return FailedPrecondition(reason::kUploadIncomplete, std::to_string(expected - have.size()) +
                                                            " chunks missing, first " + m.files(fi).name() + "#" +
                                                            std::to_string(ci));
       }

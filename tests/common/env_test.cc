@@ -14,6 +14,55 @@ TEST(EnvTest, FakeClockMovesOnlyWhenTold) {
   EXPECT_EQ(env.NowSeconds(), 1 + 90LL * 86400);
 }
 
+TEST(EnvTest, FakeMonotonicClockIsApartFromTheWallClock) {
+  FakeEnv env(1000);
+  env.Advance(5000);
+  EXPECT_EQ(env.MonotonicMillis(), 0);
+  env.AdvanceMonotonic(250);
+  EXPECT_EQ(env.MonotonicMillis(), 250);
+  EXPECT_EQ(env.NowMillis(), 6000);
+}
+
+TEST(EnvTest, FilesThroughTheEnv) {
+  testing::TempDir dir;
+  Env* env = Env::Default();
+  const std::string path = dir.Sub("a/b/file");
+  ASSERT_TRUE(env->CreateDirs(dir.Sub("a/b"), 0700).ok());
+  EXPECT_EQ(env->NewRandomAccessFile(path).status().code(), Code::kNotFound);
+  EXPECT_EQ(env->ReadFile(path).status().code(), Code::kNotFound);
+  {
+    auto f = env->NewWritableFile(path, 0600);
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE((*f)->Append("hello ").ok());
+    ASSERT_TRUE((*f)->Sync().ok());
+    ASSERT_TRUE((*f)->Close().ok());
+  }
+  {
+    auto f = env->NewAppendableFile(path, 0600);
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ((*f)->Size(), 6u);
+    ASSERT_TRUE((*f)->Append("world").ok());
+  }
+  EXPECT_EQ(*env->ReadFile(path), "hello world");
+  EXPECT_EQ(*env->GetFileSize(path), 11u);
+  std::string part;
+  ASSERT_TRUE((*env->NewRandomAccessFile(path))->Read(6, 100, &part).ok());
+  EXPECT_EQ(part, "world");
+  ASSERT_TRUE(env->TruncateFile(path, 5).ok());
+  EXPECT_EQ(*env->ReadFile(path), "hello");
+  ASSERT_TRUE(env->RenameFile(path, dir.Sub("a/moved")).ok());
+  EXPECT_FALSE(env->FileExists(path));
+  EXPECT_TRUE(env->IsRegularFile(dir.Sub("a/moved")));
+  EXPECT_FALSE(env->IsRegularFile(dir.Sub("a/b")));
+  EXPECT_EQ(env->GetChildren(dir.Sub("a")), (std::vector<std::string>{"b", "moved"}));
+  EXPECT_TRUE(env->GetChildren(dir.Sub("missing")).empty());
+  ASSERT_TRUE(env->RemoveFile(dir.Sub("a/moved")).ok());
+  EXPECT_EQ(env->RemoveFile(dir.Sub("a/moved")).code(), Code::kNotFound);
+  EXPECT_EQ(env->CreateDirs(dir.Sub("a/b/") + "x", 0700).ok(), true);
+  ASSERT_TRUE(env->WriteFileAtomic(dir.Sub("plain"), "x").ok());
+  EXPECT_EQ(env->CreateDirs(dir.Sub("plain/sub"), 0700).code(), Code::kIoError);
+}
+
 TEST(EnvTest, JstDatesCrossMidnightAtNineUtc) {
   // 2026-11-22 14:59:59 UTC is 23:59:59 JST; one second later is the 23rd.
   const int64_t t = 1795359599;
@@ -28,7 +77,9 @@ TEST(EnvTest, ParseDateRejectsGarbage) {
                           "2027-11-20x"}) {
     auto d = ParseDate(bad);
     EXPECT_FALSE(d.ok()) << bad;
-    if (!d.ok()) EXPECT_EQ(d.status().reason(), "bad_date");
+    if (!d.ok()) {
+      EXPECT_EQ(d.status().reason(), "bad_date");
+    }
   }
 }
 
