@@ -1,6 +1,7 @@
 #include "common/careplan/check.h"
 
 #include <algorithm>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <set>
@@ -133,6 +134,50 @@ void CheckUnitDetails(const UnitRule& unit, const std::vector<Named>& csvs, std:
 
 }  // namespace
 
+namespace {
+
+using AddFinding = std::function<void(int line, int column, const std::string& ja, const std::string& en)>;
+
+// The layout's per-column rules on one record's decoded TEXT.
+void CheckFields(const Layout& layout, const ParsedName& parsed, const std::vector<std::string>& text, int line,
+                 const AddFinding& add) {
+  for (const FieldRule& f : layout.fields) {
+    if (f.column > static_cast<int>(text.size())) continue;
+    const std::string& value = text[static_cast<size_t>(f.column) - 1];
+    switch (f.format) {
+      case FieldRule::kDate:
+        if (!IsYmdDate(value)) {
+          add(line, f.column, "日付（YYYYMMDD）が正しくありません" + Shown(value), "not a date (YYYYMMDD): '" + value + "'");
+          continue;
+        }
+        break;
+      case FieldRule::kMonth:
+        if (!IsYearMonth(value)) {
+          add(line, f.column, "年月（YYYYMM）が正しくありません" + Shown(value), "not a month (YYYYMM): '" + value + "'");
+          continue;
+        }
+        break;
+      case FieldRule::kDigits:
+        if (value.size() != static_cast<size_t>(f.length) || !IsDigits(value)) {
+          add(line, f.column, std::to_string(f.length) + "桁の数字が必要です" + Shown(value),
+              "expected " + std::to_string(f.length) + " digits: '" + value + "'");
+        }
+        break;
+      case FieldRule::kOffice:
+        if (!IsOfficeNumber(value)) {
+          add(line, f.column, "事業所番号は10桁の数字です" + Shown(value), "office numbers are 10 digits: '" + value + "'");
+        }
+        break;
+    }
+    if (f.month_of_name && value.substr(0, 6) != parsed.month) {
+      add(line, f.column, "ファイル名の対象年月（" + parsed.month + "）と異なります" + Shown(value),
+          "not in the file name's month " + parsed.month + ": '" + value + "'");
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<Finding> CheckCsvContent(const Rules& rules, const ParsedName& parsed, const std::string& name,
                                      std::string_view data) {
   std::vector<Finding> out;
@@ -212,39 +257,7 @@ std::vector<Finding> CheckCsvContent(const Rules& rules, const ParsedName& parse
           "the insured number is 10 digits (or H and 9 digits): '" + insured + "'");
     }
     if (layout == nullptr) continue;
-    for (const FieldRule& f : layout->fields) {
-      if (f.column > static_cast<int>(text.size())) continue;
-      const std::string& value = text[static_cast<size_t>(f.column) - 1];
-      switch (f.format) {
-        case FieldRule::kDate:
-          if (!IsYmdDate(value)) {
-            add(line, f.column, "日付（YYYYMMDD）が正しくありません" + Shown(value), "not a date (YYYYMMDD): '" + value + "'");
-            continue;
-          }
-          break;
-        case FieldRule::kMonth:
-          if (!IsYearMonth(value)) {
-            add(line, f.column, "年月（YYYYMM）が正しくありません" + Shown(value), "not a month (YYYYMM): '" + value + "'");
-            continue;
-          }
-          break;
-        case FieldRule::kDigits:
-          if (value.size() != static_cast<size_t>(f.length) || !IsDigits(value)) {
-            add(line, f.column, std::to_string(f.length) + "桁の数字が必要です" + Shown(value),
-                "expected " + std::to_string(f.length) + " digits: '" + value + "'");
-          }
-          break;
-        case FieldRule::kOffice:
-          if (!IsOfficeNumber(value)) {
-            add(line, f.column, "事業所番号は10桁の数字です" + Shown(value), "office numbers are 10 digits: '" + value + "'");
-          }
-          break;
-      }
-      if (f.month_of_name && value.substr(0, 6) != parsed.month) {
-        add(line, f.column, "ファイル名の対象年月（" + parsed.month + "）と異なります" + Shown(value),
-            "not in the file name's month " + parsed.month + ": '" + value + "'");
-      }
-    }
+    CheckFields(*layout, parsed, text, line, add);
   }
   if (reader.failed()) {
     const CsvError& e = reader.error();
@@ -293,6 +306,89 @@ std::vector<Finding> CheckAttachmentContent(const Rules& rules, const std::strin
   }
   return {};
 }
+
+namespace {
+
+// Parties: one recipient, this office as sender, not to itself.
+void CheckParties(const CheckOptions& o, const std::vector<Named>& csvs, CheckReport* report) {
+  report->recipient = o.to;
+  std::map<std::string, std::vector<std::string>> by_recipient;
+  for (const auto& c : csvs) by_recipient[c.name.recipient].push_back(c.file->name);
+  if (by_recipient.size() > 1) {
+    std::string list;
+    for (const auto& [r, names] : by_recipient) list += " " + r + "(" + std::to_string(names.size()) + ")";
+    report->findings.push_back(Make("", Category::kParty,
+                            "CSVファイルの送信先事業所番号がファイルごとに異なります:" + list +
+                                "。1回の送信は1事業所宛てです（複数の事業所へは一括送信を使ってください）。",
+                            "the CSV names name different recipients:" + list + "; one send goes to one office"));
+  } else if (by_recipient.size() == 1) {
+    const std::string from_names = by_recipient.begin()->first;
+    if (!o.to.empty() && o.to != from_names) {
+      report->findings.push_back(Make("", Category::kParty,
+                              "指定した送信先（" + o.to + "）とCSVファイル名の送信先（" + from_names + "）が異なります。",
+                              "the recipient given (" + o.to + ") is not the one in the CSV names (" + from_names + ")"));
+    }
+    report->recipient = from_names;
+  }
+  for (const auto& c : csvs) {
+    if (!o.own_office.empty() && c.name.sender != o.own_office) {
+      report->findings.push_back(Make(c.file->name, Category::kParty,
+                              "ファイル名の送信元事業所番号（" + c.name.sender + "）がこの事業所（" + o.own_office + "）ではありません。",
+                              "the sender in the name (" + c.name.sender + ") is not this office (" + o.own_office + ")"));
+    }
+  }
+  if (report->recipient.empty()) {
+    report->findings.push_back(Make("", Category::kParty, "送信先がわかりません。CSVファイルがない場合は送信先の事業所番号を指定してください（--to）。",
+                            "no recipient: without CSV files, give the recipient's office number (--to)"));
+  } else if (!IsOfficeNumber(report->recipient)) {
+    report->findings.push_back(Make("", Category::kParty, "送信先の事業所番号は10桁の数字です。", "the recipient office number is 10 digits"));
+  } else if (!o.own_office.empty() && report->recipient == o.own_office) {
+    report->findings.push_back(Make("", Category::kParty, "送信先が自分の事業所番号です。同じ事業所番号どうしでは送れません。",
+                            "the recipient is this office itself; an office cannot send to its own number"));
+  }
+}
+
+// Send unit: one action, one generation, one sequence stamp. False if
+// registration and deletion are mixed (nothing more is checked then).
+bool CheckOneUnit(const std::vector<Named>& csvs, std::vector<Finding>* findings) {
+  std::map<std::string, std::vector<std::string>> by_kind;
+  for (const auto& c : csvs) by_kind[c.name.kind->prefix].push_back(c.file->name);
+  for (const auto& [kind, names] : by_kind) {
+    for (size_t i = 1; i < names.size(); ++i) {
+      findings->push_back(Make(names[i], Category::kCombination,
+                              "ファイルの組み合わせが正しくありません。" + kind + " が2つあります（" + names[0] + "）。1回の送信に同じ種類は1つです。",
+                              "wrong combination: a second " + kind + " (with " + names[0] + "); one of each kind per send"));
+    }
+  }
+  const bool has_registration = std::any_of(csvs.begin(), csvs.end(), [](const Named& c) { return c.name.kind->action == Action::kRegistration; });
+  const bool has_deletion = std::any_of(csvs.begin(), csvs.end(), [](const Named& c) { return c.name.kind->action == Action::kDeletion; });
+  if (has_registration && has_deletion) {
+    for (const auto& c : csvs) {
+      if (c.name.kind->action != Action::kDeletion) continue;
+      findings->push_back(Make(c.file->name, Category::kCombination,
+                              "ファイルの組み合わせが正しくありません。登録のファイルと削除のファイルは一緒に送れません。削除は別に送信してください。",
+                              "wrong combination: registration and deletion files never go together; send the deletion separately"));
+    }
+    return false;
+  }
+  for (const auto& c : csvs) {
+    if (c.name.stamp != csvs[0].name.stamp) {
+      findings->push_back(Make(c.file->name, Category::kCombination,
+                              "ファイルの組み合わせが正しくありません。ファイル名末尾の日時（" + c.name.stamp + "）が " + csvs[0].file->name +
+                                  "（" + csvs[0].name.stamp + "）と異なります。同じ時に出力したファイルだけを一緒に送ってください。",
+                              "wrong combination: time stamp " + c.name.stamp + " differs from " + csvs[0].file->name + " (" +
+                                  csvs[0].name.stamp + "); only files exported together form one send"));
+    }
+    if (c.name.naming != csvs[0].name.naming) {
+      findings->push_back(Make(c.file->name, Category::kCombination,
+                              "ファイルの組み合わせが正しくありません。第3版と第4版の名前のファイルが混ざっています。",
+                              "wrong combination: version 3 and version 4 file names are mixed"));
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 CheckReport CheckSend(const Rules& rules, const std::vector<FileToCheck>& files, const CheckOptions& o) {
   CheckReport report;
@@ -357,79 +453,10 @@ CheckReport CheckSend(const Rules& rules, const std::vector<FileToCheck>& files,
     }
   }
 
-  // Parties: one recipient, this office as sender, not to itself.
-  report.recipient = o.to;
-  std::map<std::string, std::vector<std::string>> by_recipient;
-  for (const auto& c : csvs) by_recipient[c.name.recipient].push_back(c.file->name);
-  if (by_recipient.size() > 1) {
-    std::string list;
-    for (const auto& [r, names] : by_recipient) list += " " + r + "(" + std::to_string(names.size()) + ")";
-    findings.push_back(Make("", Category::kParty,
-                            "CSVファイルの送信先事業所番号がファイルごとに異なります:" + list +
-                                "。1回の送信は1事業所宛てです（複数の事業所へは一括送信を使ってください）。",
-                            "the CSV names name different recipients:" + list + "; one send goes to one office"));
-  } else if (by_recipient.size() == 1) {
-    const std::string from_names = by_recipient.begin()->first;
-    if (!o.to.empty() && o.to != from_names) {
-      findings.push_back(Make("", Category::kParty,
-                              "指定した送信先（" + o.to + "）とCSVファイル名の送信先（" + from_names + "）が異なります。",
-                              "the recipient given (" + o.to + ") is not the one in the CSV names (" + from_names + ")"));
-    }
-    report.recipient = from_names;
-  }
-  for (const auto& c : csvs) {
-    if (!o.own_office.empty() && c.name.sender != o.own_office) {
-      findings.push_back(Make(c.file->name, Category::kParty,
-                              "ファイル名の送信元事業所番号（" + c.name.sender + "）がこの事業所（" + o.own_office + "）ではありません。",
-                              "the sender in the name (" + c.name.sender + ") is not this office (" + o.own_office + ")"));
-    }
-  }
-  if (report.recipient.empty()) {
-    findings.push_back(Make("", Category::kParty, "送信先がわかりません。CSVファイルがない場合は送信先の事業所番号を指定してください（--to）。",
-                            "no recipient: without CSV files, give the recipient's office number (--to)"));
-  } else if (!IsOfficeNumber(report.recipient)) {
-    findings.push_back(Make("", Category::kParty, "送信先の事業所番号は10桁の数字です。", "the recipient office number is 10 digits"));
-  } else if (!o.own_office.empty() && report.recipient == o.own_office) {
-    findings.push_back(Make("", Category::kParty, "送信先が自分の事業所番号です。同じ事業所番号どうしでは送れません。",
-                            "the recipient is this office itself; an office cannot send to its own number"));
-  }
+  CheckParties(o, csvs, &report);
   if (csvs.empty()) return report;
 
-  // Send unit: one action, one generation, one sequence stamp, one unit.
-  std::map<std::string, std::vector<std::string>> by_kind;
-  for (const auto& c : csvs) by_kind[c.name.kind->prefix].push_back(c.file->name);
-  for (const auto& [kind, names] : by_kind) {
-    for (size_t i = 1; i < names.size(); ++i) {
-      findings.push_back(Make(names[i], Category::kCombination,
-                              "ファイルの組み合わせが正しくありません。" + kind + " が2つあります（" + names[0] + "）。1回の送信に同じ種類は1つです。",
-                              "wrong combination: a second " + kind + " (with " + names[0] + "); one of each kind per send"));
-    }
-  }
-  const bool has_registration = std::any_of(csvs.begin(), csvs.end(), [](const Named& c) { return c.name.kind->action == Action::kRegistration; });
-  const bool has_deletion = std::any_of(csvs.begin(), csvs.end(), [](const Named& c) { return c.name.kind->action == Action::kDeletion; });
-  if (has_registration && has_deletion) {
-    for (const auto& c : csvs) {
-      if (c.name.kind->action != Action::kDeletion) continue;
-      findings.push_back(Make(c.file->name, Category::kCombination,
-                              "ファイルの組み合わせが正しくありません。登録のファイルと削除のファイルは一緒に送れません。削除は別に送信してください。",
-                              "wrong combination: registration and deletion files never go together; send the deletion separately"));
-    }
-    return report;
-  }
-  for (const auto& c : csvs) {
-    if (c.name.stamp != csvs[0].name.stamp) {
-      findings.push_back(Make(c.file->name, Category::kCombination,
-                              "ファイルの組み合わせが正しくありません。ファイル名末尾の日時（" + c.name.stamp + "）が " + csvs[0].file->name +
-                                  "（" + csvs[0].name.stamp + "）と異なります。同じ時に出力したファイルだけを一緒に送ってください。",
-                              "wrong combination: time stamp " + c.name.stamp + " differs from " + csvs[0].file->name + " (" +
-                                  csvs[0].name.stamp + "); only files exported together form one send"));
-    }
-    if (c.name.naming != csvs[0].name.naming) {
-      findings.push_back(Make(c.file->name, Category::kCombination,
-                              "ファイルの組み合わせが正しくありません。第3版と第4版の名前のファイルが混ざっています。",
-                              "wrong combination: version 3 and version 4 file names are mixed"));
-    }
-  }
+  if (!CheckOneUnit(csvs, &findings)) return report;
   report.unit = MatchUnit(rules, csvs, &findings);
   if (report.unit != nullptr) CheckUnitDetails(*report.unit, csvs, &findings);
   return report;
