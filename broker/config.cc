@@ -43,7 +43,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
   if (!root.IsMap()) return InvalidArgument("config_invalid", "broker config must be a YAML map");
   static const std::set<std::string> kKeys = {
       "endpoint", "admin_endpoint", "data_dir", "ca_cert", "ca_crl",
-      "max_chunk_bytes", "min_chunk_bytes", "max_send_bytes", "max_files", "io_threads", "retention", "expired_keep",
+      "max_chunk_bytes", "min_chunk_bytes", "max_send_bytes", "max_files", "max_uploads_per_office", "max_upload_bytes_per_office", "io_threads", "retention", "expired_keep",
       "upload_timeout", "sweep_interval", "lease", "metrics_endpoint"};
   for (const auto& kv : root) {
     std::string key;
@@ -63,6 +63,8 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     if (key == "min_chunk_bytes") RETURN_IF_ERROR(Read(v, key, &o.min_chunk_bytes));
     if (key == "max_send_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_send_bytes));
     if (key == "max_files") RETURN_IF_ERROR(Read(v, key, &o.max_files));
+    if (key == "max_uploads_per_office") RETURN_IF_ERROR(Read(v, key, &o.max_uploads_per_office));
+    if (key == "max_upload_bytes_per_office") RETURN_IF_ERROR(Read(v, key, &o.max_upload_bytes_per_office));
     if (key == "io_threads") RETURN_IF_ERROR(Read(v, key, &o.io_threads));
     if (key == "metrics_endpoint") RETURN_IF_ERROR(Read(v, key, &o.metrics_endpoint));
     for (auto [name, field] : {std::pair{"retention", &o.retention_seconds},
@@ -88,6 +90,10 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
   }
   if (o.max_send_bytes == 0 || o.max_send_bytes > (1ull << 40)) return Bad("max_send_bytes", "must be 1 to 2^40");
   if (o.max_files == 0 || o.max_files > 1000) return Bad("max_files", "must be 1 to 1000");
+  if (o.max_uploads_per_office == 0) return Bad("max_uploads_per_office", "must be positive");
+  if (o.max_upload_bytes_per_office < o.max_send_bytes) {
+    return Bad("max_upload_bytes_per_office", "must be at least max_send_bytes");
+  }
   if (o.io_threads < 1 || o.io_threads > 64) return Bad("io_threads", "must be 1 to 64");
   if (!o.metrics_endpoint.empty() && o.metrics_endpoint.find(':') == std::string::npos) {
     return Bad("metrics_endpoint", "must be HOST:PORT");

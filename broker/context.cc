@@ -59,6 +59,20 @@ void ServerContext::FillEntry(const pb::MessageRecord& rec, pb::MailEntry* out) 
   out->set_receipt_cert_der(rec.receipt_cert_der());
 }
 
+void ServerContext::UploadBegun(const pb::MessageRecord& rec) {
+  Uploads& u = uploads[rec.sender_office()];
+  ++u.count;
+  u.bytes += rec.cipher_bytes();
+}
+
+void ServerContext::UploadEnded(const pb::MessageRecord& rec) {
+  auto it = uploads.find(rec.sender_office());
+  if (it == uploads.end()) return;
+  it->second.count -= std::min<uint64_t>(it->second.count, 1);
+  it->second.bytes -= std::min<uint64_t>(it->second.bytes, rec.cipher_bytes());
+  if (it->second.count == 0) uploads.erase(it);
+}
+
 std::vector<const pb::Terminal*> ServerContext::LiveTerminals(const pb::OfficeRecord& rec) const {
   std::vector<const pb::Terminal*> live;
   auto trust_store = trust->Get();

@@ -46,6 +46,14 @@ class ServerContext {
   Metrics* const metrics;
   Subscriptions* const events;
   std::map<std::string, UploadHash> upload_hashes;  // by message id
+  // Uploads begun and not committed, per sending office (quota).
+  struct Uploads {
+    uint64_t count = 0;
+    uint64_t bytes = 0;
+  };
+  std::map<std::string, Uploads> uploads;
+  void UploadBegun(const pb::MessageRecord& rec);
+  void UploadEnded(const pb::MessageRecord& rec);
 
   int64_t Now() const { return options.env->NowSeconds(); }
   // The office's licence covers today (JST).

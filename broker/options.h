@@ -42,6 +42,12 @@ struct BrokerOptions {
   uint64_t max_send_bytes = 10ull << 20;
   uint32_t max_files = 7;
 
+  // Per office: uploads begun and not yet committed, and their bytes
+  // (ciphertext, as declared). A send beyond either is refused with
+  // upload_quota until earlier ones commit or are purged (upload_timeout).
+  uint32_t max_uploads_per_office = 20;
+  uint64_t max_upload_bytes_per_office = 200ull << 20;
+
   // ZeroMQ I/O threads (CURVE encryption runs there).
   int io_threads = 2;
 

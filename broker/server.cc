@@ -124,10 +124,12 @@ Status Server::Init() {
   return Status::Ok();
 }
 
+// Pending messages (metrics) and uploads in progress (quota), from the store.
 Status Server::CountPending() {
   int64_t messages = 0, bytes = 0;
   RETURN_IF_ERROR(store_->ForEachMessage([&](const pb::MessageRecord& r) {
     if (r.state() == pb::DELIVERED) ++messages, bytes += static_cast<int64_t>(r.cipher_bytes());
+    if (r.state() == pb::UPLOADING) ctx_.UploadBegun(r);
   }));
   metrics_.SetPending(messages, bytes);
   return Status::Ok();

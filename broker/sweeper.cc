@@ -50,7 +50,10 @@ StatusOr<SweepCounts> Sweeper::SweepOnce(size_t limit) {
     }
   }
   RETURN_IF_ERROR(ctx_->store->ApplyExpiry(expire, old_expires, purge));
-  for (const pb::MessageRecord& r : purge) ctx_->upload_hashes.erase(r.message_id());
+  for (const pb::MessageRecord& r : purge) {
+    ctx_->upload_hashes.erase(r.message_id());
+    if (r.state() == pb::UPLOADING) ctx_->UploadEnded(r);
+  }
   for (const pb::MessageRecord& r : expire) {
     ctx_->metrics->Expired(r.cipher_bytes());
     ctx_->metrics->AddPending(-1, -static_cast<int64_t>(r.cipher_bytes()));

@@ -203,7 +203,15 @@ Status HandleSendBegin(ServerContext& ctx, const Call& call, pb::Response* out, 
   uint64_t cipher_bytes = 0;
   for (const pb::FileEntry& f : m.files()) cipher_bytes += f.cipher_size();
   rec.set_cipher_bytes(cipher_bytes);
+  auto found = ctx.uploads.find(c.office);
+  const ServerContext::Uploads in_progress = found == ctx.uploads.end() ? ServerContext::Uploads{} : found->second;
+  if (in_progress.count + 1 > ctx.options.max_uploads_per_office ||
+      in_progress.bytes + cipher_bytes > ctx.options.max_upload_bytes_per_office) {
+    return FailedPrecondition("upload_quota", std::to_string(in_progress.count) + " uploads of " +
+                                                  std::to_string(in_progress.bytes) + " bytes in progress");
+  }
   RETURN_IF_ERROR(ctx.store->BeginMessage(rec));
+  ctx.UploadBegun(rec);
   out->mutable_send_begin()->set_message_id(rec.message_id());
   return Status::Ok();
 }
@@ -313,6 +321,7 @@ Status HandleCommit(ServerContext& ctx, const Call& call, pb::Response* out, std
     rec.set_accepted_unix(ctx.Now());
     rec.set_expire_unix(ctx.Now() + ctx.options.retention_seconds);
     RETURN_IF_ERROR(ctx.store->CommitMessage(rec, old_expire));
+    ctx.UploadEnded(rec);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     ctx.metrics->SendAccepted(rec.cipher_bytes(), seconds);
     ctx.metrics->AddPending(1, static_cast<int64_t>(rec.cipher_bytes()));

@@ -111,6 +111,10 @@ constexpr std::array kMessages = {
             "運用者に連絡してください。",
             "The broker found a problem in its stored data. Try again later; if it persists, "
             "contact the operator."},
+    Message{"upload_quota",
+            "送信途中のデータが多すぎるため、新しい送信を受け付けられません。送信中のものが終わってから、"
+            "もう一度送信してください。",
+            "Too many sends of this office are still uploading. Send again once they have finished."},
     Message{"send_too_large",
             "送信できるデータ量を超えています。1回の送信は合計10MBまで、ファイルは7つまでです。"
             "ファイルを分けて送信してください。",

@@ -40,6 +40,7 @@ class ServerTest : public ::testing::Test {
     o.ca_crl = ca_.crl_pem();
     o.max_chunk_bytes = kChunk;
     o.env = &env_;
+    if (tweak_) tweak_(&o);
     auto server = Server::Start(o);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
@@ -120,6 +121,7 @@ class ServerTest : public ::testing::Test {
     return path;
   }
 
+  std::function<void(BrokerOptions*)> tweak_;  // set before SetUp
   const int64_t now_;
   testing::TempDir dir_;
   FakeEnv env_;
@@ -679,6 +681,41 @@ TEST_F(ExchangeTest, RevocationCutsOffAnOpenTerminalAtOnce) {
   ASSERT_TRUE(terminals.ok());
   ASSERT_EQ(terminals->response.terminal_list().terminals_size(), 1);
   EXPECT_TRUE(terminals->response.terminal_list().terminals(0).revoked());
+}
+
+// One office left 90 uploads of 10 MiB in seconds and nothing was refused.
+class QuotaTest : public ExchangeTest {
+ protected:
+  void SetUp() override {
+    tweak_ = [](BrokerOptions* o) { o->max_uploads_per_office = 2; };
+    ExchangeTest::SetUp();
+  }
+};
+
+TEST_F(QuotaTest, UploadsInProgressPerOfficeAreBounded) {
+  auto raw = RawClient(AgentCurveKey("a"));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    pb::Request begin;
+    *begin.mutable_send_begin()->mutable_signed_() = Manifest(1000);
+    auto began = raw->Call(begin);
+    ASSERT_TRUE(began.ok()) << began.status().ToString();
+    ids.push_back(began->response.send_begin().message_id());
+  }
+  pb::Request third;
+  *third.mutable_send_begin()->mutable_signed_() = Manifest(1000);
+  EXPECT_EQ(raw->Call(third).status().reason(), "upload_quota");
+  // Another office is not affected.
+  const std::string f = WriteFile("c.pdf", "%PDF-1.7\nfrom C");
+  EXPECT_TRUE(c_->Send({"1299999999", "", {f}}, nullptr).ok());
+  // Once the abandoned uploads are purged, A may send again.
+  env_.Advance((7 * 86400 + 1) * 1000LL);
+  pb::Request sweep;
+  sweep.mutable_maintenance()->set_sweep(true);
+  auto swept = Admin(sweep);
+  ASSERT_TRUE(swept.ok()) << swept.status().ToString();
+  EXPECT_EQ(swept->response.maintenance().purged(), 2u);
+  EXPECT_TRUE(a_->Send({"1299999999", "", {WriteFile("a.pdf", "%PDF-1.7\nfrom A")}}, nullptr).ok());
 }
 
 TEST_F(ExchangeTest, OperatorRemovesATerminal) {
