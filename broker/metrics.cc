@@ -23,6 +23,14 @@ StatusOr<std::string> Metrics::Serve(const std::string& host_port) {
     return InvalidArgument("config_invalid", "metrics_endpoint must be HOST:PORT, got '" + host_port + "'");
   }
   http_ = std::make_unique<httplib::Server>();
+  // A scrape is a small GET: refuse bodies before reading them, and let no
+  // idle or slow connection hold a worker for long.
+  http_->new_task_queue = [] { return new httplib::ThreadPool(kHttpWorkers); };
+  http_->set_payload_max_length(4096);
+  http_->set_keep_alive_timeout(1);
+  http_->set_read_timeout(2, 0);
+  http_->set_write_timeout(2, 0);
+  http_->set_keep_alive_max_count(1);
   http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(Render(), "text/plain; version=0.0.4");
   });

@@ -42,6 +42,8 @@ class Metrics {
   std::string Render() const;
 
  private:
+  // Connections served at once; an idle one is dropped after a second.
+  static constexpr size_t kHttpWorkers = 32;
   static constexpr std::array<double, 10> kBuckets = {0.001, 0.002, 0.005, 0.01, 0.02,
                                                       0.05,  0.1,   0.2,   0.5,  1.0};
   std::atomic<uint64_t> sends_{0}, send_bytes_{0}, downloads_{0}, download_bytes_{0};

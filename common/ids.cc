@@ -17,10 +17,23 @@ bool IsDigits(std::string_view s) {
 }
 
 bool IsSafeFileName(const std::string& name) {
-  if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
-  return std::none_of(name.begin(), name.end(), [](unsigned char c) {
-    return c < 0x20 || c == 0x7f || c == '/' || c == '\\';
-  });
+  if (name.empty() || name.size() > 255 || name[0] == '.') return false;
+  if (std::any_of(name.begin(), name.end(), [](unsigned char c) {
+        return c < 0x20 || c == 0x7f || c == '/' || c == '\\';
+      })) {
+    return false;
+  }
+  // Bidirectional marks in UTF-8: U+061C, U+200E-U+200F, U+202A-U+202E,
+  // U+2066-U+2069.
+  for (size_t i = 0; i + 1 < name.size(); ++i) {
+    const auto b0 = static_cast<unsigned char>(name[i]), b1 = static_cast<unsigned char>(name[i + 1]);
+    if (b0 == 0xD8 && b1 == 0x9C) return false;
+    if (i + 2 >= name.size() || b0 != 0xE2) continue;
+    const auto b2 = static_cast<unsigned char>(name[i + 2]);
+    if (b1 == 0x80 && (b2 == 0x8E || b2 == 0x8F || (b2 >= 0xAA && b2 <= 0xAE))) return false;
+    if (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9) return false;
+  }
+  return true;
 }
 
 bool IsOfficeNumber(const std::string& s) { return s.size() == 10 && IsDigits(s); }

@@ -34,7 +34,9 @@ std::string ToHex(const std::string& bytes);
 bool IsDigits(std::string_view s);
 
 // A file name that is safe to create in a folder as it stands: no path
-// separators, no control characters, not "." or "..", at most 255 bytes.
+// separators, no control characters, no bidirectional formatting marks
+// (which make "evil\u202Efdp.exe" read as "evilexe.pdf"), not hidden (no
+// leading "."), at most 255 bytes.
 // Applied by the broker to every name it accepts and by the agent to every
 // name it writes, since a name comes from the sender.
 bool IsSafeFileName(const std::string& name);
