@@ -1,10 +1,12 @@
-// Agent: one office terminal's view of tayori. Owns the terminal's keys and
-// local state under its home folder (docs/agent.md) and a connection to the
-// broker; signs and encrypts sends, verifies and decrypts downloads.
+// Agent: one office terminal's view of tayori. Owns the terminal's keys
+// (TerminalKeys), its local records (LocalStore) and a connection to the
+// broker; signs and encrypts sends, verifies and decrypts downloads. Borrows
+// ENV (files and clocks), which must outlive it. One thread per Agent; two
+// agent commands of the same home may run at once (docs/agent.md).
 //
-// Local state is plain files written atomically (temp, fsync, rename), so an
-// agent killed at any point resumes cleanly, and two agent commands of the
-// same home may run at once. One thread per Agent.
+// Where the work is: init.cc (set-up), agent.cc (connection, enrolment,
+// look-ups, checks), send.cc, fetch.cc, inbox.cc, agent_home.cc (receipts,
+// events, Home); transfer.h is the chunk pipeline under send and fetch.
 #ifndef TAYORI_AGENT_AGENT_H_
 #define TAYORI_AGENT_AGENT_H_
 
@@ -15,6 +17,8 @@
 #include <vector>
 
 #include "agent/config.h"
+#include "agent/keys.h"
+#include "agent/local_store.h"
 #include "common/careplan/check.h"
 #include "common/crypto/e2e.h"
 #include "common/crypto/x509.h"
@@ -100,8 +104,10 @@ class Agent {
 
   // Every check that needs no network, on FILES meant as one send from
   // OWN_OFFICE (empty: not checked) to TO (empty: from the names).
+  // Files are read through ENV.
   static careplan::CheckReport CheckFiles(const std::vector<std::string>& files,
-                                          const std::string& own_office, const std::string& to);
+                                          const std::string& own_office, const std::string& to,
+                                          Env* env = Env::Default());
 
   // Proves this terminal holds the office certificate's key and registers
   // its keys with the broker.
@@ -123,33 +129,47 @@ class Agent {
   StatusOr<HomeStatus> Home();
 
   const AgentConfig& config() const { return config_; }
+  Env* env() const { return env_; }
 
  private:
   Agent(std::string home, AgentConfig config, Env* env)
-      : home_(std::move(home)), config_(std::move(config)), env_(env) {}
-  Status Load();
+      : config_(std::move(config)), env_(env), store_(std::move(home), env) {}
+
+  // agent.cc
   StatusOr<wire::Client*> Connection();
   Status CheckTerminal();
-  StatusOr<std::vector<std::string>> VerifyRecipient(const pb::OfficeInfo& info);
   StatusOr<std::string> OwnSendKey(const pb::Manifest& m) const;
+  std::string DecryptMessage(const pb::Manifest& m) const;
+  StatusOr<std::vector<pb::MailEntry>> ListAll(bool inbox);
+  // Takes the CA's CRL from the broker if it is newer than the one this
+  // terminal has and signed by the pinned CA; keeps it in HOME/keys.
+  Status LearnRevocations(wire::Client* client);
+
+  // send.cc
+  StatusOr<std::vector<std::string>> VerifyRecipient(const pb::OfficeInfo& info);
   StatusOr<pb::OutboxRecord> PrepareSend(const SendOptions& o, const std::vector<std::string>& recipient_pks,
                                          const std::string& recipient_name, bool* resumed);
-  Status Upload(const pb::OutboxRecord& rec, const std::string& message_id,
+  StatusOr<pb::OutboxRecord> NewOutboxRecord(const SendOptions& o, const std::vector<std::string>& paths,
+                                             const std::vector<uint64_t>& sizes,
+                                             const std::vector<std::string>& recipient_pks,
+                                             const std::string& recipient_name);
+  StatusOr<int64_t> Deliver(const pb::OutboxRecord& rec, const pb::Manifest& m, const Progress& progress,
+                            const std::atomic<bool>* cancel, std::string* message_id);
+  Status Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const std::string& message_id,
                 const std::vector<uint64_t>& present, const Progress& progress,
                 const std::atomic<bool>* cancel);
-  StatusOr<crypto::CertInfo> VerifyEntry(const pb::MailEntry& entry, pb::Manifest* manifest);
-  StatusOr<std::vector<pb::MailEntry>> ListAll(bool inbox);
-  std::string DecryptMessage(const pb::Manifest& m);
 
-  const std::string home_;
+  // fetch.cc
+  StatusOr<crypto::CertInfo> VerifyEntry(const pb::MailEntry& entry, pb::Manifest* manifest);
+  StatusOr<pb::ReceivedRecord> Download(const std::string& id, const std::string& dest, const Progress& progress);
+  StatusOr<FetchResult> Acknowledge(const std::string& id, pb::ReceivedRecord* record);
+
+  // Constant after Open, but for the CRL in keys_.trust (LearnRevocations).
   AgentConfig config_;
   Env* const env_;
-  std::unique_ptr<crypto::Certificate> cert_;
-  std::unique_ptr<crypto::PrivateKey> key_;
-  std::unique_ptr<crypto::TrustStore> trust_;
-  crypto::BoxKeyPair e2e_;
-  std::string curve_public_;
-  std::string curve_secret_;
+  TerminalKeys keys_;
+  LocalStore store_;
+  // Made on first use; replaced after enrolment.
   std::unique_ptr<wire::Client> client_;
 };
 

@@ -1,6 +1,4 @@
 // Agent: download receipts, pushed events and Home. See agent.h.
-#include <chrono>
-
 #include "agent/agent.h"
 #include "common/ids.h"
 #include "common/wire/codec.h"
@@ -25,10 +23,12 @@ StatusOr<ReceiptInfo> Agent::Receipt(const std::string& message_id) {
     if (!r.ParseFromString(e.receipt())) return Status(Code::kDataLoss, "signature_invalid", "receipt does not parse");
     ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::FromDer(e.receipt_cert_der()));
     // The certificate must have been good when the broker took the receipt.
-    ASSIGN_OR_RETURN(crypto::CertInfo ci, trust_->Verify(cert, e.downloaded_unix()));
+    ASSIGN_OR_RETURN(crypto::CertInfo ci, keys_.trust->Verify(cert, e.downloaded_unix()));
     RETURN_IF_ERROR(cert.VerifySignature(e.receipt(), e.receipt_signature()));
     pb::Manifest m;
-    m.ParseFromString(e.signed_().manifest());
+    if (!m.ParseFromString(e.signed_().manifest())) {
+      return Status(Code::kDataLoss, "signature_invalid", "the manifest of " + message_id + " does not parse");
+    }
     bool files_match = r.file_sha256_size() == m.files_size();
     for (int i = 0; files_match && i < m.files_size(); ++i) files_match = r.file_sha256(i) == m.files(i).sha256();
     if (r.message_id() != message_id || ci.office != e.recipient_office() || r.recipient_office() != ci.office ||
@@ -47,9 +47,8 @@ Status Agent::Watch(const std::function<void(const pb::Event&)>& on_event, const
   int64_t next_subscribe = 0;
   bool subscribed = false;
   while (!stop()) {
-    // Renewal keeps a connection alive: real time, not the injected clock.
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now().time_since_epoch()).count();
+    // Renewal is about a live connection: the monotonic clock.
+    const int64_t now = env_->MonotonicMillis();
     if (now >= next_subscribe) {
       pb::Request req;
       req.mutable_subscribe();
@@ -84,7 +83,7 @@ StatusOr<HomeStatus> Agent::Home() {
   notices.mutable_notices();
   ASSIGN_OR_RETURN(wire::Reply n, client->Call(notices));
   home.notices = n.response.notices();
-  ASSIGN_OR_RETURN(home.certificate, cert_->Info());
+  ASSIGN_OR_RETURN(home.certificate, keys_.cert->Info());
   return home;
 }
 

@@ -1,7 +1,5 @@
 #include "agent/bulk.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <mutex>
 #include <set>
@@ -12,29 +10,9 @@
 namespace tayori::agent {
 namespace {
 
-// Files named directly, and the regular files directly inside named folders.
-StatusOr<std::vector<std::string>> Expand(const std::vector<std::string>& inputs) {
-  std::vector<std::string> out;
-  for (const std::string& in : inputs) {
-    struct stat st {};
-    if (::stat(in.c_str(), &st) != 0) return InvalidArgument("file_unreadable", "no such file or folder: " + in);
-    if (!S_ISDIR(st.st_mode)) {
-      out.push_back(in);
-      continue;
-    }
-    for (const std::string& name : ListDir(in)) {
-      const std::string path = in + "/" + name;
-      if (name[0] != '.' && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) out.push_back(path);
-    }
-  }
-  return out;
-}
-
-std::string Base(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
-
 // The offline checks of one group; a group with problems is not sent.
-void CheckGroup(const std::string& own_office, BulkGroup* g) {
-  careplan::CheckReport report = Agent::CheckFiles(g->files, own_office, g->recipient);
+void CheckGroup(const Agent& agent, BulkGroup* g) {
+  careplan::CheckReport report = Agent::CheckFiles(g->files, agent.config().office, g->recipient, agent.env());
   g->problems = report.findings;
   if (report.unit) g->unit = report.unit->title;
   if (!g->problems.empty()) g->state = BulkGroup::kFailed;
@@ -53,14 +31,29 @@ const char* BulkStateName(BulkGroup::State s) {
   return "waiting";
 }
 
-StatusOr<std::vector<BulkGroup>> Bulk::Plan(const BulkOptions& o) {
-  ASSIGN_OR_RETURN(std::vector<std::string> files, Expand(o.inputs));
+StatusOr<std::vector<std::string>> ExpandBulkInputs(const std::vector<std::string>& inputs, Env* env) {
+  std::vector<std::string> out;
+  for (const std::string& in : inputs) {
+    if (!env->FileExists(in)) return InvalidArgument("file_unreadable", "no such file or folder: " + in);
+    if (env->IsRegularFile(in)) {
+      out.push_back(in);
+      continue;
+    }
+    for (const std::string& name : env->GetChildren(in)) {
+      const std::string path = in + "/" + name;
+      if (name[0] != '.' && env->IsRegularFile(path)) out.push_back(path);
+    }
+  }
+  return out;
+}
+
+StatusOr<std::vector<BulkGroup>> GroupBulkFiles(const std::vector<std::string>& files, const BulkOptions& o) {
   const careplan::Rules& rules = careplan::Rules::Standard();
   // One send per recipient and sequence stamp (a send unit is exported together).
   std::map<std::pair<std::string, std::string>, BulkGroup> by_key;
   std::vector<std::string> refused;
   for (const std::string& f : files) {
-    const std::string name = Base(f);
+    const std::string name = BaseName(f);
     if (!careplan::IsCsvName(name)) {
       refused.push_back(name + " (not a CSV: add PDFs and images to a recipient with --attach N=FILE)");
       continue;
@@ -100,7 +93,13 @@ StatusOr<std::vector<BulkGroup>> Bulk::Plan(const BulkOptions& o) {
     return InvalidArgument("bulk_too_large", std::to_string(groups.size()) + " sends; at most " +
                                                  std::to_string(kMaxBulkGroups));
   }
-  for (BulkGroup& g : groups) CheckGroup(agent_->config().office, &g);
+  return groups;
+}
+
+StatusOr<std::vector<BulkGroup>> Bulk::Plan(const BulkOptions& o) {
+  ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandBulkInputs(o.inputs, agent_->env()));
+  ASSIGN_OR_RETURN(std::vector<BulkGroup> groups, GroupBulkFiles(files, o));
+  for (BulkGroup& g : groups) CheckGroup(*agent_, &g);
   LookUp(&groups);
   return groups;
 }
@@ -115,7 +114,7 @@ StatusOr<std::vector<BulkGroup>> Bulk::PlanResume() {
     g.message = d.message();
     g.files.assign(d.paths().begin(), d.paths().end());
     g.draft_id = d.id();
-    CheckGroup(agent_->config().office, &g);
+    CheckGroup(*agent_, &g);
     groups.push_back(std::move(g));
     if (groups.size() == kMaxBulkGroups) break;
   }
@@ -185,7 +184,7 @@ void Bulk::SendOne(Agent* agent, BulkGroup* g, size_t i, const std::string& bulk
 
 void Bulk::Run(std::vector<BulkGroup>* groups, const std::function<void(size_t, const BulkGroup&)>& on_change,
                const std::atomic<bool>* cancel, int parallel, const AgentFactory& open_agent) {
-  const std::string bulk_id = NewId(Env::Default()->NowMillis());
+  const std::string bulk_id = NewId(agent_->env()->NowMillis());
   std::mutex mu;
   auto report = [&](size_t i, const BulkGroup& g) {
     std::lock_guard<std::mutex> lock(mu);

@@ -1,9 +1,8 @@
-// Bulk send (一括送信): many CSVs dropped at once are grouped into sends by
-// recipient and send unit, each with its own attachments and message, up to
-// 50 sends; then sent one after another with live status per group.
-// Groups that succeed leave; failed and interrupted ones stay as drafts
-// (tagged with the bulk) for `bulk --resume` or the drafts list.
-// Uses an Agent it borrows for the whole run; one thread.
+// Bulk send (一括送信): many CSVs dropped at once become up to 50 sends, one
+// per recipient and send unit, sent one after another with live status.
+// Groups that fail or are interrupted stay as drafts (tagged with the bulk)
+// for `bulk --resume`. Borrows an Agent and a DraftStore, which must outlive
+// it; one thread calls it (Run starts workers of its own).
 #ifndef TAYORI_AGENT_BULK_H_
 #define TAYORI_AGENT_BULK_H_
 
@@ -42,6 +41,17 @@ struct BulkOptions {
 };
 
 const char* BulkStateName(BulkGroup::State s);
+
+// The files named in INPUTS, and the regular files directly inside the
+// folders named (hidden ones left out), read through ENV.
+StatusOr<std::vector<std::string>> ExpandBulkInputs(const std::vector<std::string>& inputs, Env* env);
+
+// Groups FILES into sends, one per recipient and send unit (sequence stamp),
+// each with its message and, for the first group of a recipient, that
+// recipient's attachments from OPTIONS. Names only: no checks of content,
+// no look-ups. Refuses what makes the whole plan impossible (name_invalid,
+// usage, bulk_too_large).
+StatusOr<std::vector<BulkGroup>> GroupBulkFiles(const std::vector<std::string>& files, const BulkOptions& options);
 
 class Bulk {
  public:

@@ -248,15 +248,41 @@ std::string TrustStore::CrlDer() const {
   return der;
 }
 
+int64_t TrustStore::CrlIssued() const {
+  if (!crl_) return 0;
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl_.get()), &tm) != 1) return 0;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+StatusOr<std::string> CrlDerToPem(const std::string& der) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
+  if (!crl) return InvalidArgument("config_invalid", "not a DER CRL: " + OpenSslError());
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_X509_CRL(bio.get(), crl.get()) != 1) return Internal("cannot write a CRL: " + OpenSslError());
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
 StatusOr<CertInfo> TrustStore::Verify(const Certificate& cert, int64_t now) const {
+  // Revocation is looked up in the CRL directly rather than by OpenSSL's
+  // CRL check, which judges the CRL's own validity at NOW: a certificate
+  // checked as of a past time (a message accepted last month) is still
+  // revoked by the CRL issued today.
+  if (crl_) {
+    X509_REVOKED* revoked = nullptr;
+    if (X509_CRL_get0_by_cert(crl_.get(), &revoked, cert.get()) == 1) {
+      return PermissionDenied("cert_revoked", "certificate revoked");
+    }
+  }
   X509_STORE* store = X509_STORE_new();
   X509_STORE_add_cert(store, ca_.get());
-  if (crl_) X509_STORE_add_crl(store, crl_.get());
   X509_STORE_CTX* ctx = X509_STORE_CTX_new();
   X509_STORE_CTX_init(ctx, store, cert.get(), nullptr);
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx);
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(now));
-  if (crl_) X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK);
   int ok = X509_verify_cert(ctx);
   int err = X509_STORE_CTX_get_error(ctx);
   X509_STORE_CTX_free(ctx);

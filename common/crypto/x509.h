@@ -104,12 +104,18 @@ class TrustStore {
   bool has_crl() const { return crl_ != nullptr; }
   // The CRL as DER ("" without one).
   std::string CrlDer() const;
+  // When the CA issued the CRL (Unix seconds; 0 without one).
+  int64_t CrlIssued() const;
 
  private:
   TrustStore(Certificate ca, CrlPtr crl) : ca_(std::move(ca)), crl_(std::move(crl)) {}
   Certificate ca_;
   CrlPtr crl_;
 };
+
+// A CRL in DER (as GetTrust carries it) as PEM; config_invalid if it does
+// not parse.
+StatusOr<std::string> CrlDerToPem(const std::string& der);
 
 // The last OpenSSL error as text (and clears the queue).
 std::string OpenSslError();

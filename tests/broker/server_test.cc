@@ -683,6 +683,29 @@ TEST_F(ExchangeTest, RevocationCutsOffAnOpenTerminalAtOnce) {
   EXPECT_TRUE(terminals->response.terminal_list().terminals(0).revoked());
 }
 
+// Agents trusted the broker for revocation: a revoked sender's mail still
+// verified, and a revoked recipient's receipts too.
+TEST_F(ExchangeTest, AgentsLearnRevocationsAndRefuseRevokedSigners) {
+  const std::string to_b = SendToB("%PDF-1.7\nfrom A");
+  const std::string received = SendToB("%PDF-1.7\nalso from A");
+  ASSERT_TRUE(b_->Fetch(received, dir_.Sub("recv"), nullptr).ok());
+  ASSERT_TRUE(a_->Receipt(received).ok());
+  ASSERT_TRUE(ca_.ca().RevokeOffice("0123456789", now_).ok());  // A's certificate
+  // B's next session takes the CRL from the broker, checked against its pinned CA.
+  auto b = agent::Agent::Open(dir_.Sub("home-b"), &env_);
+  ASSERT_TRUE(b.ok());
+  auto fetched = (*b)->Fetch(to_b, dir_.Sub("recv2"), nullptr);
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_EQ(fetched.status().reason(), "cert_revoked");
+  EXPECT_TRUE(FileExists(dir_.Sub("home-b/keys/crl.pem")));
+  ASSERT_TRUE(ca_.ca().RevokeOffice("1299999999", now_).ok());  // and B's
+  auto c = agent::Agent::Open(dir_.Sub("home-c"), &env_);
+  ASSERT_TRUE((*c)->Lookup("0123456789").ok());  // connects, learns the CRL
+  auto a = agent::Agent::Open(dir_.Sub("home-a"), &env_);
+  auto receipt = (*a)->Receipt(received);  // A itself is cut off by the broker
+  EXPECT_FALSE(receipt.ok());
+}
+
 // One office left 90 uploads of 10 MiB in seconds and nothing was refused.
 class QuotaTest : public ExchangeTest {
  protected:

@@ -1,0 +1,81 @@
+// Agent: setting up a terminal and opening it. See agent.h.
+#include "agent/agent.h"
+#include "common/crypto/curve.h"
+
+namespace tayori::agent {
+namespace {
+
+// The CA the broker trusts, asked for once at set-up when none was given
+// and pinned from then on.
+StatusOr<std::string> CaFromBroker(const AgentConfig& config, const crypto::CurveKeyPair& curve) {
+  wire::ClientOptions co;
+  co.endpoint = config.broker;
+  co.server_key = config.broker_key;
+  co.public_key = curve.public_z85;
+  co.secret_key = curve.secret_z85;
+  co.deadline_ms = config.timeout_s * 1000;
+  ASSIGN_OR_RETURN(auto client, wire::Client::Connect(co));
+  pb::Request req;
+  req.mutable_get_trust();
+  ASSIGN_OR_RETURN(wire::Reply reply, client->Call(req));
+  ASSIGN_OR_RETURN(crypto::Certificate ca, crypto::Certificate::FromDer(reply.response.trust().ca_cert_der()));
+  return ca.Pem();
+}
+
+StatusOr<std::string> ReadGiven(Env* env, const std::string& path, const std::string& what) {
+  auto text = env->ReadFile(path);
+  if (!text.ok()) return InvalidArgument("file_unreadable", what + " " + path);
+  return text;
+}
+
+}  // namespace
+
+Status Agent::Init(const InitOptions& o, Env* env) {
+  if (env->FileExists(o.home + "/agent.yaml") && !o.force) {
+    return Status(Code::kAlreadyExists, "already_exists",
+                  o.home + " is already set up; pass --force to replace it");
+  }
+  KeyFiles files;
+  ASSIGN_OR_RETURN(files.cert_pem, ReadGiven(env, o.cert_path, "certificate"));
+  ASSIGN_OR_RETURN(files.key_pem, ReadGiven(env, o.key_path, "private key"));
+  ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::FromPem(files.cert_pem));
+  ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::FromPem(files.key_pem));
+  RETURN_IF_ERROR(key.CheckMatches(cert));
+  ASSIGN_OR_RETURN(crypto::CertInfo info, cert.Info());
+  auto broker_raw = crypto::Z85Decode32(o.broker_key);
+  if (!broker_raw.ok()) return InvalidArgument("usage", "--broker-key is not a 40-character Z85 key");
+
+  AgentConfig config;
+  config.broker = o.broker;
+  config.broker_key = o.broker_key;
+  config.office = info.office;
+  config.user_id = info.user_id;
+  RETURN_IF_ERROR(ParseAgentConfig(FormatAgentConfig(config)).status());
+
+  ASSIGN_OR_RETURN(crypto::CurveKeyPair curve, crypto::NewCurveKeyPair());
+  files.curve_secret_z85 = curve.secret_z85;
+  if (!o.ca_path.empty()) {
+    ASSIGN_OR_RETURN(files.ca_pem, ReadGiven(env, o.ca_path, "CA certificate"));
+  } else {
+    ASSIGN_OR_RETURN(files.ca_pem, CaFromBroker(config, curve));
+  }
+  ASSIGN_OR_RETURN(crypto::TrustStore trust, crypto::TrustStore::FromPem(files.ca_pem, ""));
+  // Refuse proxy, disability, expired and foreign certificates here already.
+  RETURN_IF_ERROR(trust.Verify(cert, env->NowSeconds()).status());
+
+  files.e2e = crypto::NewBoxKeyPair();
+  RETURN_IF_ERROR(TerminalKeys::Write(o.home, files, env));
+  RETURN_IF_ERROR(LocalStore(o.home, env).CreateFolders());
+  return env->WriteFileAtomic(o.home + "/agent.yaml", FormatAgentConfig(config), 0600);
+}
+
+StatusOr<std::unique_ptr<Agent>> Agent::Open(const std::string& home, Env* env) {
+  auto text = env->ReadFile(home + "/agent.yaml");
+  if (!text.ok()) return FailedPrecondition("not_initialised", "no " + home + "/agent.yaml");
+  ASSIGN_OR_RETURN(AgentConfig config, ParseAgentConfig(*text));
+  std::unique_ptr<Agent> agent(new Agent(home, config, env));
+  ASSIGN_OR_RETURN(agent->keys_, TerminalKeys::Load(home, env));
+  return agent;
+}
+
+}  // namespace tayori::agent

@@ -1,0 +1,315 @@
+// Agent: sending. Checks the files and the recipient, writes the outbox
+// record (so a killed agent resumes the same send), uploads the chunks
+// through the transfer pipeline and commits. See agent.h.
+#include <algorithm>
+#include <set>
+
+#include "agent/agent.h"
+#include "agent/findings.h"
+#include "agent/transfer.h"
+#include "common/ids.h"
+#include "common/wire/codec.h"
+
+namespace tayori::agent {
+namespace {
+
+// Rounds of begin, upload and commit before a send gives up (the broker may
+// forget an upload it never committed).
+constexpr int kMaxRounds = 4;
+
+uint64_t PlainLen(const pb::FileEntry& f, uint32_t chunk, uint32_t chunk_size) {
+  const uint64_t start = static_cast<uint64_t>(chunk) * chunk_size;
+  return start >= f.size() ? 0 : std::min<uint64_t>(chunk_size, f.size() - start);
+}
+
+// The source files of one send, each opened through ENV when first read.
+class SourceFiles {
+ public:
+  SourceFiles(Env* env, std::vector<std::string> paths)
+      : env_(env), paths_(std::move(paths)), files_(paths_.size()) {}
+
+  // LEN bytes of file I at OFFSET; file_unreadable unless all are there.
+  StatusOr<std::string> Read(size_t i, uint64_t offset, uint64_t len) {
+    if (!files_[i]) {
+      auto file = env_->NewRandomAccessFile(paths_[i]);
+      if (!file.ok()) return InvalidArgument("file_unreadable", "cannot open " + paths_[i]);
+      files_[i] = std::move(file).value();
+    }
+    std::string buf;
+    Status st = files_[i]->Read(offset, static_cast<size_t>(len), &buf);
+    if (!st.ok()) return InvalidArgument("file_unreadable", st.detail());
+    if (buf.size() != len) return InvalidArgument("file_unreadable", paths_[i] + " changed or shrank while being sent");
+    return buf;
+  }
+
+  // SHA-256 of the first SIZE bytes of file I.
+  StatusOr<std::string> Digest(size_t i, uint64_t size, uint32_t block) {
+    crypto::Sha256 h;
+    for (uint64_t off = 0; off < size; off += block) {
+      ASSIGN_OR_RETURN(std::string part, Read(i, off, std::min<uint64_t>(block, size - off)));
+      h.Update(part);
+    }
+    return h.Final();
+  }
+
+ private:
+  Env* const env_;
+  const std::vector<std::string> paths_;
+  std::vector<std::unique_ptr<RandomAccessFile>> files_;
+};
+
+// Whether the outbox record REC (manifest M) is this very send: same
+// recipient terminals, message and files, byte for byte. Digests are read
+// only when the rest matches, so a new send reads its files no more than it
+// must.
+StatusOr<bool> SameSend(const pb::OutboxRecord& rec, const pb::Manifest& m, const SendOptions& o,
+                        const std::vector<uint64_t>& sizes, const std::vector<std::string>& recipient_pks,
+                        const std::vector<std::string>& paths, SourceFiles* files, uint32_t block) {
+  bool same = m.recipient_office() == o.to && rec.message() == o.message &&
+              rec.paths_size() == static_cast<int>(paths.size()) && m.files_size() == rec.paths_size() &&
+              m.sealed_keys_size() == static_cast<int>(recipient_pks.size());
+  for (int k = 0; same && k < m.sealed_keys_size(); ++k) {
+    same = std::find(recipient_pks.begin(), recipient_pks.end(), m.sealed_keys(k).e2e_pk()) != recipient_pks.end();
+  }
+  for (size_t i = 0; same && i < paths.size(); ++i) {
+    same = rec.paths(static_cast<int>(i)) == paths[i] && m.files(static_cast<int>(i)).size() == sizes[i];
+  }
+  for (size_t i = 0; same && i < paths.size(); ++i) {
+    ASSIGN_OR_RETURN(std::string digest, files->Digest(i, sizes[i], block));
+    same = m.files(static_cast<int>(i)).sha256() == digest;
+  }
+  return same;
+}
+
+// Fills in the chunking and both digests of file I of a new send: encrypts
+// every chunk once under KEY to learn the ciphertext digest.
+Status DescribeFile(SourceFiles* files, size_t i, const std::string& key, uint32_t chunk_size, pb::FileEntry* f) {
+  const uint32_t count = crypto::ChunkCount(f->size(), chunk_size);
+  f->set_chunk_count(count);
+  f->set_cipher_size(f->size() + count * crypto::kChunkOverhead);
+  crypto::Sha256 plain, cipher;
+  for (uint32_t c = 0; c < count; ++c) {
+    ASSIGN_OR_RETURN(std::string part,
+                     files->Read(i, static_cast<uint64_t>(c) * chunk_size, PlainLen(*f, c, chunk_size)));
+    plain.Update(part);
+    cipher.Update(crypto::EncryptChunk(key, static_cast<uint32_t>(i), c, count, part));
+  }
+  f->set_sha256(plain.Final());
+  f->set_cipher_sha256(cipher.Final());
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& progress) {
+  if (options.files.empty()) return InvalidArgument("usage", "name at least one file to send");
+  if (!options.to.empty()) RETURN_IF_ERROR(CheckOfficeNumber(options.to));
+  const careplan::CheckReport report = CheckFiles(options.files, config_.office, options.to, env_);
+  if (!report.ok()) return FindingsStatus(report);
+  SendOptions o = options;
+  o.to = report.recipient;
+  RETURN_IF_ERROR(CheckTerminal());
+  ASSIGN_OR_RETURN(pb::OfficeInfo recipient, Lookup(o.to));
+  ASSIGN_OR_RETURN(std::vector<std::string> recipient_pks, VerifyRecipient(recipient));
+  if (o.on_recipient) o.on_recipient(recipient);
+  SendResult result;
+  result.recipient = o.to;
+  result.recipient_name = recipient.name();
+  ASSIGN_OR_RETURN(pb::OutboxRecord rec, PrepareSend(o, recipient_pks, recipient.name(), &result.resumed));
+  ASSIGN_OR_RETURN(pb::Manifest m, StoredManifest(rec.signed_(), "outbox record " + rec.send_id()));
+  ASSIGN_OR_RETURN(result.accepted_unix, Deliver(rec, m, progress, o.cancel, &result.message_id));
+  // Accepted: keep the history, drop the outbox entry (and its key).
+  pb::SentRecord sent;
+  sent.set_message_id(result.message_id);
+  sent.set_send_id(rec.send_id());
+  sent.set_recipient_office(o.to);
+  sent.set_recipient_name(recipient.name());
+  sent.set_message(rec.message());
+  for (const auto& f : m.files()) sent.add_file_names(f.name());
+  sent.set_accepted_unix(result.accepted_unix);
+  RETURN_IF_ERROR(store_.PutSent(sent));
+  // The send is accepted whatever happens here: an outbox record left
+  // behind resumes as already complete.
+  (void)store_.RemoveOutbox(rec.send_id());
+  return result;
+}
+
+// The end-to-end keys of every terminal of the recipient, each trusted
+// because the office's own certificate signed it, not because the broker
+// says so.
+StatusOr<std::vector<std::string>> Agent::VerifyRecipient(const pb::OfficeInfo& info) {
+  if (!info.registered() || !info.licensed()) {
+    return FailedPrecondition("recipient_unlicensed",
+                              "office " + info.office() +
+                                  (info.registered() ? " licence ended " + info.licence_until()
+                                                     : " is not registered"));
+  }
+  if (!info.enrolled() || info.terminals_size() == 0) {
+    return FailedPrecondition("recipient_not_enrolled", "office " + info.office());
+  }
+  std::vector<std::string> keys;
+  for (const pb::TerminalKeys& t : info.terminals()) {
+    ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::FromDer(t.cert_der()));
+    ASSIGN_OR_RETURN(crypto::CertInfo ci, keys_.trust->Verify(cert, env_->NowSeconds()));
+    RETURN_IF_ERROR(cert.VerifySignature(t.binding(), t.binding_signature()));
+    pb::EnrolmentBinding binding;
+    if (!binding.ParseFromString(t.binding()) || binding.office() != info.office() ||
+        ci.office != info.office() || binding.e2e_pk().size() != 32) {
+      return Status(Code::kDataLoss, "signature_invalid",
+                    "a terminal key is not bound to office " + info.office());
+    }
+    keys.push_back(binding.e2e_pk());
+  }
+  return keys;
+}
+
+// The outbox record of this send: the one an interrupted earlier try left,
+// or a new one.
+StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::vector<std::string>& recipient_pks,
+                                              const std::string& recipient_name, bool* resumed) {
+  std::vector<std::string> paths;
+  std::vector<uint64_t> sizes;
+  for (const std::string& f : o.files) {
+    if (!env_->IsRegularFile(f)) return InvalidArgument("file_unreadable", f + " is not a readable file");
+    auto size = env_->GetFileSize(f);
+    if (!size.ok()) return InvalidArgument("file_unreadable", f + " is not a readable file");
+    paths.push_back(AbsolutePath(f));
+    sizes.push_back(*size);
+  }
+  SourceFiles files(env_, paths);
+  ASSIGN_OR_RETURN(std::vector<pb::OutboxRecord> outbox, store_.ListOutbox());
+  for (pb::OutboxRecord& rec : outbox) {
+    ASSIGN_OR_RETURN(pb::Manifest m, StoredManifest(rec.signed_(), "outbox record " + rec.send_id()));
+    ASSIGN_OR_RETURN(bool same, SameSend(rec, m, o, sizes, recipient_pks, paths, &files, config_.chunk_size));
+    if (same) {
+      *resumed = true;
+      return std::move(rec);
+    }
+  }
+  *resumed = false;
+  return NewOutboxRecord(o, paths, sizes, recipient_pks, recipient_name);
+}
+
+StatusOr<pb::OutboxRecord> Agent::NewOutboxRecord(const SendOptions& o, const std::vector<std::string>& paths,
+                                                  const std::vector<uint64_t>& sizes,
+                                                  const std::vector<std::string>& recipient_pks,
+                                                  const std::string& recipient_name) {
+  SourceFiles files(env_, paths);
+  const std::string key = crypto::NewSendKey();
+  pb::Manifest m;
+  m.set_version(1);
+  m.set_send_id(NewId(env_->NowMillis()));
+  m.set_sender_office(config_.office);
+  m.set_sender_user_id(config_.user_id);
+  m.set_recipient_office(o.to);
+  m.set_created_unix(env_->NowSeconds());
+  m.set_chunk_size(config_.chunk_size);
+  for (size_t i = 0; i < paths.size(); ++i) {
+    pb::FileEntry* f = m.add_files();
+    f->set_name(BaseName(paths[i]));
+    f->set_size(sizes[i]);
+    RETURN_IF_ERROR(DescribeFile(&files, i, key, config_.chunk_size, f));
+  }
+  m.set_message_cipher(crypto::EncryptChunk(key, crypto::kMessageFileIndex, 0, 1, o.message));
+  for (const std::string& pk : recipient_pks) {
+    ASSIGN_OR_RETURN(std::string sealed, crypto::SealKey(key, pk));
+    pb::SealedKey* k = m.add_sealed_keys();
+    k->set_e2e_pk(pk);
+    k->set_sealed(sealed);
+  }
+  const std::string bytes = m.SerializeAsString();
+  ASSIGN_OR_RETURN(std::string signature, keys_.key->Sign(bytes));
+  pb::OutboxRecord rec;
+  rec.set_send_id(m.send_id());
+  rec.set_send_key(key);
+  rec.mutable_signed_()->set_manifest(bytes);
+  rec.mutable_signed_()->set_signature(signature);
+  rec.mutable_signed_()->set_signer_cert_der(keys_.cert->Der());
+  for (const auto& p : paths) rec.add_paths(p);
+  rec.set_message(o.message);
+  rec.set_recipient_name(recipient_name);
+  RETURN_IF_ERROR(store_.PutOutbox(rec));
+  return rec;
+}
+
+// Begins (or resumes) the send on the broker, uploads what it lacks and
+// commits. Returns the time of acceptance; *MESSAGE_ID is the broker's id.
+StatusOr<int64_t> Agent::Deliver(const pb::OutboxRecord& rec, const pb::Manifest& m, const Progress& progress,
+                                 const std::atomic<bool>* cancel, std::string* message_id) {
+  ASSIGN_OR_RETURN(wire::Client * client, Connection());
+  Status last;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    pb::Request begin;
+    *begin.mutable_send_begin()->mutable_signed_() = rec.signed_();
+    ASSIGN_OR_RETURN(wire::Reply began, client->Call(begin));
+    const pb::SendBeginResponse& b = began.response.send_begin();
+    *message_id = b.message_id();
+    if (b.complete()) return b.accepted_unix();
+    const std::vector<uint64_t> present(b.present().begin(), b.present().end());
+    last = Upload(rec, m, b.message_id(), present, progress, cancel);
+    if (!last.ok() && last.reason() != "message_not_found") return last;
+    if (!last.ok()) continue;  // the broker forgot the upload: begin again
+    pb::Request commit;
+    commit.mutable_commit()->set_message_id(b.message_id());
+    auto committed = client->Call(commit);
+    if (committed.ok()) return committed->response.commit().accepted_unix();
+    last = committed.status();
+    if (last.reason() != "upload_incomplete" && last.reason() != "message_not_found") return last;
+  }
+  return last;
+}
+
+// Uploads every chunk of the send not in PRESENT (keys file << 32 | chunk).
+Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const std::string& message_id,
+                     const std::vector<uint64_t>& present, const Progress& progress,
+                     const std::atomic<bool>* cancel) {
+  const std::set<uint64_t> have(present.begin(), present.end());
+  std::vector<uint64_t> todo;
+  uint64_t total = 0, done = 0;
+  for (int fi = 0; fi < m.files_size(); ++fi) {
+    for (uint32_t c = 0; c < m.files(fi).chunk_count(); ++c) {
+      const uint64_t key = (static_cast<uint64_t>(fi) << 32) | c;
+      const uint64_t len = PlainLen(m.files(fi), c, m.chunk_size());
+      total += len;
+      if (have.count(key)) done += len; else todo.push_back(key);
+    }
+  }
+  if (progress) progress("upload", done, total);
+  if (rec.paths_size() != m.files_size()) {
+    return Status(Code::kDataLoss, "io_error", "outbox record " + rec.send_id() + " names the wrong number of files");
+  }
+  ASSIGN_OR_RETURN(wire::Client * client, Connection());
+  SourceFiles files(env_, {rec.paths().begin(), rec.paths().end()});
+  TransferIo io;
+  io.post = [&](uint64_t key) -> StatusOr<uint64_t> {
+    const uint32_t fi = static_cast<uint32_t>(key >> 32), c = static_cast<uint32_t>(key);
+    const pb::FileEntry& f = m.files(static_cast<int>(fi));
+    ASSIGN_OR_RETURN(std::string plain,
+                     files.Read(fi, static_cast<uint64_t>(c) * m.chunk_size(), PlainLen(f, c, m.chunk_size())));
+    pb::Request req;
+    req.mutable_chunk_put()->set_message_id(message_id);
+    req.mutable_chunk_put()->set_file_index(fi);
+    req.mutable_chunk_put()->set_chunk_index(c);
+    return client->Post(req, crypto::EncryptChunk(rec.send_key(), fi, c, f.chunk_count(), plain), true);
+  };
+  io.receive = ReceiveFrom(client);
+  io.on_answer = [&](uint64_t key, std::string) {
+    done += PlainLen(m.files(static_cast<int>(key >> 32)), static_cast<uint32_t>(key), m.chunk_size());
+    if (progress) progress("upload", done, total);
+    return Status::Ok();
+  };
+  TransferOptions options;
+  options.window = config_.window;
+  options.attempt_timeout_ms = config_.attempt_timeout_s * 1000;
+  options.stall_timeout_ms = config_.timeout_s * 1000LL;
+  options.cancel = cancel;
+  options.stalled_detail = "upload stalled: no answer from " + config_.broker;
+  Status st = RunTransfer(todo, options, io, env_);
+  if (st.reason() == "interrupted") {
+    return Status(st.code(), "interrupted", "stopped after " + std::to_string(done) + " of " +
+                                                std::to_string(total) + " bytes; send again to resume");
+  }
+  return st;
+}
+
+}  // namespace tayori::agent
