@@ -12,7 +12,7 @@ constexpr int kRecordMode = 0600;
 constexpr size_t kIdLength = 26;
 
 Status Corrupt(const std::string& path) {
-  return Status(Code::kDataLoss, "io_error", "corrupt local record " + path + ": it does not parse");
+  return Status(Code::kDataLoss, "local_record_corrupt", "corrupt local record " + path + ": it does not parse");
 }
 
 template <typename M>
@@ -95,7 +95,7 @@ StatusOr<std::set<std::string>> LocalStore::Seen() const {
   while (pos < text->size()) {
     const size_t end = text->find('\n', pos);
     if (end == std::string::npos || !IsId(text->substr(pos, end - pos))) {
-      return Status(Code::kDataLoss, "io_error", "corrupt " + path + ": a line is not a message id");
+      return Status(Code::kDataLoss, "local_record_corrupt", "corrupt " + path + ": a line is not a message id");
     }
     seen.insert(text->substr(pos, end - pos));
     pos = end + 1;
@@ -152,7 +152,7 @@ StatusOr<std::vector<pb::Draft>> LocalStore::ListDrafts() const {
 StatusOr<pb::Manifest> StoredManifest(const pb::SignedManifest& signed_manifest, const std::string& what) {
   pb::Manifest m;
   if (!m.ParseFromString(signed_manifest.manifest())) {
-    return Status(Code::kDataLoss, "io_error", "the manifest in " + what + " does not parse");
+    return Status(Code::kDataLoss, "local_record_corrupt", "the manifest in " + what + " does not parse");
   }
   return m;
 }

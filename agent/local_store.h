@@ -18,7 +18,7 @@ namespace tayori::agent {
 
 // Reading a record: a missing one is NotFound (reason "not_found", drafts
 // "draft_not_found"); one that does not parse is DataLoss (reason
-// "io_error") naming its file.
+// "local_record_corrupt") naming its file.
 class LocalStore {
  public:
   LocalStore(std::string home, Env* env) : home_(std::move(home)), env_(env) {}

@@ -276,7 +276,7 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const s
   }
   if (progress) progress("upload", done, total);
   if (rec.paths_size() != m.files_size()) {
-    return Status(Code::kDataLoss, "io_error", "outbox record " + rec.send_id() + " names the wrong number of files");
+    return Status(Code::kDataLoss, "local_record_corrupt", "outbox record " + rec.send_id() + " names the wrong number of files");
   }
   ASSIGN_OR_RETURN(wire::Client * client, Connection());
   SourceFiles files(env_, {rec.paths().begin(), rec.paths().end()});

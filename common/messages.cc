@@ -185,6 +185,11 @@ constexpr std::array kMessages = {
     Message{"no_trust_anchor",
             "ブローカーに信頼する認証局（CA）が設定されていません。運用者に連絡してください。",
             "The broker has no trusted certificate authority configured. Contact the operator."},
+    Message{"local_record_corrupt",
+            "この端末に保存されている送受信の記録の一部が壊れています。詳細に表示されたファイルを"
+            "別のフォルダへ移してから、もう一度実行してください。",
+            "A record this terminal keeps is damaged. Move the file named in the details to "
+            "another folder, then try again."},
     Message{"io_error",
             "ディスクへの読み書きに失敗しました。空き容量と権限を確認してください。",
             "Reading or writing the disk failed. Check free space and permissions."},
