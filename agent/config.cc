@@ -38,7 +38,7 @@ StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
   if (!root.IsMap()) return InvalidArgument("config_invalid", "agent config must be a YAML map");
   static const std::set<std::string> kKeys = {"broker", "broker_key", "office", "user_id", "lang",
                                               "chunk_size", "window", "attempt_timeout_s",
-                                              "timeout_s"};
+                                              "timeout_s", "listen", "download_dir"};
   AgentConfig c;
   std::string lang;
   for (const auto& kv : root) {
@@ -56,6 +56,8 @@ StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
       if (key == "window") c.window = v.as<uint32_t>();
       if (key == "attempt_timeout_s") c.attempt_timeout_s = v.as<int>();
       if (key == "timeout_s") c.timeout_s = v.as<int>();
+      if (key == "listen") c.listen = v.as<std::string>();
+      if (key == "download_dir") c.download_dir = v.as<std::string>();
     } catch (const YAML::Exception&) {
       return Bad(key, "has the wrong type");
     }
@@ -72,7 +74,25 @@ StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
   if (c.chunk_size < 4096 || c.chunk_size > (16u << 20)) return Bad("chunk_size", "4096 to 16777216");
   if (c.window < 1 || c.window > 256) return Bad("window", "1 to 256");
   if (c.attempt_timeout_s < 1 || c.timeout_s < 1) return Bad("timeout_s", "must be positive");
+  if (!ParseListen(c.listen).ok()) return Bad("listen", "must be 127.0.0.1:PORT or localhost:PORT");
+  if (!c.download_dir.empty() && c.download_dir[0] != '/') return Bad("download_dir", "must be an absolute path");
   return c;
+}
+
+StatusOr<std::pair<std::string, int>> ParseListen(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  const std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if ((host != "127.0.0.1" && host != "localhost") || port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
+    return InvalidArgument("usage", "listen takes 127.0.0.1:PORT (loopback only), got '" + text + "'");
+  }
+  return std::make_pair(std::string("127.0.0.1"), std::stoi(port));
+}
+
+std::string DefaultDownloadDir() {
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/Downloads/tayori";
 }
 
 std::string FormatAgentConfig(const AgentConfig& c) {
@@ -87,6 +107,8 @@ std::string FormatAgentConfig(const AgentConfig& c) {
   out << YAML::Key << "window" << YAML::Value << c.window;
   out << YAML::Key << "attempt_timeout_s" << YAML::Value << c.attempt_timeout_s;
   out << YAML::Key << "timeout_s" << YAML::Value << c.timeout_s;
+  out << YAML::Key << "listen" << YAML::Value << c.listen;
+  if (!c.download_dir.empty()) out << YAML::Key << "download_dir" << YAML::Value << c.download_dir;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -32,6 +32,11 @@ struct AgentConfig {
   // A long transfer that keeps making progress never times out.
   int attempt_timeout_s = 3;
   int timeout_s = 60;
+  // `tayori-agent serve`: where the staff screens and the local API listen
+  // (127.0.0.1 only; port 0 picks a free one), and the folder downloads are
+  // saved into. Empty download_dir: DefaultDownloadDir().
+  std::string listen = "127.0.0.1:7780";
+  std::string download_dir;
 };
 
 StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text);
@@ -39,6 +44,11 @@ std::string FormatAgentConfig(const AgentConfig& config);
 
 // $XDG_STATE_HOME/tayori/agent, or ~/.local/state/tayori/agent.
 std::string DefaultAgentHome();
+// ~/Downloads/tayori: where the screens save downloads unless agent.yaml
+// says otherwise.
+std::string DefaultDownloadDir();
+// HOST:PORT of a listen setting, loopback only (127.0.0.1 or localhost).
+StatusOr<std::pair<std::string, int>> ParseListen(const std::string& text);
 
 // English if the locale asks for it (LC_ALL, LC_MESSAGES, LANG), else Japanese.
 Lang LocaleLang();

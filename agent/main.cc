@@ -30,6 +30,10 @@ const cli::Command kCommands[] = {
     {"draft", "下書き: keep a send to finish later", cli::AddDraftOptions, cli::RunDraft},
     {"bulk", "一括送信: send many CSVs, grouped by recipient, up to 50 sends", cli::AddBulkOptions,
      cli::RunBulk},
+    {"serve", "run as a service: the staff screens in the browser, new mail as it arrives", cli::AddServeOptions,
+     cli::RunServe},
+    {"open", "a fresh sign-in address for the screens of the running service", cli::AddOpenOptions,
+     cli::RunOpen},
 };
 
 }  // namespace

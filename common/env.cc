@@ -185,6 +185,11 @@ Status PosixEnv::RemoveFile(const std::string& path) {
   return Status::Ok();
 }
 
+Status PosixEnv::RemoveDir(const std::string& dir) {
+  if (::rmdir(dir.c_str()) != 0) return FileErrno("cannot remove directory", dir);
+  return Status::Ok();
+}
+
 Status PosixEnv::SyncDir(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return FileErrno("cannot open directory", dir);

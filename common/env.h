@@ -65,6 +65,8 @@ class Env {
   // Atomically replaces TO. Durable once the directory is synced.
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
+  // Removes an empty directory.
+  virtual Status RemoveDir(const std::string& dir) = 0;
   // fsync of a directory: makes creations, renames and removals in it durable.
   virtual Status SyncDir(const std::string& dir) = 0;
   // mkdir -p; IoError if DIR exists and is not a directory.
@@ -94,6 +96,7 @@ class PosixEnv : public Env {
   StatusOr<uint64_t> GetFileSize(const std::string& path) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
+  Status RemoveDir(const std::string& dir) override;
   Status SyncDir(const std::string& dir) override;
   Status CreateDirs(const std::string& dir, int mode) override;
   bool FileExists(const std::string& path) override;

@@ -70,6 +70,12 @@ int RunReceipt(const Context& ctx);
 void AddWatchOptions(CLI::App* cmd);
 int RunWatch(const Context& ctx);
 
+// cli/serve_commands.cc: the long-running service with the staff screens.
+void AddServeOptions(CLI::App* cmd);
+int RunServe(const Context& ctx);
+void AddOpenOptions(CLI::App* cmd);
+int RunOpen(const Context& ctx);
+
 }  // namespace tayori::agent::cli
 
 #endif  // TAYORI_AGENT_CLI_COMMANDS_H_

@@ -40,6 +40,8 @@ TEST(AgentConfigTest, ShippedConfigStatesTheDefaults) {
   EXPECT_EQ(shipped->window, d.window);
   EXPECT_EQ(shipped->attempt_timeout_s, d.attempt_timeout_s);
   EXPECT_EQ(shipped->timeout_s, d.timeout_s);
+  EXPECT_EQ(shipped->listen, d.listen);
+  EXPECT_EQ(shipped->download_dir, d.download_dir);
 }
 
 TEST(AgentConfigTest, GarbageIsRefusedNamingTheKey) {
@@ -51,6 +53,9 @@ TEST(AgentConfigTest, GarbageIsRefusedNamingTheKey) {
            {good + "window: 0\n", "window"},
            {good + "chunk_size: lots\n", "chunk_size"},
            {good + "lang: fr\n", "lang"},
+           {good + "listen: 0.0.0.0:7780\n", "listen"},
+           {good + "listen: 127.0.0.1:http\n", "listen"},
+           {good + "download_dir: relative/path\n", "download_dir"},
            {"broker: tcp://x:1\nbroker_key: short\noffice: '0123456789'\nuser_id: KJ000000000001\n",
             "broker_key"},
        }) {

@@ -46,6 +46,7 @@ class FaultInjectionEnv : public Env {
   StatusOr<uint64_t> GetFileSize(const std::string& path) override { return base_->GetFileSize(path); }
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
+  Status RemoveDir(const std::string& dir) override { return base_->RemoveDir(dir); }
   Status SyncDir(const std::string& dir) override;
   Status CreateDirs(const std::string& dir, int mode) override { return base_->CreateDirs(dir, mode); }
   bool FileExists(const std::string& path) override { return base_->FileExists(path); }

@@ -1,0 +1,239 @@
+// tayori-agent serve (agent/serve/): a real broker and two agents on
+// loopback, the local web server driven over HTTP as the screens and an
+// attacker's page would.
+#include "agent/serve/service.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "broker/admin_client.h"
+#include "broker/server.h"
+#include "tests/support/test_util.h"
+
+namespace tayori::agent::serve {
+namespace {
+
+using nlohmann::json;
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  ServiceTest() : now_(Env::Default()->NowSeconds()), env_(now_ * 1000), ca_(dir_.Sub("ca"), now_) {}
+
+  void SetUp() override {
+    broker::BrokerOptions o;
+    o.endpoint = "tcp://127.0.0.1:0";
+    o.admin_endpoint = "tcp://127.0.0.1:0";
+    o.metrics_endpoint = "";
+    o.data_dir = dir_.Sub("broker");
+    o.ca_cert = ca_.ca_pem();
+    o.ca_crl = ca_.crl_pem();
+    o.env = &env_;
+    auto server = broker::Server::Start(o);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    broker_ = std::move(server).value();
+    broker_thread_ = std::thread([this] { broker_->Run(&broker_stop_); });
+    AddOffice("0123456789", "居宅介護支援A");
+    AddOffice("1299999999", "訪問介護B");
+    a_ = StartService("a", "0123456789", "KJ000000000001");
+    b_ = StartService("b", "1299999999", "KJ000000000002");
+  }
+
+  void TearDown() override {
+    for (auto& [service, thread] : services_) {
+      stop_ = true;
+      if (thread.joinable()) thread.join();
+    }
+    services_.clear();
+    broker_stop_ = true;
+    if (broker_thread_.joinable()) broker_thread_.join();
+  }
+
+  void AddOffice(const std::string& office, const std::string& name) {
+    pb::Request req;
+    req.mutable_office_add()->set_office(office);
+    req.mutable_office_add()->set_name(name);
+    auto client = broker::ConnectAdmin(dir_.Sub("broker"), 10000);
+    ASSERT_TRUE(client.ok());
+    ASSERT_TRUE((*client)->Call(req).ok());
+  }
+
+  Service* StartService(const std::string& label, const std::string& office, const std::string& user) {
+    const std::string certs = ca_.IssueValid(label, office, user, now_);
+    InitOptions io;
+    io.home = dir_.Sub("home-" + label);
+    io.broker = broker_->endpoint();
+    io.broker_key = broker_->public_key();
+    io.cert_path = certs + "/cert.pem";
+    io.key_path = certs + "/key.pem";
+    io.ca_path = ca_.ca_pem();
+    EXPECT_TRUE(Agent::Init(io, &env_).ok());
+    std::string yaml = *ReadFile(io.home + "/agent.yaml");
+    yaml += "chunk_size: 65536\nattempt_timeout_s: 1\ntimeout_s: 20\ndownload_dir: " + dir_.Sub("dl-" + label) + "\n";
+    EXPECT_TRUE(WriteFileAtomic(io.home + "/agent.yaml", yaml).ok());
+    EXPECT_TRUE((*Agent::Open(io.home, &env_))->Enrol().ok());
+    ServeOptions so;
+    so.home = io.home;
+    so.listen = "127.0.0.1:0";
+    so.env = &env_;
+    auto service = Service::Start(so);
+    EXPECT_TRUE(service.ok()) << service.status().ToString();
+    Service* s = service->get();
+    services_.emplace_back(std::move(service).value(), std::thread());
+    services_.back().second = std::thread([this, s] { s->Run(&stop_); });
+    return s;
+  }
+
+  // A browser signed in to S: its session cookie.
+  std::string SignIn(Service* s) {
+    httplib::Client c("127.0.0.1", s->port());
+    const std::string url = s->SignInUrl();
+    auto res = c.Get(url.substr(url.find("/signin")));
+    EXPECT_TRUE(res);
+    EXPECT_EQ(res->status, 303);
+    const std::string cookie = res->get_header_value("Set-Cookie");
+    EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+    EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+    return cookie.substr(0, cookie.find(';'));
+  }
+
+  httplib::Headers Browser(Service* s, const std::string& cookie) {
+    return {{"Cookie", cookie}, {"Origin", "http://127.0.0.1:" + std::to_string(s->port())}};
+  }
+
+  json Call(Service* s, const std::string& cookie, const std::string& method, const std::string& path,
+            const json& body = json(), int want = 200) {
+    httplib::Client c("127.0.0.1", s->port());
+    c.set_read_timeout(30, 0);
+    auto res = method == "GET" ? c.Get(path, Browser(s, cookie))
+                               : c.Post(path, Browser(s, cookie), body.dump(), "application/json");
+    EXPECT_TRUE(res);
+    if (!res) return json();
+    EXPECT_EQ(res->status, want) << path << " " << res->body;
+    return json::parse(res->body, nullptr, false);
+  }
+
+  std::string Upload(Service* s, const std::string& cookie, const std::vector<std::pair<std::string, std::string>>& files,
+                     int want = 200) {
+    httplib::Client c("127.0.0.1", s->port());
+    httplib::MultipartFormDataItems items;
+    for (const auto& [name, content] : files) items.push_back({"files", content, name, "application/octet-stream"});
+    auto res = c.Post("/api/uploads", Browser(s, cookie), items);
+    EXPECT_TRUE(res);
+    if (!res) return "";
+    EXPECT_EQ(res->status, want) << res->body;
+    auto body = json::parse(res->body, nullptr, false);
+    return res->status == 200 ? body["upload"].get<std::string>() : body["error"]["reason"].get<std::string>();
+  }
+
+  const int64_t now_;
+  testing::TempDir dir_;
+  FakeEnv env_;
+  testing::CaFixture ca_;
+  std::unique_ptr<broker::Server> broker_;
+  std::atomic<bool> broker_stop_{false};
+  std::thread broker_thread_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::pair<std::unique_ptr<Service>, std::thread>> services_;
+  Service* a_ = nullptr;
+  Service* b_ = nullptr;
+};
+
+TEST_F(ServiceTest, NobodyButTheSignedInUserGetsAnything) {
+  httplib::Client c("127.0.0.1", a_->port());
+  auto anonymous = c.Get("/api/inbox");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  EXPECT_EQ(json::parse(anonymous->body)["error"]["reason"], "signin_required");
+  EXPECT_EQ(c.Get("/")->status, 401);
+  EXPECT_EQ(c.Get("/signin?token=forged")->status, 401);
+  // DNS rebinding: a page of evil.example resolved to 127.0.0.1.
+  EXPECT_EQ(c.Get("/api/inbox", {{"Host", "evil.example:" + std::to_string(a_->port())}})->status, 421);
+  const std::string url = a_->SignInUrl();
+  const std::string path = url.substr(url.find("/signin"));
+  EXPECT_EQ(c.Get(path)->status, 303);
+  EXPECT_EQ(c.Get(path)->status, 401);  // the address works once
+  const std::string cookie = SignIn(a_);
+  EXPECT_EQ(Call(a_, cookie, "GET", "/api/home")["name"], "居宅介護支援A");
+  // Another origin's page cannot change anything, even with the cookie.
+  auto cross = c.Post("/api/drafts/delete", {{"Cookie", cookie}, {"Origin", "http://evil.example"}}, "{\"id\":\"x\"}",
+                      "application/json");
+  EXPECT_EQ(cross->status, 403);
+  EXPECT_EQ(json::parse(cross->body)["error"]["reason"], "cross_origin");
+  EXPECT_EQ(c.Post("/api/fetch", {{"Cookie", cookie}}, "{\"ids\":[]}", "application/json")->status, 403);
+  // Pages say what may run in them.
+  auto page = c.Get("/api/home", {{"Cookie", cookie}});
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'self'"), std::string::npos);
+  // Care software: the API token, readable only by this user.
+  auto token = Auth::LoadOrCreateApiToken(dir_.Sub("home-a"), Env::Default());
+  ASSERT_TRUE(token.ok());
+  auto api = c.Get("/api/sent", {{"Authorization", "Bearer " + *token}});
+  EXPECT_EQ(api->status, 200);
+  EXPECT_EQ(c.Get("/api/sent", {{"Authorization", "Bearer " + std::string(64, '0')}})->status, 401);
+  EXPECT_EQ(Call(a_, cookie, "POST", "/api/drafts/delete", json(), 400)["error"]["reason"], "bad_request");
+  httplib::Client raw("127.0.0.1", a_->port());
+  auto garbage = raw.Post("/api/check", Browser(a_, cookie), "{not json", "application/json");
+  EXPECT_EQ(garbage->status, 400);
+}
+
+TEST_F(ServiceTest, SendFromTheBrowserAndSeeItArriveLive) {
+  const std::string ca = SignIn(a_), cb = SignIn(b_);
+  // B's open 受信一覧 listens for new mail.
+  std::atomic<bool> got_mail{false};
+  std::thread listener([&] {
+    httplib::Client c("127.0.0.1", b_->port());
+    c.set_read_timeout(30, 0);
+    std::string seen;
+    c.Get("/api/events", Browser(b_, cb), [&](const char* data, size_t n) {
+      seen.append(data, n);
+      if (seen.find("event: mail") != std::string::npos) got_mail = true;
+      return !got_mail.load();
+    });
+  });
+  const std::string upload = Upload(a_, ca, {{"計画書.pdf", "%PDF-1.7\nplan"}});
+  json check = Call(a_, ca, "POST", "/api/check", {{"upload", upload}, {"to", "1299999999"}});
+  EXPECT_TRUE(check["ok"]);
+  EXPECT_EQ(check["recipient_name"], "訪問介護B");
+  EXPECT_TRUE(check["can_receive"]);
+  json sent = Call(a_, ca, "POST", "/api/send", {{"upload", upload}, {"to", "1299999999"}, {"message", "よろしく"}});
+  ASSERT_TRUE(sent.contains("id"));
+  EXPECT_TRUE(Env::Default()->GetChildren(dir_.Sub("home-a/uploads")).empty());  // no copy kept
+  listener.join();
+  EXPECT_TRUE(got_mail);
+  json inbox = Call(b_, cb, "GET", "/api/inbox");
+  ASSERT_EQ(inbox["items"].size(), 1u);
+  EXPECT_EQ(inbox["items"][0]["message"], "よろしく");
+  EXPECT_TRUE(inbox["items"][0]["new"]);
+  EXPECT_TRUE(Call(b_, cb, "GET", "/api/inbox")["items"][0]["new"]);  // stays new until downloaded
+  json fetched = Call(b_, cb, "POST", "/api/fetch", {{"ids", {sent["id"]}}});
+  ASSERT_TRUE(fetched["results"][0]["ok"]) << fetched.dump();
+  EXPECT_EQ(*ReadFile(dir_.Sub("dl-b/計画書.pdf")), "%PDF-1.7\nplan");
+  json again = Call(b_, cb, "POST", "/api/fetch", {{"ids", {sent["id"]}}});
+  EXPECT_FALSE(again["results"][0]["ok"]);
+  EXPECT_EQ(again["results"][0]["error"]["reason"], "already_downloaded");
+  json outbox = Call(a_, ca, "GET", "/api/sent");
+  EXPECT_EQ(outbox["items"][0]["state"], "downloaded");
+  EXPECT_TRUE(outbox["items"][0]["receipt"]);
+  EXPECT_TRUE(Call(a_, ca, "GET", "/api/receipt?id=" + sent["id"].get<std::string>())["verified"]);
+}
+
+TEST_F(ServiceTest, BadUploadsAreRefusedAndLeaveNothing) {
+  const std::string ca = SignIn(a_);
+  // A path in the name keeps only its last part, inside the upload's folder.
+  const std::string kept = Upload(a_, ca, {{"../../escape.pdf", "x"}});
+  EXPECT_TRUE(Env::Default()->FileExists(dir_.Sub("home-a/uploads/" + kept + "/escape.pdf")));
+  EXPECT_EQ(Upload(a_, ca, {{".hidden.pdf", "x"}}, 400), "usage");
+  EXPECT_EQ(Upload(a_, ca, {{"same.pdf", "x"}, {"same.pdf", "y"}}, 400), "usage");
+  httplib::Client c("127.0.0.1", a_->port());
+  auto plain = c.Post("/api/uploads", Browser(a_, ca), "not multipart", "text/plain");
+  EXPECT_EQ(plain->status, 400);
+  EXPECT_FALSE(Env::Default()->FileExists(dir_.Sub("escape.pdf")));
+  EXPECT_EQ(Call(a_, ca, "POST", "/api/check", {{"upload", "01AAAAAAAAAAAAAAAAAAAAAAAA"}}, 404)["error"]["reason"],
+            "upload_not_found");
+  EXPECT_EQ(Call(a_, ca, "POST", "/api/send", {{"upload", 7}}, 400)["error"]["reason"], "bad_request");
+}
+
+}  // namespace
+}  // namespace tayori::agent::serve
