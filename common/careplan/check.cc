@@ -1,8 +1,8 @@
 #include "common/careplan/check.h"
 
 #include <algorithm>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -16,14 +16,7 @@ namespace {
 constexpr size_t kMaxFindingsPerFile = 20;
 constexpr size_t kHeadBytes = 4096;
 
-// Shown back to staff: the value decoded, shortened.
-std::string Shown(const std::string& utf8) {
-  std::string out = utf8.size() > 40 ? utf8.substr(0, 40) + "…" : utf8;
-  return "「" + out + "」";
-}
-
-Finding Make(const std::string& file, Category c, std::string ja, std::string en, int line = 0,
-             int column = 0) {
+Finding Make(const std::string& file, Category c, std::string ja, std::string en, int line = 0, int column = 0) {
   Finding f;
   f.file = file;
   f.category = c;
@@ -59,8 +52,7 @@ struct Named {
 };
 
 // The unit that the CSV kinds form, or findings that say why none fits.
-const UnitRule* MatchUnit(const Rules& rules, const std::vector<Named>& csvs,
-                          std::vector<Finding>* findings) {
+const UnitRule* MatchUnit(const Rules& rules, const std::vector<Named>& csvs, std::vector<Finding>* findings) {
   std::set<std::string> kinds;
   for (const auto& c : csvs) kinds.insert(c.name.kind->prefix);
   auto in = [](const std::vector<std::string>& v, const std::string& s) {
@@ -90,21 +82,22 @@ const UnitRule* MatchUnit(const Rules& rules, const std::vector<Named>& csvs,
     return nullptr;
   }
   std::vector<std::string> missing, extra;
-  for (const auto& p : best->required) if (!kinds.count(p)) missing.push_back(p);
-  for (const auto& k : kinds) if (!in(best->required, k) && !in(best->optional, k)) extra.push_back(k);
+  for (const auto& p : best->required)
+    if (!kinds.count(p)) missing.push_back(p);
+  for (const auto& k : kinds)
+    if (!in(best->required, k) && !in(best->optional, k)) extra.push_back(k);
   if (!missing.empty()) {
-    findings->push_back(Make("", Category::kCombination,
-                             base_ja + best->title + "は一緒に送る必要があります。足りないファイル: " +
-                                 KindList(rules, missing, true),
-                             base_en + best->title_en + " travel together; missing: " +
-                                 KindList(rules, missing, false)));
+    findings->push_back(
+        Make("", Category::kCombination,
+             base_ja + best->title + "は一緒に送る必要があります。足りないファイル: " + KindList(rules, missing, true),
+             base_en + best->title_en + " travel together; missing: " + KindList(rules, missing, false)));
   }
   for (const auto& c : csvs) {
     if (std::find(extra.begin(), extra.end(), c.name.kind->prefix) == extra.end()) continue;
-    findings->push_back(Make(c.file->name, Category::kCombination,
-                             base_ja + c.name.kind->title + "は" + best->title + "と一緒には送れません。別の送信にしてください。",
-                             base_en + c.name.kind->title_en + " cannot go with " + best->title_en +
-                                 "; send it separately"));
+    findings->push_back(
+        Make(c.file->name, Category::kCombination,
+             base_ja + c.name.kind->title + "は" + best->title + "と一緒には送れません。別の送信にしてください。",
+             base_en + c.name.kind->title_en + " cannot go with " + best->title_en + "; send it separately"));
   }
   return nullptr;
 }
@@ -117,174 +110,258 @@ void CheckUnitDetails(const UnitRule& unit, const std::vector<Named>& csvs, std:
     if (m.empty()) continue;
     if (unit.hosoku_month == "000000") {
       if (c.name.kind->month == MonthPart::kHosoku && m != "000000") {
-        findings->push_back(Make(c.file->name, Category::kCombination,
-                                 "ファイルの組み合わせが正しくありません。第1・2・3表と送る補足情報の対象年月は 000000 です（" + m + "）",
-                                 "wrong combination: the supplement sent with tables 1, 2 (3) has month 000000, not " + m));
+        findings->push_back(Make(
+            c.file->name, Category::kCombination,
+            "ファイルの組み合わせが正しくありません。第1・2・3表と送る補足情報の対象年月は 000000 です（" + m + "）",
+            "wrong combination: the supplement sent with tables 1, 2 (3) has month 000000, not " + m));
       }
       continue;
     }
     if (month.empty()) month = m;
     if (m != month) {
-      findings->push_back(Make(c.file->name, Category::kCombination,
-                               "ファイルの組み合わせが正しくありません。対象年月が他のファイル（" + month + "）と異なります（" + m + "）",
-                               "wrong combination: target month " + m + " differs from the others' " + month));
+      findings->push_back(Make(
+          c.file->name, Category::kCombination,
+          "ファイルの組み合わせが正しくありません。対象年月が他のファイル（" + month + "）と異なります（" + m + "）",
+          "wrong combination: target month " + m + " differs from the others' " + month));
     }
   }
 }
 
-}  // namespace
+Finding ArchiveFinding(const std::string& name, const std::string& what) {
+  return Make(
+      name, Category::kArchive,
+      "圧縮ファイル（" + what +
+          "）は送信できません。ファイルを右クリックして「すべて展開」し、展開されたファイルを追加し直してください。",
+      "compressed files (" + what +
+          ") cannot be sent: extract it first (right-click, Extract All), then add the extracted files");
+}
 
-namespace {
+// What to do about content not to the standard, after every such finding.
+const char kRedoJa[] = "介護ソフトから出力し直すか、ソフトの提供元に確認してください。";
+const char kRedoEn[] = "; export it again from the care software, or ask its vendor";
 
-using AddFinding = std::function<void(int line, int column, const std::string& ja, const std::string& en)>;
+// Checks one standard CSV file record by record. Field rules look at the raw
+// bytes (every rule is about ASCII), so a valid field costs no allocation;
+// only a finding decodes its value for display.
+class ContentChecker {
+ public:
+  ContentChecker(const Rules& rules, const ParsedName& parsed, const std::string& name)
+      : rules_(rules), parsed_(parsed), name_(name) {}
 
-// The layout's per-column rules on one record's decoded TEXT.
-void CheckFields(const Layout& layout, const ParsedName& parsed, const std::vector<std::string>& text, int line,
-                 const AddFinding& add) {
-  for (const FieldRule& f : layout.fields) {
-    if (f.column > static_cast<int>(text.size())) continue;
-    const std::string& value = text[static_cast<size_t>(f.column) - 1];
-    switch (f.format) {
-      case FieldRule::kDate:
-        if (!IsYmdDate(value)) {
-          add(line, f.column, "日付（YYYYMMDD）が正しくありません" + Shown(value), "not a date (YYYYMMDD): '" + value + "'");
-          continue;
-        }
-        break;
-      case FieldRule::kMonth:
-        if (!IsYearMonth(value)) {
-          add(line, f.column, "年月（YYYYMM）が正しくありません" + Shown(value), "not a month (YYYYMM): '" + value + "'");
-          continue;
-        }
-        break;
-      case FieldRule::kDigits:
-        if (value.size() != static_cast<size_t>(f.length) || !IsDigits(value)) {
-          add(line, f.column, std::to_string(f.length) + "桁の数字が必要です" + Shown(value),
-              "expected " + std::to_string(f.length) + " digits: '" + value + "'");
-        }
-        break;
-      case FieldRule::kOffice:
-        if (!IsOfficeNumber(value)) {
-          add(line, f.column, "事業所番号は10桁の数字です" + Shown(value), "office numbers are 10 digits: '" + value + "'");
-        }
-        break;
+  std::vector<Finding> Run(std::string_view data);
+
+ private:
+  bool full() const { return out_.size() > kMaxFindingsPerFile; }
+  void Add(int line, int column, const std::string& ja, const std::string& en);
+  std::string Shown(std::string_view raw, bool ja = true);
+  bool Encoding(const CsvRecord& rec);
+  bool Version(const CsvRecord& rec);
+  void Fields(const std::vector<FieldRule>& rules, const CsvRecord& rec);
+  void Rows(const CsvRecord& rec);
+
+  const Rules& rules_;
+  const ParsedName& parsed_;
+  const std::string& name_;
+  std::vector<Finding> out_;
+  Ms932 decoder_;
+  std::string utf8_;  // scratch for decoding
+  std::string version_;
+  const Layout* layout_ = nullptr;
+  std::vector<bool> rows_seen_;
+};
+
+void ContentChecker::Add(int line, int column, const std::string& ja, const std::string& en) {
+  if (out_.size() < kMaxFindingsPerFile) {
+    out_.push_back(Make(name_, Category::kFormat,
+                        "ケアプランデータの書式フォーマットが正しくありません。" + ja + "。" + kRedoJa,
+                        "format not to the standard: " + en + kRedoEn, line, column));
+  } else if (out_.size() == kMaxFindingsPerFile) {
+    out_.push_back(Make(name_, Category::kFormat, "ほかにも誤りがあります（表示を省略しました）",
+                        "more problems follow (not shown)"));
+  }
+}
+
+// A value shown back to staff: decoded, shortened, quoted.
+std::string ContentChecker::Shown(std::string_view raw, bool ja) {
+  size_t bad = 0;
+  std::string text = decoder_.Decode(raw, &utf8_, &bad) ? utf8_ : std::string(raw.substr(0, bad)) + "?";
+  if (text.size() > 40) text = text.substr(0, 40) + "…";
+  return ja ? "「" + text + "」" : "'" + text + "'";
+}
+
+// Every field is MS932 without user-defined characters.
+bool ContentChecker::Encoding(const CsvRecord& rec) {
+  bool ok = true;
+  for (size_t i = 0; i < rec.fields.size(); ++i) {
+    size_t bad = 0;
+    if (decoder_.Decode(rec.fields[i], &utf8_, &bad)) continue;
+    Add(rec.line, static_cast<int>(i) + 1,
+        "Shift_JIS（MS932）で表せない文字か外字があります（" + std::to_string(bad + 1) + "バイト目）",
+        "a character that is not MS932 Shift_JIS, or a user-defined character (byte " + std::to_string(bad + 1) + ")");
+    ok = false;
+  }
+  return ok;
+}
+
+// Column 1: the first record sets the version, every other repeats it.
+// False when the record cannot be judged further (or nothing can).
+bool ContentChecker::Version(const CsvRecord& rec) {
+  const std::string& v = rec.fields[0];
+  if (!version_.empty()) {
+    if (v == version_) return true;
+    Add(rec.line, 1, "CSVバージョンが1行目（" + version_ + "）と異なります" + Shown(v),
+        "CSV version " + Shown(v, false) + " differs from line 1 (" + version_ + ")");
+    return false;
+  }
+  const CsvVersion* cv = rules_.FindVersion(v);
+  if (cv == nullptr) {
+    if (const VersionMistake* m = rules_.FindVersionMistake(v)) {
+      Add(rec.line, 1, m->ja, m->en);
+    } else {
+      Add(rec.line, 1, "1列目のCSVバージョン" + Shown(v) + "が標準仕様のものではありません",
+          "column 1 is not a known CSV version: " + Shown(v, false));
     }
-    if (f.month_of_name && value.substr(0, 6) != parsed.month) {
-      add(line, f.column, "ファイル名の対象年月（" + parsed.month + "）と異なります" + Shown(value),
-          "not in the file name's month " + parsed.month + ": '" + value + "'");
+    return false;
+  }
+  version_ = v;
+  if (cv->naming != parsed_.naming) {
+    Add(rec.line, 1,
+        "CSVバージョン" + v + "（" + cv->title + "）とファイル名の形式（" +
+            (parsed_.naming == Naming::kV4 ? "第4版" : "第3版以前") + "）が合いません",
+        "CSV version " + v + " does not match the file name's generation");
+  } else if (cv->naming == Naming::kV4 &&
+             (!cv->service_type.Matches(parsed_.sender_type) || !cv->service_type.Matches(parsed_.recipient_type))) {
+    Add(rec.line, 1,
+        "CSVバージョン" + v + "（" + cv->title + "）のファイル名のサービス種類は " + cv->service_type.text() +
+            " です（ファイル名は " + parsed_.sender_type + "・" + parsed_.recipient_type + "）",
+        "with CSV version " + v + " the service types in the file name are " + cv->service_type.text() +
+            " (the name has " + parsed_.sender_type + ", " + parsed_.recipient_type + ")");
+  }
+  auto it = parsed_.kind->layouts.find(version_);
+  if (it != parsed_.kind->layouts.end()) layout_ = &it->second;
+  if (layout_ != nullptr) rows_seen_.assign(layout_->rows.size(), false);
+  return true;
+}
+
+void ContentChecker::Fields(const std::vector<FieldRule>& rules, const CsvRecord& rec) {
+  for (const FieldRule& f : rules) {
+    if (f.column > static_cast<int>(rec.fields.size()) || !f.AppliesTo(parsed_.month)) continue;
+    const std::string_view v = rec.fields[static_cast<size_t>(f.column) - 1];
+    // Labels are made only for a finding: a valid field allocates nothing.
+    auto label_ja = [&f] { return f.name.empty() ? std::string("値") : f.name; };
+    auto label_en = [&f] { return f.name_en.empty() ? std::string("the value") : f.name_en; };
+    if (v.empty()) {
+      if (f.required)
+        Add(rec.line, f.column, label_ja() + "が空です（必ず入る項目です）", label_en() + " is empty (it is required)");
+      continue;
+    }
+    if (!f.FormatMatches(v)) {
+      Add(rec.line, f.column, label_ja() + "は" + f.Describe(true) + "です（値" + Shown(v) + "）",
+          label_en() + " is " + f.Describe(false) + " (here " + Shown(v, false) + ")");
+      continue;
+    }
+    if (f.equals == FieldRule::kNameMonth && v.substr(0, 6) != parsed_.month) {
+      Add(rec.line, f.column, label_ja() + Shown(v) + "がファイル名の対象年月（" + parsed_.month + "）と異なります",
+          label_en() + " " + Shown(v, false) + " is not in the file name's month " + parsed_.month);
     }
   }
+}
+
+// Required rows: note the ones this record is; check their other columns.
+void ContentChecker::Rows(const CsvRecord& rec) {
+  for (size_t i = 0; i < layout_->rows.size(); ++i) {
+    const RowRule& r = layout_->rows[i];
+    if (r.column > static_cast<int>(rec.fields.size()) || rec.fields[static_cast<size_t>(r.column) - 1] != r.value) {
+      continue;
+    }
+    rows_seen_[i] = true;
+    for (const auto& [column, value] : r.with) {
+      const std::string& v = rec.fields[static_cast<size_t>(column) - 1];
+      if (v == value) continue;
+      Add(rec.line, column, r.title + "のこの列は " + value + " です" + Shown(v),
+          "on the " + r.title_en + " this column is " + value + ": " + Shown(v, false));
+    }
+  }
+}
+
+std::vector<Finding> ContentChecker::Run(std::string_view data) {
+  if (data.substr(0, 3) == "\xEF\xBB\xBF" || LooksLikeUtf8(data)) {
+    const bool bom = data.substr(0, 3) == "\xEF\xBB\xBF";
+    Add(1, 0,
+        std::string("文字コードが UTF-8") + (bom ? "（BOM付き）" : "") +
+            " です（標準仕様のCSVは Shift_JIS（MS932）です）。表計算ソフトやメモ帳で保存し直したファイルは送れません",
+        std::string("the file is UTF-8") + (bom ? " with a byte-order mark (BOM)" : "") +
+            " (standard CSVs are Shift_JIS, MS932); a file saved again from a spreadsheet or text editor cannot be "
+            "sent");
+    return std::move(out_);
+  }
+  CsvReader reader(data);
+  CsvRecord rec;
+  int records = 0;
+  while (!full() && reader.Next(&rec)) {
+    ++records;
+    if (rec.fields.size() == 1 && rec.fields[0].empty()) {
+      Add(rec.line, 0, "空行があります", "a blank line between records");
+      continue;
+    }
+    if (!Encoding(rec)) continue;
+    if (!Version(rec)) {
+      if (version_.empty()) return std::move(out_);  // nothing else can be judged
+      continue;
+    }
+    const size_t n = rec.fields.size();
+    if (layout_ != nullptr && layout_->columns > 0 && static_cast<int>(n) != layout_->columns) {
+      Add(rec.line, 0,
+          "列の数が" + std::to_string(n) + "です（" + parsed_.kind->title + " " + version_ + "は" +
+              std::to_string(layout_->columns) + "列）",
+          std::to_string(n) + " columns; " + parsed_.kind->prefix + " version " + version_ + " has " +
+              std::to_string(layout_->columns));
+      continue;
+    }
+    if (n < 3) {
+      Add(rec.line, 0, "列が足りません（保険者番号・被保険者番号がありません）",
+          "too few columns (no insurer and insured numbers)");
+      continue;
+    }
+    Fields(rules_.record_fields(), rec);
+    if (layout_ == nullptr) continue;
+    Fields(layout_->fields, rec);
+    Rows(rec);
+  }
+  if (reader.failed()) {
+    const CsvError& e = reader.error();
+    Add(e.line, e.column, e.ja, e.en);
+  } else if (records == 0) {
+    Add(0, 0, "データが1件もありません", "the file holds no records");
+  } else if (layout_ != nullptr && !full()) {
+    for (size_t i = 0; i < layout_->rows.size(); ++i) {
+      if (rows_seen_[i]) continue;
+      const RowRule& r = layout_->rows[i];
+      Add(0, 0, r.title + "（" + std::to_string(r.column) + "列目が " + r.value + " の行）がありません",
+          "no " + r.title_en + " (the row whose column " + std::to_string(r.column) + " is " + r.value + ")");
+    }
+  }
+  return std::move(out_);
 }
 
 }  // namespace
 
 std::vector<Finding> CheckCsvContent(const Rules& rules, const ParsedName& parsed, const std::string& name,
                                      std::string_view data) {
-  std::vector<Finding> out;
-  const std::string fmt_ja = "ケアプランデータの書式フォーマットが正しくありません。";
-  const std::string fmt_en = "format not to the standard: ";
-  auto add = [&](int line, int column, const std::string& ja, const std::string& en) {
-    if (out.size() < kMaxFindingsPerFile) {
-      out.push_back(Make(name, Category::kFormat, fmt_ja + ja, fmt_en + en, line, column));
-    } else if (out.size() == kMaxFindingsPerFile) {
-      out.push_back(Make(name, Category::kFormat, "ほかにも誤りがあります（表示を省略しました）",
-                         "more problems follow (not shown)"));
-    }
-  };
-  Ms932 decoder;
-  CsvReader reader(data);
-  CsvRecord rec;
-  std::string version, utf8;
-  const Layout* layout = nullptr;
-  int records = 0;
-  while (reader.Next(&rec) && out.size() <= kMaxFindingsPerFile) {
-    ++records;
-    const int line = rec.line;
-    std::vector<std::string> text(rec.fields.size());
-    bool encoding_ok = true;
-    for (size_t i = 0; i < rec.fields.size(); ++i) {
-      size_t bad = 0;
-      if (!decoder.Decode(rec.fields[i], &text[i], &bad)) {
-        add(line, static_cast<int>(i) + 1,
-            "Shift_JIS（MS932）で表せない文字か外字があります（" + std::to_string(bad + 1) + "バイト目）",
-            "a character that is not MS932 Shift_JIS, or a user-defined character (byte " +
-                std::to_string(bad + 1) + ")");
-        encoding_ok = false;
-      }
-    }
-    if (!encoding_ok) continue;
-    const std::string& v = text[0];
-    if (records == 1) {
-      const CsvVersion* cv = rules.FindVersion(v);
-      if (cv == nullptr) {
-        add(line, 1, "1列目のCSVバージョン" + Shown(v) + "が標準仕様のものではありません",
-            "column 1 is not a known CSV version: '" + v + "'");
-        return out;  // nothing else can be judged
-      }
-      version = v;
-      if (cv->naming != parsed.naming) {
-        add(line, 1,
-            "CSVバージョン" + v + "とファイル名の形式（" + (parsed.naming == Naming::kV4 ? "第4版" : "第3版以前") + "）が合いません",
-            "CSV version " + v + " does not match the file name's generation");
-      }
-      auto it = parsed.kind->layouts.find(version);
-      if (it != parsed.kind->layouts.end()) layout = &it->second;
-    } else if (v != version) {
-      add(line, 1, "CSVバージョンが1行目（" + version + "）と異なります" + Shown(v),
-          "CSV version '" + v + "' differs from line 1 (" + version + ")");
-      continue;
-    }
-    if (layout != nullptr && layout->columns > 0 && static_cast<int>(text.size()) != layout->columns) {
-      add(line, 0,
-          "列の数が" + std::to_string(text.size()) + "です（" + parsed.kind->title + " 第" + version + "版は" +
-              std::to_string(layout->columns) + "列）",
-          std::to_string(text.size()) + " columns; " + parsed.kind->prefix + " version " + version + " has " +
-              std::to_string(layout->columns));
-      continue;
-    }
-    if (text.size() < 3) {
-      add(line, 0, "列が足りません（保険者番号・被保険者番号がありません）", "too few columns (no insurer and insured numbers)");
-      continue;
-    }
-    if (text[1].size() != 6 || !IsDigits(text[1])) {
-      add(line, 2, "保険者番号は6桁の数字です" + Shown(text[1]), "the insurer number is 6 digits: '" + text[1] + "'");
-    }
-    const std::string& insured = text[2];
-    const bool insured_ok = (insured.size() == 10 && IsDigits(insured)) ||
-                            (insured.size() == 10 && insured[0] == 'H' && IsDigits(insured.substr(1)));
-    if (!insured_ok) {
-      add(line, 3, "被保険者番号は10桁の数字（公費単独はHと9桁）です" + Shown(insured),
-          "the insured number is 10 digits (or H and 9 digits): '" + insured + "'");
-    }
-    if (layout == nullptr) continue;
-    CheckFields(*layout, parsed, text, line, add);
-  }
-  if (reader.failed()) {
-    const CsvError& e = reader.error();
-    add(e.line, e.column, e.ja, e.en);
-  } else if (records == 0) {
-    add(0, 0, "データが1件もありません", "the file holds no records");
-  }
-  return out;
+  return ContentChecker(rules, parsed, name).Run(data);
 }
-
-namespace {
-
-Finding ArchiveFinding(const std::string& name, const std::string& what) {
-  return Make(name, Category::kArchive,
-              "圧縮ファイル（" + what + "）は送信できません。ファイルを右クリックして「すべて展開」し、展開されたファイルを追加し直してください。",
-              "compressed files (" + what + ") cannot be sent: extract it first (right-click, Extract All), then add the extracted files");
-}
-
-}  // namespace
 
 std::vector<Finding> CheckAttachmentName(const Rules& rules, const std::string& name) {
   const std::string ext = Extension(name);
   if (rules.IsArchiveExtension(ext)) return {ArchiveFinding(name, ext)};
   if (rules.FindAttachment(ext) == nullptr) {
-    return {Make(name, Category::kFileType,
-                 "この種類のファイル（." + ext + "）は送信できません。送信できるのは csv、pdf、jpeg、jpg、png、gif、txt です。ワードやエクセルはPDFに保存してから送ってください。",
-                 "files of type ." + ext + " cannot be sent; allowed: csv, pdf, jpeg, jpg, png, gif, txt. Save Word or Excel documents as PDF first")};
+    return {Make(
+        name, Category::kFileType,
+        "この種類のファイル（." + ext +
+            "）は送信できません。送信できるのは csv、pdf、jpeg、jpg、png、gif、txt "
+            "です。ワードやエクセルはPDFに保存してから送ってください。",
+        "files of type ." + ext +
+            " cannot be sent; allowed: csv, pdf, jpeg, jpg, png, gif, txt. Save Word or Excel documents as PDF first")};
   }
   return {};
 }
@@ -296,9 +373,11 @@ std::vector<Finding> CheckAttachmentContent(const Rules& rules, const std::strin
   const AttachmentRule* rule = rules.FindAttachment(ext);
   if (rule == nullptr) return {};  // CSVs, and names already refused
   if (!rule->signature.magic.empty() && !rule->signature.Matches(head_bytes)) {
-    return {Make(name, Category::kFileType,
-                 "ファイルの中身が拡張子（." + ext + "）と合いません。元のアプリケーションで ." + ext + " として保存し直してください。",
-                 "the content is not a ." + ext + " file; save it again as ." + ext + " from the application that made it")};
+    return {Make(
+        name, Category::kFileType,
+        "ファイルの中身が拡張子（." + ext + "）と合いません。元のアプリケーションで ." + ext +
+            " として保存し直してください。",
+        "the content is not a ." + ext + " file; save it again as ." + ext + " from the application that made it")};
   }
   if (ext == "txt" && head.find('\0') != std::string_view::npos) {
     return {Make(name, Category::kFileType, "テキストファイルではありません（バイナリが含まれています）。",
@@ -317,34 +396,41 @@ void CheckParties(const CheckOptions& o, const std::vector<Named>& csvs, CheckRe
   if (by_recipient.size() > 1) {
     std::string list;
     for (const auto& [r, names] : by_recipient) list += " " + r + "(" + std::to_string(names.size()) + ")";
-    report->findings.push_back(Make("", Category::kParty,
-                            "CSVファイルの送信先事業所番号がファイルごとに異なります:" + list +
-                                "。1回の送信は1事業所宛てです（複数の事業所へは一括送信を使ってください）。",
-                            "the CSV names name different recipients:" + list + "; one send goes to one office"));
+    report->findings.push_back(
+        Make("", Category::kParty,
+             "CSVファイルの送信先事業所番号がファイルごとに異なります:" + list +
+                 "。1回の送信は1事業所宛てです（複数の事業所へは一括送信を使ってください）。",
+             "the CSV names name different recipients:" + list + "; one send goes to one office"));
   } else if (by_recipient.size() == 1) {
     const std::string from_names = by_recipient.begin()->first;
     if (!o.to.empty() && o.to != from_names) {
-      report->findings.push_back(Make("", Category::kParty,
-                              "指定した送信先（" + o.to + "）とCSVファイル名の送信先（" + from_names + "）が異なります。",
-                              "the recipient given (" + o.to + ") is not the one in the CSV names (" + from_names + ")"));
+      report->findings.push_back(
+          Make("", Category::kParty,
+               "指定した送信先（" + o.to + "）とCSVファイル名の送信先（" + from_names + "）が異なります。",
+               "the recipient given (" + o.to + ") is not the one in the CSV names (" + from_names + ")"));
     }
     report->recipient = from_names;
   }
   for (const auto& c : csvs) {
     if (!o.own_office.empty() && c.name.sender != o.own_office) {
-      report->findings.push_back(Make(c.file->name, Category::kParty,
-                              "ファイル名の送信元事業所番号（" + c.name.sender + "）がこの事業所（" + o.own_office + "）ではありません。",
-                              "the sender in the name (" + c.name.sender + ") is not this office (" + o.own_office + ")"));
+      report->findings.push_back(Make(
+          c.file->name, Category::kParty,
+          "ファイル名の送信元事業所番号（" + c.name.sender + "）がこの事業所（" + o.own_office + "）ではありません。",
+          "the sender in the name (" + c.name.sender + ") is not this office (" + o.own_office + ")"));
     }
   }
   if (report->recipient.empty()) {
-    report->findings.push_back(Make("", Category::kParty, "送信先がわかりません。CSVファイルがない場合は送信先の事業所番号を指定してください（--to）。",
-                            "no recipient: without CSV files, give the recipient's office number (--to)"));
+    report->findings.push_back(
+        Make("", Category::kParty,
+             "送信先がわかりません。CSVファイルがない場合は送信先の事業所番号を指定してください（--to）。",
+             "no recipient: without CSV files, give the recipient's office number (--to)"));
   } else if (!IsOfficeNumber(report->recipient)) {
-    report->findings.push_back(Make("", Category::kParty, "送信先の事業所番号は10桁の数字です。", "the recipient office number is 10 digits"));
+    report->findings.push_back(
+        Make("", Category::kParty, "送信先の事業所番号は10桁の数字です。", "the recipient office number is 10 digits"));
   } else if (!o.own_office.empty() && report->recipient == o.own_office) {
-    report->findings.push_back(Make("", Category::kParty, "送信先が自分の事業所番号です。同じ事業所番号どうしでは送れません。",
-                            "the recipient is this office itself; an office cannot send to its own number"));
+    report->findings.push_back(Make("", Category::kParty,
+                                    "送信先が自分の事業所番号です。同じ事業所番号どうしでは送れません。",
+                                    "the recipient is this office itself; an office cannot send to its own number"));
   }
 }
 
@@ -355,37 +441,67 @@ bool CheckOneUnit(const std::vector<Named>& csvs, std::vector<Finding>* findings
   for (const auto& c : csvs) by_kind[c.name.kind->prefix].push_back(c.file->name);
   for (const auto& [kind, names] : by_kind) {
     for (size_t i = 1; i < names.size(); ++i) {
-      findings->push_back(Make(names[i], Category::kCombination,
-                              "ファイルの組み合わせが正しくありません。" + kind + " が2つあります（" + names[0] + "）。1回の送信に同じ種類は1つです。",
-                              "wrong combination: a second " + kind + " (with " + names[0] + "); one of each kind per send"));
+      findings->push_back(
+          Make(names[i], Category::kCombination,
+               "ファイルの組み合わせが正しくありません。" + kind + " が2つあります（" + names[0] +
+                   "）。1回の送信に同じ種類は1つです。",
+               "wrong combination: a second " + kind + " (with " + names[0] + "); one of each kind per send"));
     }
   }
-  const bool has_registration = std::any_of(csvs.begin(), csvs.end(), [](const Named& c) { return c.name.kind->action == Action::kRegistration; });
-  const bool has_deletion = std::any_of(csvs.begin(), csvs.end(), [](const Named& c) { return c.name.kind->action == Action::kDeletion; });
+  const bool has_registration = std::any_of(
+      csvs.begin(), csvs.end(), [](const Named& c) { return c.name.kind->action == Action::kRegistration; });
+  const bool has_deletion =
+      std::any_of(csvs.begin(), csvs.end(), [](const Named& c) { return c.name.kind->action == Action::kDeletion; });
   if (has_registration && has_deletion) {
     for (const auto& c : csvs) {
       if (c.name.kind->action != Action::kDeletion) continue;
-      findings->push_back(Make(c.file->name, Category::kCombination,
-                              "ファイルの組み合わせが正しくありません。登録のファイルと削除のファイルは一緒に送れません。削除は別に送信してください。",
-                              "wrong combination: registration and deletion files never go together; send the deletion separately"));
+      findings->push_back(
+          Make(c.file->name, Category::kCombination,
+               "ファイルの組み合わせが正しくありません。登録のファイルと削除のファイルは一緒に送れません。削除は別に送"
+               "信してください。",
+               "wrong combination: registration and deletion files never go together; send the deletion separately"));
     }
     return false;
   }
   for (const auto& c : csvs) {
     if (c.name.stamp != csvs[0].name.stamp) {
       findings->push_back(Make(c.file->name, Category::kCombination,
-                              "ファイルの組み合わせが正しくありません。ファイル名末尾の日時（" + c.name.stamp + "）が " + csvs[0].file->name +
-                                  "（" + csvs[0].name.stamp + "）と異なります。同じ時に出力したファイルだけを一緒に送ってください。",
-                              "wrong combination: time stamp " + c.name.stamp + " differs from " + csvs[0].file->name + " (" +
-                                  csvs[0].name.stamp + "); only files exported together form one send"));
+                               "ファイルの組み合わせが正しくありません。ファイル名末尾の日時（" + c.name.stamp +
+                                   "）が " + csvs[0].file->name + "（" + csvs[0].name.stamp +
+                                   "）と異なります。同じ時に出力したファイルだけを一緒に送ってください。",
+                               "wrong combination: time stamp " + c.name.stamp + " differs from " + csvs[0].file->name +
+                                   " (" + csvs[0].name.stamp + "); only files exported together form one send"));
     }
     if (c.name.naming != csvs[0].name.naming) {
       findings->push_back(Make(c.file->name, Category::kCombination,
-                              "ファイルの組み合わせが正しくありません。第3版と第4版の名前のファイルが混ざっています。",
-                              "wrong combination: version 3 and version 4 file names are mixed"));
+                               "ファイルの組み合わせが正しくありません。第3版と第4版の名前のファイルが混ざっています。",
+                               "wrong combination: version 3 and version 4 file names are mixed"));
     }
   }
   return true;
+}
+
+// Kinds the unit should carry in this naming generation but may go
+// without: a warning (whether the national client refuses such a send is not
+// known).
+void WarnMissingRecommended(const Rules& rules, const UnitRule& unit, const std::vector<Named>& csvs,
+                            std::vector<Finding>* warnings) {
+  for (const std::string& p : unit.recommended) {
+    const KindRule* kind = rules.FindKind(p);
+    if (kind == nullptr || !kind->naming.count(csvs[0].name.naming)) continue;
+    if (std::any_of(csvs.begin(), csvs.end(), [&](const Named& c) { return c.name.kind == kind; })) continue;
+    Finding w = Make("", Category::kCombination,
+                     kind->title + "（" + p + "）がありません。" +
+                         (csvs[0].name.naming == Naming::kV4 ? "第4版" : "第3版以前") + "では" + unit.title +
+                         "として一緒に送る表です。このまま送信できますが、相手が受け付けない場合は介護ソフトで" +
+                         kind->title + "も出力して一緒に送ってください。",
+                     "no " + p + " (" + kind->title_en + "): " +
+                         (csvs[0].name.naming == Naming::kV4 ? "version 4" : "version 3") + " sends it as part of " +
+                         unit.title_en + "; the send goes ahead, but if the recipient cannot take it, export " + p +
+                         " from the care software too and send them together");
+    w.severity = Severity::kWarning;
+    warnings->push_back(std::move(w));
+  }
 }
 
 }  // namespace
@@ -417,8 +533,8 @@ CheckReport CheckSend(const Rules& rules, const std::vector<FileToCheck>& files,
   std::set<std::string> seen_names;
   for (const auto& f : files) {
     if (!seen_names.insert(f.name).second) {
-      findings.push_back(Make(f.name, Category::kCombination, "同じ名前のファイルが2つあります。",
-                              "two files have the same name"));
+      findings.push_back(
+          Make(f.name, Category::kCombination, "同じ名前のファイルが2つあります。", "two files have the same name"));
     }
     std::string head;
     if (read_content) {
@@ -458,15 +574,21 @@ CheckReport CheckSend(const Rules& rules, const std::vector<FileToCheck>& files,
 
   if (!CheckOneUnit(csvs, &findings)) return report;
   report.unit = MatchUnit(rules, csvs, &findings);
-  if (report.unit != nullptr) CheckUnitDetails(*report.unit, csvs, &findings);
+  if (report.unit != nullptr) {
+    CheckUnitDetails(*report.unit, csvs, &findings);
+    WarnMissingRecommended(rules, *report.unit, csvs, &report.warnings);
+  }
   return report;
 }
 
 std::string FormatFinding(const Finding& f, bool ja) {
   std::string where = f.file;
   if (f.line > 0) where += ja ? " " + std::to_string(f.line) + "行目" : " line " + std::to_string(f.line);
-  if (f.column > 0) where += ja ? " " + std::to_string(f.column) + "列目" : (f.line > 0 ? ", column " : " column ") + std::to_string(f.column);
-  const std::string& text = ja ? f.ja : f.en;
+  if (f.column > 0)
+    where += ja ? " " + std::to_string(f.column) + "列目"
+                : (f.line > 0 ? ", column " : " column ") + std::to_string(f.column);
+  std::string text = ja ? f.ja : f.en;
+  if (f.severity == Severity::kWarning) text = (ja ? "注意: " : "warning: ") + text;
   return where.empty() ? text : where + ": " + text;
 }
 

@@ -35,18 +35,18 @@ struct CheckOptions {
 };
 
 struct CheckReport {
-  std::vector<Finding> findings;
+  std::vector<Finding> findings;   // errors: any of them refuses the send
+  std::vector<Finding> warnings;   // shown to staff; the send goes ahead
   std::string recipient;           // the send's recipient, if it could be told
   const UnitRule* unit = nullptr;  // the send unit the CSVs form, if any
   bool ok() const { return findings.empty(); }
 };
 
-CheckReport CheckSend(const Rules& rules, const std::vector<FileToCheck>& files,
-                      const CheckOptions& options);
+CheckReport CheckSend(const Rules& rules, const std::vector<FileToCheck>& files, const CheckOptions& options);
 
 // The content of one standard CSV file (NAME parsed as PARSED).
-std::vector<Finding> CheckCsvContent(const Rules& rules, const ParsedName& parsed,
-                                     const std::string& name, std::string_view data);
+std::vector<Finding> CheckCsvContent(const Rules& rules, const ParsedName& parsed, const std::string& name,
+                                     std::string_view data);
 
 // One non-CSV file by its name: an allowed extension, not an archive.
 std::vector<Finding> CheckAttachmentName(const Rules& rules, const std::string& name);
@@ -54,10 +54,10 @@ std::vector<Finding> CheckAttachmentName(const Rules& rules, const std::string& 
 // Any file's content: not an archive (whatever its name) and, for an
 // attachment, what its extension says. HEAD is the file's first bytes (at
 // least 4 KiB when it has them); for txt files it must be the whole file.
-std::vector<Finding> CheckAttachmentContent(const Rules& rules, const std::string& name,
-                                            std::string_view head);
+std::vector<Finding> CheckAttachmentContent(const Rules& rules, const std::string& name, std::string_view head);
 
-// "file line 3, column 15: text" in Japanese or English.
+// "file line 3, column 15: text" in Japanese or English; a warning starts
+// with 注意 / warning.
 std::string FormatFinding(const Finding& f, bool japanese);
 
 }  // namespace tayori::careplan

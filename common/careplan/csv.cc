@@ -5,6 +5,8 @@
 namespace tayori::careplan {
 
 bool CsvReader::Next(CsvRecord* record) {
+  // Blank lines at the end of a file are no records (exports often end so).
+  if (!failed_ && data_.find_first_not_of("\r\n", pos_) == std::string_view::npos) pos_ = data_.size();
   if (failed_ || pos_ >= data_.size()) return false;
   record->fields.clear();
   record->line = line_;
@@ -64,6 +66,21 @@ bool CsvReader::Next(CsvRecord* record) {
   }
   record->fields.push_back(std::move(field));  // last line without a line end
   return true;
+}
+
+bool LooksLikeUtf8(std::string_view data) {
+  bool multibyte = false;
+  for (size_t i = 0; i < data.size();) {
+    const unsigned char c = static_cast<unsigned char>(data[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > data.size() || (n == 2 && c < 0xc2)) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(data[i + k]) & 0xc0) != 0x80) return false;
+    }
+    multibyte |= n > 1;
+    i += n;
+  }
+  return multibyte;
 }
 
 Ms932::Ms932() : cd_(iconv_open("UTF-8", "CP932")) {}

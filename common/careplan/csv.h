@@ -1,6 +1,7 @@
 // Reading standard CSV files: records split by commas, fields optionally in
 // double quotes ("" inside for a quote; commas and line breaks allowed
-// inside), CRLF or LF line ends, no header. Bytes are Shift_JIS (MS932):
+// inside), CRLF or LF line ends, no header; blank lines at the end are
+// not records. Bytes are Shift_JIS (MS932):
 // its trail bytes never equal a comma, quote, CR or LF, so splitting works
 // on raw bytes; Ms932 then checks and decodes each field.
 #ifndef TAYORI_COMMON_CAREPLAN_CSV_H_
@@ -61,6 +62,11 @@ class Ms932 {
  private:
   iconv_t cd_;
 };
+
+// True if DATA is well-formed UTF-8 holding at least one multi-byte
+// character: a file saved as UTF-8. Shift_JIS text with kana or kanji never
+// is.
+bool LooksLikeUtf8(std::string_view data);
 
 }  // namespace tayori::careplan
 

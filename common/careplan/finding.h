@@ -18,6 +18,9 @@ enum class Category {
   kParty,        // sender/recipient in the names do not fit this send
 };
 
+// An error refuses the send; a warning is shown and the send goes ahead.
+enum class Severity { kError, kWarning };
+
 // The message-catalogue reason of a category ("name_invalid", ...).
 const char* CategoryReason(Category c);
 
@@ -28,6 +31,7 @@ struct Finding {
   Category category = Category::kFormat;
   std::string ja;
   std::string en;
+  Severity severity = Severity::kError;
 };
 
 }  // namespace tayori::careplan

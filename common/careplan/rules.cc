@@ -15,9 +15,7 @@ extern const char kCareplanRulesYaml[];
 
 namespace {
 
-Status Bad(const std::string& what) {
-  return InvalidArgument("config_invalid", "care plan rules: " + what);
-}
+Status Bad(const std::string& what) { return InvalidArgument("config_invalid", "care plan rules: " + what); }
 
 StatusOr<std::string> Hex(const std::string& hex) {
   if (hex.size() % 2 != 0) return Bad("odd-length hex '" + hex + "'");
@@ -49,24 +47,87 @@ StatusOr<Naming> ReadNaming(const std::string& s) {
   return Bad("naming must be v3 or v4, got '" + s + "'");
 }
 
+StatusOr<FieldRule::Format> ReadFormat(const std::string& s) {
+  static const std::pair<const char*, FieldRule::Format> kFormats[] = {
+      {"any", FieldRule::kAny},   {"date", FieldRule::kDate},     {"month", FieldRule::kMonth},
+      {"time", FieldRule::kTime}, {"digits", FieldRule::kDigits}, {"office", FieldRule::kOffice},
+      {"code", FieldRule::kCode}, {"enum", FieldRule::kEnum}};
+  for (const auto& [name, format] : kFormats) {
+    if (s == name) return format;
+  }
+  return Bad("unknown field format '" + s + "'");
+}
+
+StatusOr<FieldRule> ReadField(const YAML::Node& f) {
+  FieldRule r;
+  r.column = f["column"].as<int>();
+  r.name = f["name"].as<std::string>("");
+  r.name_en = f["name_en"].as<std::string>("");
+  r.required = f["required"].as<bool>(false);
+  ASSIGN_OR_RETURN(r.format, ReadFormat(f["format"].as<std::string>("any")));
+  r.length = f["length"].as<int>(0);
+  for (const auto& v : f["values"]) r.values.push_back(v.as<std::string>());
+  for (const auto& v : f["also"]) r.also.push_back(v.as<std::string>());
+  r.example = f["example"].as<std::string>("");
+  const std::string where = " (column " + std::to_string(r.column) + ")";
+  if (r.format == FieldRule::kCode) {
+    auto pattern = Pattern::Compile(f["pattern"].as<std::string>(""));
+    if (!pattern.ok() || pattern->empty()) return Bad("code without a valid pattern" + where);
+    r.pattern = std::move(pattern).value();
+  }
+  if (r.format == FieldRule::kEnum && r.values.empty()) return Bad("enum without values" + where);
+  const std::string equals = f["equals"].as<std::string>("");
+  if (equals == "name_month")
+    r.equals = FieldRule::kNameMonth;
+  else if (!equals.empty())
+    return Bad("unknown equals '" + equals + "'" + where);
+  const std::string when = f["when"].as<std::string>("always");
+  if (when == "monthly")
+    r.when = FieldRule::kMonthly;
+  else if (when == "zero_month")
+    r.when = FieldRule::kZeroMonth;
+  else if (when != "always")
+    return Bad("unknown when '" + when + "'" + where);
+  if (r.column < 1) return Bad("field column out of range" + where);
+  return r;
+}
+
 StatusOr<Layout> ReadLayout(const YAML::Node& n) {
   Layout l;
   if (n["columns"]) l.columns = n["columns"].as<int>();
+  auto in_range = [&](int column) { return column >= 1 && (l.columns == 0 || column <= l.columns); };
   for (const auto& f : n["fields"]) {
-    FieldRule r;
-    r.column = f["column"].as<int>();
-    const std::string format = f["format"].as<std::string>();
-    if (format == "date") r.format = FieldRule::kDate;
-    else if (format == "month") r.format = FieldRule::kMonth;
-    else if (format == "digits") r.format = FieldRule::kDigits;
-    else if (format == "office") r.format = FieldRule::kOffice;
-    else return Bad("unknown field format '" + format + "'");
-    if (f["length"]) r.length = f["length"].as<int>();
-    if (f["month_of_name"]) r.month_of_name = f["month_of_name"].as<bool>();
-    if (r.column < 1 || (l.columns > 0 && r.column > l.columns)) return Bad("field column out of range");
-    l.fields.push_back(r);
+    ASSIGN_OR_RETURN(FieldRule r, ReadField(f));
+    if (!in_range(r.column)) return Bad("field column out of range");
+    l.fields.push_back(std::move(r));
+  }
+  for (const auto& row : n["rows"]) {
+    RowRule r;
+    r.column = row["column"].as<int>();
+    r.value = row["value"].as<std::string>();
+    r.title = row["title"].as<std::string>();
+    r.title_en = row["title_en"].as<std::string>();
+    for (const auto& w : row["with"]) r.with.emplace_back(w.first.as<int>(), w.second.as<std::string>());
+    bool ok = in_range(r.column);
+    for (const auto& [column, value] : r.with) ok = ok && in_range(column);
+    if (!ok) return Bad("row column out of range");
+    l.rows.push_back(std::move(r));
   }
   return l;
+}
+
+StatusOr<CsvVersion> ReadVersion(const YAML::Node& v) {
+  CsvVersion cv;
+  cv.code = v["code"].as<std::string>();
+  ASSIGN_OR_RETURN(cv.naming, ReadNaming(v["naming"].as<std::string>()));
+  cv.title = v["title"].as<std::string>("");
+  if (cv.code.size() != 6 || !IsDigits(cv.code)) return Bad("CSV version '" + cv.code + "'");
+  if (cv.naming == Naming::kV4) {
+    auto pattern = Pattern::Compile(v["service_type"].as<std::string>(""));
+    if (!pattern.ok() || pattern->empty()) return Bad("version " + cv.code + " needs a service_type pattern");
+    cv.service_type = std::move(pattern).value();
+  }
+  return cv;
 }
 
 // YYYYMMDDHHMMSS with a real date and time.
@@ -91,26 +152,199 @@ std::vector<std::string> Split(const std::string& s, char sep) {
 
 }  // namespace
 
-bool IsYearMonth(const std::string& s) {
-  if (s.size() != 6 || !IsDigits(s)) return false;
-  const int m = std::atoi(s.substr(4, 2).c_str());
-  return m >= 1 && m <= 12 && s.substr(0, 4) >= "1990";
+namespace {
+
+int Num(std::string_view s) {
+  int n = 0;
+  for (char c : s) n = n * 10 + (c - '0');
+  return n;
 }
 
-bool IsYmdDate(const std::string& s) {
-  return s.size() == 8 && IsDigits(s) && s.substr(0, 4) >= "1990" &&
-         ParseDate(s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6, 2)).ok();
+}  // namespace
+
+bool IsYearMonth(std::string_view s) {
+  if (s.size() != 6 || !IsDigits(s)) return false;
+  const int m = Num(s.substr(4, 2));
+  return m >= 1 && m <= 12 && Num(s.substr(0, 4)) >= 1990;
+}
+
+bool IsYmdDate(std::string_view s) {
+  if (s.size() != 8 || !IsYearMonth(s.substr(0, 6)) || !IsDigits(s.substr(6))) return false;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const int y = Num(s.substr(0, 4)), m = Num(s.substr(4, 2)), d = Num(s.substr(6, 2));
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d >= 1 && d <= kDays[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+bool IsHhmm(std::string_view s) {
+  return s.size() == 4 && IsDigits(s) && Num(s.substr(0, 2)) < 24 && Num(s.substr(2, 2)) < 60;
+}
+
+StatusOr<Pattern> Pattern::Compile(const std::string& text) {
+  Pattern p;
+  p.text_ = text;
+  size_t i = 0;
+  auto bad = [&] { return Bad("bad pattern '" + text + "'"); };
+  while (i < text.size()) {
+    Piece piece;
+    if (text[i] == '[') {
+      const size_t close = text.find(']', i + 1);
+      if (close == std::string::npos || close == i + 1) return bad();
+      for (size_t j = i + 1; j < close; ++j) {
+        const unsigned char lo = static_cast<unsigned char>(text[j]);
+        unsigned char hi = lo;
+        if (j + 2 < close && text[j + 1] == '-') hi = static_cast<unsigned char>(text[j += 2]);
+        if (hi < lo) return bad();
+        for (unsigned c = lo; c <= hi; ++c) piece.set.set(c);
+      }
+      i = close + 1;
+    } else if (text[i] == '{' || text[i] == '}' || text[i] == ']') {
+      return bad();
+    } else {
+      piece.set.set(static_cast<unsigned char>(text[i++]));
+    }
+    if (i < text.size() && text[i] == '{') {
+      const size_t close = text.find('}', i);
+      if (close == std::string::npos) return bad();
+      const std::string counts = text.substr(i + 1, close - i - 1);
+      const size_t comma = counts.find(',');
+      const std::string min = counts.substr(0, comma);
+      const std::string max = comma == std::string::npos ? min : counts.substr(comma + 1);
+      if (min.empty() || max.empty() || !IsDigits(min) || !IsDigits(max) || min.size() > 3 || max.size() > 3) {
+        return bad();
+      }
+      piece.min = std::atoi(min.c_str());
+      piece.max = std::atoi(max.c_str());
+      if (piece.max < piece.min || piece.max == 0) return bad();
+      i = close + 1;
+    }
+    p.pieces_.push_back(piece);
+  }
+  return p;
+}
+
+bool Pattern::MatchFrom(size_t piece, std::string_view s) const {
+  if (piece == pieces_.size()) return s.empty();
+  const Piece& p = pieces_[piece];
+  size_t n = 0;
+  while (n < s.size() && n < static_cast<size_t>(p.max) && p.set.test(static_cast<unsigned char>(s[n]))) ++n;
+  for (size_t taken = n + 1; taken-- > static_cast<size_t>(p.min);) {
+    if (MatchFrom(piece + 1, s.substr(taken))) return true;
+  }
+  return false;
+}
+
+bool Pattern::Matches(std::string_view s) const { return MatchFrom(0, s); }
+
+std::string Pattern::Describe(bool ja) const {
+  std::string out;
+  for (const Piece& p : pieces_) {
+    std::bitset<256> digits, upper;
+    for (unsigned c = '0'; c <= '9'; ++c) digits.set(c);
+    for (unsigned c = 'A'; c <= 'Z'; ++c) upper.set(c);
+    std::string what;
+    std::bitset<256> rest = p.set & ~digits & ~upper;
+    const bool all_digits = (p.set & digits) == digits, all_upper = (p.set & upper) == upper;
+    if (!all_digits) rest |= p.set & digits;
+    if (!all_upper) rest |= p.set & upper;
+    if (all_upper) what += ja ? "英大文字" : "capital letters";
+    if (all_digits) what += what.empty() ? (ja ? "数字" : "digits") : (ja ? "か数字" : " or digits");
+    for (unsigned c = 0; c < 256; ++c) {
+      if (!rest.test(c)) continue;
+      what += what.empty() ? "" : (ja ? "か" : " or ");
+      what += (ja ? "「" : "'") + std::string(1, static_cast<char>(c)) + (ja ? "」" : "'");
+    }
+    const std::string count =
+        p.min == p.max ? std::to_string(p.min) : std::to_string(p.min) + "〜" + std::to_string(p.max);
+    if (!out.empty()) out += ja ? "に続けて" : ", then ";
+    out += ja ? what + count + "文字" : count + " " + what;
+  }
+  return out;
+}
+
+bool FieldRule::AppliesTo(std::string_view name_month) const {
+  const bool zero = name_month == "000000";
+  return when == kAlways || (when == kMonthly && !zero && !name_month.empty()) || (when == kZeroMonth && zero);
+}
+
+bool FieldRule::FormatMatches(std::string_view v) const {
+  for (const std::string& a : also) {
+    if (v == a) return true;
+  }
+  switch (format) {
+    case kAny:
+      return true;
+    case kDate:
+      return IsYmdDate(v);
+    case kMonth:
+      return IsYearMonth(v);
+    case kTime:
+      return IsHhmm(v);
+    case kDigits:
+      return !v.empty() && IsDigits(v) && (length == 0 || v.size() == static_cast<size_t>(length));
+    case kOffice:
+      return v.size() == 10 && IsDigits(v);
+    case kCode:
+      return pattern.Matches(v);
+    case kEnum:
+      for (const std::string& e : values) {
+        if (v == e) return true;
+      }
+      return false;
+  }
+  return false;
+}
+
+std::string FieldRule::Describe(bool ja) const {
+  std::string out;
+  switch (format) {
+    case kAny:
+      out = ja ? "文字" : "text";
+      break;
+    case kDate:
+      out = ja ? "日付（YYYYMMDD）" : "a date (YYYYMMDD)";
+      break;
+    case kMonth:
+      out = ja ? "年月（YYYYMM）" : "a month (YYYYMM)";
+      break;
+    case kTime:
+      out = ja ? "時刻（HHMM）" : "a time (HHMM)";
+      break;
+    case kDigits:
+      out = length > 0 ? (ja ? std::to_string(length) + "桁の数字" : std::to_string(length) + " digits")
+                       : (ja ? "数字" : "digits");
+      break;
+    case kOffice:
+      out = ja ? "10桁の数字" : "10 digits";
+      break;
+    case kCode:
+      out = pattern.Describe(ja);
+      break;
+    case kEnum:
+      for (const std::string& e : values) out += (out.empty() ? "" : (ja ? "・" : ", ")) + e;
+      out = ja ? out + "のいずれか" : "one of " + out;
+      break;
+  }
+  for (const std::string& a : also) out += ja ? "か" + a : " or " + a;
+  return out;
 }
 
 const char* CategoryReason(Category c) {
   switch (c) {
-    case Category::kName: return "name_invalid";
-    case Category::kCombination: return "combination_invalid";
-    case Category::kFormat: return "format_invalid";
-    case Category::kFileType: return "file_type_invalid";
-    case Category::kArchive: return "archive";
-    case Category::kLimit: return "send_too_large";
-    case Category::kParty: return "party_invalid";
+    case Category::kName:
+      return "name_invalid";
+    case Category::kCombination:
+      return "combination_invalid";
+    case Category::kFormat:
+      return "format_invalid";
+    case Category::kFileType:
+      return "file_type_invalid";
+    case Category::kArchive:
+      return "archive";
+    case Category::kLimit:
+      return "send_too_large";
+    case Category::kParty:
+      return "party_invalid";
   }
   return "format_invalid";
 }
@@ -141,8 +375,7 @@ const Rules& Rules::Standard() {
     auto parsed = Parse(kCareplanRulesYaml);
     if (!parsed.ok()) {
       // The table is compiled in; a table that does not parse is a build defect.
-      std::fprintf(stderr, "tayori: built-in care plan rules are broken: %s\n",
-                   parsed.status().ToString().c_str());
+      std::fprintf(stderr, "tayori: built-in care plan rules are broken: %s\n", parsed.status().ToString().c_str());
       std::abort();
     }
     return new Rules(std::move(parsed).value());
@@ -155,12 +388,16 @@ StatusOr<Rules> Rules::Parse(const std::string& yaml_text) {
   try {
     YAML::Node root = YAML::Load(yaml_text);
     for (const auto& v : root["csv_versions"]) {
-      CsvVersion cv;
-      cv.code = v["code"].as<std::string>();
-      ASSIGN_OR_RETURN(cv.naming, ReadNaming(v["naming"].as<std::string>()));
-      cv.title = v["title"].as<std::string>("");
-      if (cv.code.size() != 6 || !IsDigits(cv.code)) return Bad("CSV version '" + cv.code + "'");
-      r.versions_.push_back(cv);
+      ASSIGN_OR_RETURN(CsvVersion cv, ReadVersion(v));
+      r.versions_.push_back(std::move(cv));
+    }
+    for (const auto& m : root["version_mistakes"]) {
+      r.version_mistakes_.push_back(
+          {m["code"].as<std::string>(), m["ja"].as<std::string>(), m["en"].as<std::string>()});
+    }
+    for (const auto& f : root["record_fields"]) {
+      ASSIGN_OR_RETURN(FieldRule rule, ReadField(f));
+      r.record_fields_.push_back(std::move(rule));
     }
     for (const auto& k : root["kinds"]) {
       KindRule kr;
@@ -171,10 +408,14 @@ StatusOr<Rules> Rules::Parse(const std::string& yaml_text) {
       if (action != "registration" && action != "deletion") return Bad("action of " + kr.prefix);
       kr.action = action == "deletion" ? Action::kDeletion : Action::kRegistration;
       const std::string month = k["month"].as<std::string>();
-      if (month == "none") kr.month = MonthPart::kNone;
-      else if (month == "required") kr.month = MonthPart::kRequired;
-      else if (month == "hosoku") kr.month = MonthPart::kHosoku;
-      else return Bad("month of " + kr.prefix);
+      if (month == "none")
+        kr.month = MonthPart::kNone;
+      else if (month == "required")
+        kr.month = MonthPart::kRequired;
+      else if (month == "hosoku")
+        kr.month = MonthPart::kHosoku;
+      else
+        return Bad("month of " + kr.prefix);
       for (const auto& n : k["naming"]) {
         ASSIGN_OR_RETURN(Naming naming, ReadNaming(n.as<std::string>()));
         kr.naming.insert(naming);
@@ -194,9 +435,17 @@ StatusOr<Rules> Rules::Parse(const std::string& yaml_text) {
       ur.title_en = u["title_en"].as<std::string>();
       for (const auto& p : u["required"]) ur.required.push_back(p.as<std::string>());
       for (const auto& p : u["optional"]) ur.optional.push_back(p.as<std::string>());
+      for (const auto& p : u["recommended"]) ur.recommended.push_back(p.as<std::string>());
       ur.hosoku_month = u["hosoku_month"].as<std::string>("");
-      for (const auto& p : ur.required) if (!r.FindKind(p)) return Bad("unit " + ur.id + " names unknown " + p);
-      for (const auto& p : ur.optional) if (!r.FindKind(p)) return Bad("unit " + ur.id + " names unknown " + p);
+      for (const auto& p : ur.required)
+        if (!r.FindKind(p)) return Bad("unit " + ur.id + " names unknown " + p);
+      for (const auto& p : ur.optional)
+        if (!r.FindKind(p)) return Bad("unit " + ur.id + " names unknown " + p);
+      for (const auto& p : ur.recommended) {
+        if (std::find(ur.optional.begin(), ur.optional.end(), p) == ur.optional.end()) {
+          return Bad("unit " + ur.id + ": recommended " + p + " is not optional");
+        }
+      }
       r.units_.push_back(ur);
     }
     for (const auto& a : root["attachments"]) {
@@ -224,24 +473,34 @@ StatusOr<Rules> Rules::Parse(const std::string& yaml_text) {
 }
 
 const KindRule* Rules::FindKind(const std::string& prefix) const {
-  for (const auto& k : kinds_) if (k.prefix == prefix) return &k;
+  for (const auto& k : kinds_)
+    if (k.prefix == prefix) return &k;
   return nullptr;
 }
 
-const CsvVersion* Rules::FindVersion(const std::string& code) const {
-  for (const auto& v : versions_) if (v.code == code) return &v;
+const CsvVersion* Rules::FindVersion(std::string_view code) const {
+  for (const auto& v : versions_)
+    if (v.code == code) return &v;
+  return nullptr;
+}
+
+const VersionMistake* Rules::FindVersionMistake(std::string_view code) const {
+  for (const auto& m : version_mistakes_)
+    if (m.code == code) return &m;
   return nullptr;
 }
 
 const AttachmentRule* Rules::FindAttachment(const std::string& ext) const {
-  for (const auto& a : attachments_) if (a.ext == ext) return &a;
+  for (const auto& a : attachments_)
+    if (a.ext == ext) return &a;
   return nullptr;
 }
 
 bool Rules::IsArchiveExtension(const std::string& ext) const { return archive_extensions_.count(ext) > 0; }
 
 const ArchiveRule* Rules::DetectArchive(const std::string& head) const {
-  for (const auto& a : archives_) if (a.signature.Matches(head)) return &a;
+  for (const auto& a : archives_)
+    if (a.signature.Matches(head)) return &a;
   return nullptr;
 }
 
@@ -254,8 +513,8 @@ NameCheck Rules::ParseName(const std::string& file_name) const {
     out.problem.en = "not a standard file name: " + en;
     return out;
   };
-  if (file_name.size() < 5 || (file_name.substr(file_name.size() - 4) != ".CSV" &&
-                               file_name.substr(file_name.size() - 4) != ".csv")) {
+  if (file_name.size() < 5 ||
+      (file_name.substr(file_name.size() - 4) != ".CSV" && file_name.substr(file_name.size() - 4) != ".csv")) {
     return fail("拡張子は .CSV です", "the extension must be .CSV");
   }
   const std::string base = file_name.substr(0, file_name.size() - 4);
@@ -283,13 +542,18 @@ NameCheck Rules::ParseName(const std::string& file_name) const {
       return fail("対象年月 " + n.month + " が正しくありません", "target month " + n.month + " is not a month");
     }
   }
-  auto service_type = [](const std::string& s) { return (s.size() == 2 || s.size() == 3) && IsDigits(s); };
+  // Both service types follow the pattern of one version with v4 names.
+  auto service_types = [&](const std::string& a, const std::string& b) {
+    return std::any_of(versions_.begin(), versions_.end(), [&](const CsvVersion& v) {
+      return v.naming == Naming::kV4 && v.service_type.Matches(a) && v.service_type.Matches(b);
+    });
+  };
   if (parts.size() == 3) {
     n.naming = Naming::kV3;
     n.sender = parts[0];
     n.recipient = parts[1];
     n.stamp = parts[2];
-  } else if (parts.size() == 5 && service_type(parts[1]) && service_type(parts[3])) {
+  } else if (parts.size() == 5 && service_types(parts[1], parts[3])) {
     n.naming = Naming::kV4;
     n.sender = parts[0];
     n.sender_type = parts[1];
@@ -297,14 +561,15 @@ NameCheck Rules::ParseName(const std::string& file_name) const {
     n.recipient_type = parts[3];
     n.stamp = parts[4];
   } else {
-    return fail("事業所番号・サービス種類・日時の並びが正しくありません",
+    return fail("事業所番号・サービス種類（英大文字か数字2文字）・日時の並びが正しくありません",
                 "expected sender office, [service type,] recipient office, [service type,] time stamp");
   }
   if (!IsOfficeNumber(n.sender) || !IsOfficeNumber(n.recipient)) {
     return fail("事業所番号は10桁の数字です", "office numbers are 10 digits");
   }
   if (!IsStamp(n.stamp)) {
-    return fail("末尾の日時 (YYYYMMDDHHMMSS) が正しくありません", "the trailing time stamp (YYYYMMDDHHMMSS) is not valid");
+    return fail("末尾の日時 (YYYYMMDDHHMMSS) が正しくありません",
+                "the trailing time stamp (YYYYMMDDHHMMSS) is not valid");
   }
   if (!kind->naming.count(n.naming)) {
     return fail(kind->prefix + " は第4版の形式（サービス種類コード付き）の名前でのみ送れます",

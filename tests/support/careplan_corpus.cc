@@ -24,12 +24,44 @@ std::string Corpus::Name(const std::string& prefix, bool v4, const std::string& 
   if (k == nullptr) throw std::runtime_error("unknown prefix " + prefix);
   std::string name = prefix + "_";
   if (k->month != careplan::MonthPart::kNone) name += month + "_";
-  name += v4 ? sender_ + "_43_" + recipient_ + "_11_" : sender_ + "_" + recipient_ + "_";
+  name += v4 ? sender_ + "_" + sender_type_ + "_" + recipient_ + "_" + recipient_type_ + "_"
+             : sender_ + "_" + recipient_ + "_";
   return name + stamp_ + ".CSV";
 }
 
-std::string Corpus::Record(const std::string& prefix, const std::string& version,
-                           const std::string& month, bool sjis) const {
+namespace {
+
+// A plausible value for field rule R in a file for MONTH (YYYYMM or 000000).
+std::string Plausible(const careplan::FieldRule& r, const std::string& prefix, const std::string& month,
+                      const Corpus& c) {
+  const std::string m = month == "000000" ? "202612" : month;
+  switch (r.format) {
+    case careplan::FieldRule::kDate:
+      return m + (r.equals == careplan::FieldRule::kNameMonth ? "15" : "01");
+    case careplan::FieldRule::kMonth:
+      return r.equals == careplan::FieldRule::kNameMonth ? month : m;
+    case careplan::FieldRule::kTime:
+      return r.example.empty() ? "0930" : r.example;
+    case careplan::FieldRule::kDigits:
+      return !r.example.empty() ? r.example : r.length > 0 ? std::string(static_cast<size_t>(r.length), '1') : "1";
+    // The provider: the sender of actuals, the recipient of a plan.
+    case careplan::FieldRule::kOffice:
+      return prefix.find("JSK") != std::string::npos ? c.sender_ : c.recipient_;
+    case careplan::FieldRule::kCode:
+      if (r.example.empty()) throw std::runtime_error("code field without an example");
+      return r.example;
+    case careplan::FieldRule::kEnum:
+      return r.values[0];
+    case careplan::FieldRule::kAny:
+      break;
+  }
+  return r.example.empty() ? "\"備考、テキスト\"" : r.example;
+}
+
+}  // namespace
+
+std::string Corpus::Record(const std::string& prefix, const std::string& version, const std::string& month, bool sjis,
+                           int row) const {
   const careplan::KindRule* k = careplan::Rules::Standard().FindKind(prefix);
   const careplan::Layout* layout = nullptr;
   if (auto it = k->layouts.find(version); it != k->layouts.end()) layout = &it->second;
@@ -38,16 +70,15 @@ std::string Corpus::Record(const std::string& prefix, const std::string& version
   f[0] = version;
   f[1] = "131001";
   f[2] = "0000012345";
-  const std::string m = month == "000000" ? "202612" : month;
   if (layout != nullptr) {
     for (const auto& r : layout->fields) {
-      std::string& v = f[static_cast<size_t>(r.column) - 1];
-      switch (r.format) {
-        case careplan::FieldRule::kDate: v = m + "15"; break;
-        case careplan::FieldRule::kMonth: v = m; break;
-        case careplan::FieldRule::kDigits: v = std::string(static_cast<size_t>(r.length), '1'); break;
-        case careplan::FieldRule::kOffice: v = recipient_; break;
-      }
+      if (!r.AppliesTo(month)) continue;
+      f[static_cast<size_t>(r.column) - 1] = Plausible(r, prefix, month, *this);
+    }
+    if (row >= 0) {
+      const careplan::RowRule& r = layout->rows.at(static_cast<size_t>(row));
+      f[static_cast<size_t>(r.column) - 1] = r.value;
+      for (const auto& [column, value] : r.with) f[static_cast<size_t>(column) - 1] = value;
     }
   }
   std::string line;
@@ -57,7 +88,12 @@ std::string Corpus::Record(const std::string& prefix, const std::string& version
 
 CorpusFile Corpus::File(const std::string& prefix, bool v4, const std::string& month, int records) const {
   CorpusFile file{Name(prefix, v4, month), ""};
-  for (int i = 0; i < records; ++i) file.content += Record(prefix, v4 ? "202407" : "202208", month);
+  const std::string version = v4 ? v4_version_ : "202208";
+  const careplan::KindRule* k = careplan::Rules::Standard().FindKind(prefix);
+  int rows = 0;
+  if (auto it = k->layouts.find(version); it != k->layouts.end()) rows = static_cast<int>(it->second.rows.size());
+  for (int i = 0; i < records - rows; ++i) file.content += Record(prefix, version, month);
+  for (int i = 0; i < rows; ++i) file.content += Record(prefix, version, month, true, i);
   return file;
 }
 

@@ -183,8 +183,12 @@ TEST_F(CheckTest, LimitsAndFileTypes) {
   EXPECT_TRUE(Has(Check({{"scan.pdf", "just text"}}, "1299999999"), Category::kFileType, "scan.pdf"));
   EXPECT_TRUE(Has(Check({{"photo.png", "%PDF-"}}, "1299999999"), Category::kFileType, "photo.png"));
   EXPECT_TRUE(Has(Check({{"memo.txt", std::string("a\0b", 3)}}, "1299999999"), Category::kFileType, "memo.txt"));
-  EXPECT_TRUE(Check({{"memo.txt", ToSjis("申し送り事項です")}, {"a.gif", "GIF89a.."},
-                     {"b.png", "\x89PNG\r\n\x1a\n..."}, {"c.jpeg", "\xff\xd8\xff"}}, "1299999999").ok());
+  EXPECT_TRUE(Check({{"memo.txt", ToSjis("申し送り事項です")},
+                     {"a.gif", "GIF89a.."},
+                     {"b.png", "\x89PNG\r\n\x1a\n..."},
+                     {"c.jpeg", "\xff\xd8\xff"}},
+                    "1299999999")
+                  .ok());
   // A PDF whose header follows some leading bytes is still a PDF.
   EXPECT_TRUE(Check({{"late.pdf", std::string(100, ' ') + "%PDF-1.3"}}, "1299999999").ok());
 }
@@ -239,8 +243,8 @@ TEST_F(CheckTest, CsvContentErrorsAreLocated) {
     const bool deletion = c.prefix == "DLTJSK";
     CorpusFile f{corpus_.Name(c.prefix, true), c.raw ? c.body : ToSjis(c.body)};
     CheckReport r = Check({f});
-    EXPECT_TRUE(Has(r, Category::kFormat, f.name, c.line, c.column))
-        << c.what << " (deletion=" << deletion << ")\n" << Dump(r);
+    EXPECT_TRUE(Has(r, Category::kFormat, f.name, c.line, c.column)) << c.what << " (deletion=" << deletion << ")\n"
+                                                                     << Dump(r);
     for (const auto& finding : r.findings) {
       if (finding.category == Category::kFormat) {
         EXPECT_NE(finding.ja.find("書式フォーマットが正しくありません"), std::string::npos);
@@ -285,6 +289,167 @@ TEST_F(CheckTest, NameOnlyChecksForTheBroker) {
   EXPECT_TRUE(CheckSend(Rules::Standard(), files, o).ok());
   files.push_back({"export.zip", "", 100});
   EXPECT_FALSE(CheckSend(Rules::Standard(), files, o).ok());
+}
+
+// A corpus record of PREFIX (UTF-8, CRLF) with column COL set to VALUE.
+std::string Edited(const std::string& record, int col, const std::string& value) {
+  std::vector<std::string> f;
+  const std::string line = record.substr(0, record.size() - 2);
+  for (size_t start = 0;;) {
+    const size_t p = line.find(',', start);
+    f.push_back(line.substr(start, p - start));
+    if (p == std::string::npos) break;
+    start = p + 1;
+  }
+  f.at(static_cast<size_t>(col) - 1) = value;
+  std::string out;
+  for (size_t i = 0; i < f.size(); ++i) out += (i ? "," : "") + f[i];
+  return out + "\r\n";
+}
+
+// Every field rule of the layouts, one valid and one broken file each.
+struct FieldCase {
+  const char* what;
+  std::string prefix;
+  std::string month;  // the name's month
+  std::string body;   // UTF-8
+  int line = -1;      // -1: the file must pass
+  int column = -1;
+};
+
+TEST_F(CheckTest, LayoutFieldRulesAcceptValidAndLocateBroken) {
+  const auto rec = [&](const std::string& prefix, const std::string& month = "202612") {
+    return corpus_.Record(prefix, "202407", month, /*sjis=*/false);
+  };
+  const std::string jsk = rec("UPJSK"), plan = rec("UPPLAN");
+  const std::string total = corpus_.Record("UPSIKYU", "202407", "202612", false, 0);
+  const std::string sikyu = rec("UPSIKYU");
+  const std::string hosoku = rec("UPHOSOKU"), hosoku0 = rec("UPHOSOKU", "000000");
+  const std::string dltjsk = rec("DLTJSK");
+  const std::vector<FieldCase> cases = {
+      // Valid: letters in service codes and types, 9999 times, a trailing blank line.
+      {"service code with letters", "UPJSK", "202612", Edited(jsk, 15, "A21111")},
+      {"no time: 9999", "UPJSK", "202612", Edited(Edited(jsk, 12, "9999"), 13, "9999")},
+      {"over 30 days", "UPPLAN", "202612", Edited(plan, 23, "1")},
+      {"count 31", "UPJSK", "202612", Edited(jsk, 14, "31")},
+      {"ends in a blank line", "UPJSK", "202612", jsk + jsk + "\r\n"},
+      {"ends in blank lines", "UPJSK", "202612", jsk + "\r\n\r\n"},
+      {"7表 subtotal and lettered code", "UPSIKYU", "202612",
+       Edited(sikyu, 9, "11AAAA") + Edited(sikyu, 9, "A21111") + total},
+      {"deletion of actuals, lettered type", "DLTJSK", "202612", Edited(dltjsk, 6, "2A")},
+      {"補足 with 1/2/3表", "UPHOSOKU", "000000", hosoku0},
+      {"補足 with 6/7表", "UPHOSOKU", "202612", hosoku},
+      // Broken.
+      {"creation date not a date", "UPJSK", "202612", Edited(jsk, 4, "2026121"), 1, 4},
+      {"creation date empty", "UPPLAN", "202612", Edited(plan, 4, ""), 1, 4},
+      {"target month not the name's", "UPJSK", "202612", jsk + Edited(jsk, 5, "202611"), 2, 5},
+      {"plan target month not the name's", "UPPLAN", "202612", Edited(plan, 5, "202701"), 1, 5},
+      {"start 24:00", "UPJSK", "202612", Edited(jsk, 12, "2400"), 1, 12},
+      {"start 3 digits", "UPPLAN", "202612", Edited(plan, 12, "930"), 1, 12},
+      {"end with a colon", "UPJSK", "202612", Edited(jsk, 13, "10:30"), 1, 13},
+      {"end empty", "UPJSK", "202612", Edited(jsk, 13, ""), 1, 13},
+      {"count not a number", "UPJSK", "202612", Edited(jsk, 14, "一"), 1, 14},
+      {"count empty", "UPJSK", "202612", Edited(jsk, 14, ""), 1, 14},
+      {"service code lower case", "UPJSK", "202612", Edited(jsk, 15, "a21111"), 1, 15},
+      {"30-day flag 2", "UPJSK", "202612", Edited(jsk, 23, "2"), 1, 23},
+      {"30-day flag empty", "UPPLAN", "202612", Edited(plan, 23, ""), 1, 23},
+      {"7表 without grand total", "UPSIKYU", "202612", sikyu + sikyu, 0, 0},
+      {"7表 grand total office", "UPSIKYU", "202612", sikyu + Edited(total, 7, "1299999999"), 2, 7},
+      {"7表 office 9 digits", "UPSIKYU", "202612", Edited(sikyu, 7, "129999999") + total, 1, 7},
+      {"7表 service code 7 characters", "UPSIKYU", "202612", Edited(sikyu, 9, "1112111") + total, 1, 9},
+      {"7表 target month", "UPSIKYU", "202612", Edited(sikyu, 5, "202611") + total, 1, 5},
+      {"7表 creation date", "UPSIKYU", "202612", Edited(sikyu, 4, "20261232") + total, 1, 4},
+      {"補足 month 000000 with 6/7表", "UPHOSOKU", "202612", Edited(hosoku, 63, "000000"), 1, 63},
+      {"補足 month with 1/2/3表", "UPHOSOKU", "000000", Edited(hosoku0, 63, "202612"), 1, 63},
+      {"補足 column 4 with 6/7表", "UPHOSOKU", "202612", Edited(hosoku, 4, "20261201"), 1, 4},
+      {"deletion service type 1 character", "DLTJSK", "202612", Edited(dltjsk, 6, "1"), 1, 6},
+      {"deletion provider empty", "DLTJSK", "202612", Edited(dltjsk, 5, ""), 1, 5},
+      {"blank line between records", "UPJSK", "202612", jsk + "\r\n" + jsk, 2, 0},
+  };
+  for (const auto& c : cases) {
+    CorpusFile f{corpus_.Name(c.prefix, true, c.month), ToSjis(c.body)};
+    const std::vector<Finding> found =
+        CheckCsvContent(Rules::Standard(), Rules::Standard().ParseName(f.name).name, f.name, f.content);
+    CheckReport r;
+    r.findings = found;
+    if (c.line < 0) {
+      EXPECT_TRUE(found.empty()) << c.what << "\n" << Dump(r);
+      continue;
+    }
+    EXPECT_TRUE(Has(r, Category::kFormat, f.name, c.line, c.column)) << c.what << "\n" << Dump(r);
+    EXPECT_EQ(found.size(), 1u) << c.what << "\n" << Dump(r);
+    for (const auto& finding : found) EXPECT_NE(finding.ja.find("介護ソフト"), std::string::npos) << finding.ja;
+  }
+}
+
+TEST_F(CheckTest, PreventionKindsHaveTheirColumnCounts) {
+  for (const char* prefix :
+       {"UPKIHON", "UPKIHON_SUB1", "UPKIHON_SUB2", "UPYOBO", "UPYOBO_SUB", "DLTKIHON", "DLTYOBO"}) {
+    const std::string ok = corpus_.Record(prefix, "202407", "", false);
+    const std::string name = corpus_.Name(prefix, true);
+    const ParsedName parsed = Rules::Standard().ParseName(name).name;
+    EXPECT_TRUE(CheckCsvContent(Rules::Standard(), parsed, name, ToSjis(ok)).empty()) << prefix;
+    const std::string extra = ok.substr(0, ok.size() - 2) + ",x\r\n";
+    auto found = CheckCsvContent(Rules::Standard(), parsed, name, ToSjis(ok + extra));
+    ASSERT_EQ(found.size(), 1u) << prefix;
+    EXPECT_EQ(found[0].line, 2) << prefix;
+  }
+}
+
+TEST_F(CheckTest, VersionsEncodingsAndServiceTypesAreNamed) {
+  const std::string name = corpus_.Name("UPJSK", true);
+  const ParsedName parsed = Rules::Standard().ParseName(name).name;
+  const std::string ok = corpus_.Record("UPJSK", "202407", "202612", false);
+  auto check = [&](const std::string& bytes) { return CheckCsvContent(Rules::Standard(), parsed, name, bytes); };
+  // 202410 is a common slip for 4.1 (202407).
+  auto found = check(ToSjis(Edited(ok, 1, "202410")));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].column, 1);
+  EXPECT_NE(found[0].ja.find("202407"), std::string::npos) << found[0].ja;
+  // UTF-8, with and without a byte-order mark.
+  found = check("\xEF\xBB\xBF" + ok);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].ja.find("UTF-8（BOM付き）"), std::string::npos) << found[0].ja;
+  EXPECT_NE(found[0].en.find("byte-order mark"), std::string::npos);
+  found = check(ok);  // the corpus's text columns in UTF-8
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].ja.find("UTF-8"), std::string::npos) << found[0].ja;
+  EXPECT_EQ(found[0].ja.find("BOM"), std::string::npos);
+  // 4.0 (202504) goes with three-character service types, 4.1 with two.
+  Corpus v40;
+  v40.sender_type_ = "430";
+  v40.recipient_type_ = "110";
+  v40.v4_version_ = "202504";
+  for (const auto& unit : {"actuals", "plan_6_7"}) EXPECT_TRUE(Check(v40.Unit(unit, true)).ok()) << unit;
+  auto f = v40.File("UPJSK", true);
+  f.content = ToSjis(ok);  // 202407 in a name with 430/110
+  EXPECT_TRUE(Has(Check({f}), Category::kFormat, f.name, 1, 1)) << Dump(Check({f}));
+  f = corpus_.File("UPJSK", true);
+  f.content = ToSjis(Edited(ok, 1, "202504"));  // 202504 in a name with 43/11
+  EXPECT_TRUE(Has(Check({f}), Category::kFormat, f.name, 1, 1)) << Dump(Check({f}));
+  // Letters in 4.1 service types: whole units pass.
+  Corpus lettered;
+  lettered.sender_type_ = "A1";
+  lettered.recipient_type_ = "2A";
+  for (const auto& unit : {"actuals", "plan_6_7", "delete_actuals"}) {
+    EXPECT_TRUE(Check(lettered.Unit(unit, true)).ok()) << unit << "\n" << Dump(Check(lettered.Unit(unit, true)));
+  }
+}
+
+TEST_F(CheckTest, A4PlanWithoutTable3IsAWarningNotARefusal) {
+  CheckReport r = Check(corpus_.Unit("plan_1_2", true));
+  EXPECT_TRUE(r.ok()) << Dump(r);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].severity, Severity::kWarning);
+  EXPECT_NE(r.warnings[0].ja.find("UP3KYO"), std::string::npos);
+  EXPECT_EQ(FormatFinding(r.warnings[0], false).rfind("warning: ", 0), 0u);
+  auto with3 = corpus_.Unit("plan_1_2", true);
+  with3.push_back(corpus_.File("UP3KYO", true));
+  EXPECT_TRUE(Check(with3).warnings.empty());
+  // Version 3 has no 第3表.
+  r = Check(corpus_.Unit("plan_1_2", false));
+  EXPECT_TRUE(r.ok()) << Dump(r);
+  EXPECT_TRUE(r.warnings.empty());
 }
 
 TEST(FindingTest, FormatsLocation) {
