@@ -63,8 +63,8 @@ Status Agent::LearnRevocations(wire::Client* client) {
   // not taken: the broker cannot undo a revocation.
   ASSIGN_OR_RETURN(std::string pem, crypto::CrlDerToPem(der));
   ASSIGN_OR_RETURN(crypto::TrustStore fresh, crypto::TrustStore::FromPem(keys_.ca_pem, pem));
-  if (keys_.trust->has_crl() && (fresh.CrlIssued() < keys_.trust->CrlIssued() ||
-                                 fresh.CrlDer() == keys_.trust->CrlDer())) {
+  if (keys_.trust->has_crl() &&
+      (fresh.CrlIssued() < keys_.trust->CrlIssued() || fresh.CrlDer() == keys_.trust->CrlDer())) {
     return Status::Ok();
   }
   RETURN_IF_ERROR(TerminalKeys::WriteCrl(store_.home(), pem, env_));
@@ -76,9 +76,8 @@ Status Agent::LearnRevocations(wire::Client* client) {
 Status Agent::CheckTerminal() {
   ASSIGN_OR_RETURN(crypto::CertInfo info, keys_.cert->Info());
   if (info.office != config_.office || info.user_id != config_.user_id) {
-    return PermissionDenied("cert_mismatch", "this terminal is set up for " + config_.office + "/" +
-                                                 config_.user_id + " but holds the certificate of " +
-                                                 info.office + "/" + info.user_id);
+    return PermissionDenied("cert_mismatch", "this terminal is set up for " + config_.office + "/" + config_.user_id +
+                                                 " but holds the certificate of " + info.office + "/" + info.user_id);
   }
   if (!keys_.key->CheckMatches(*keys_.cert).ok()) {
     return PermissionDenied("cert_mismatch", "the private key on this terminal is not the certificate's");

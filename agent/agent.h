@@ -80,9 +80,9 @@ struct SentItem {
 };
 
 struct ReceiptInfo {
-  pb::MailEntry entry;        // the send, as the sent list has it
-  pb::Receipt receipt;        // verified
-  crypto::CertInfo signer;    // the recipient's certificate
+  pb::MailEntry entry;      // the send, as the sent list has it
+  pb::Receipt receipt;      // verified
+  crypto::CertInfo signer;  // the recipient's certificate
 };
 
 // Home (ホーム): this office, its licence, the system status and notices.
@@ -105,9 +105,8 @@ class Agent {
   // Every check that needs no network, on FILES meant as one send from
   // OWN_OFFICE (empty: not checked) to TO (empty: from the names).
   // Files are read through ENV.
-  static careplan::CheckReport CheckFiles(const std::vector<std::string>& files,
-                                          const std::string& own_office, const std::string& to,
-                                          Env* env = Env::Default());
+  static careplan::CheckReport CheckFiles(const std::vector<std::string>& files, const std::string& own_office,
+                                          const std::string& to, Env* env = Env::Default());
 
   // Proves this terminal holds the office certificate's key and registers
   // its keys with the broker.
@@ -116,8 +115,7 @@ class Agent {
   StatusOr<SendResult> Send(const SendOptions& options, const Progress& progress);
   StatusOr<std::vector<InboxItem>> Inbox();
   // Downloads, verifies and saves one message into DEST, then acknowledges.
-  StatusOr<FetchResult> Fetch(const std::string& message_id, const std::string& dest,
-                              const Progress& progress);
+  StatusOr<FetchResult> Fetch(const std::string& message_id, const std::string& dest, const Progress& progress);
   StatusOr<std::vector<SentItem>> Sent();
   // The recipient's signed download receipt of a send, verified: its
   // certificate, signature, and that it names exactly this send's files.
@@ -156,8 +154,7 @@ class Agent {
   StatusOr<int64_t> Deliver(const pb::OutboxRecord& rec, const pb::Manifest& m, const Progress& progress,
                             const std::atomic<bool>* cancel, std::string* message_id);
   Status Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const std::string& message_id,
-                const std::vector<uint64_t>& present, const Progress& progress,
-                const std::atomic<bool>* cancel);
+                const std::vector<uint64_t>& present, const Progress& progress, const std::atomic<bool>* cancel);
 
   // fetch.cc
   StatusOr<crypto::CertInfo> VerifyEntry(const pb::MailEntry& entry, pb::Manifest* manifest);

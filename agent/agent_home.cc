@@ -15,9 +15,9 @@ StatusOr<ReceiptInfo> Agent::Receipt(const std::string& message_id) {
     ReceiptInfo info;
     info.entry = e;
     if (e.receipt().empty()) {
-      return FailedPrecondition("receipt_missing", message_id + (e.state() == pb::EXPIRED
-                                                                     ? " expired undownloaded"
-                                                                     : " has not been downloaded yet"));
+      return FailedPrecondition(
+          "receipt_missing",
+          message_id + (e.state() == pb::EXPIRED ? " expired undownloaded" : " has not been downloaded yet"));
     }
     pb::Receipt r;
     if (!r.ParseFromString(e.receipt())) return Status(Code::kDataLoss, "signature_invalid", "receipt does not parse");

@@ -22,11 +22,16 @@ void CheckGroup(const Agent& agent, BulkGroup* g) {
 
 const char* BulkStateName(BulkGroup::State s) {
   switch (s) {
-    case BulkGroup::kWaiting: return "waiting";
-    case BulkGroup::kSending: return "sending";
-    case BulkGroup::kSucceeded: return "success";
-    case BulkGroup::kFailed: return "failed";
-    case BulkGroup::kInterrupted: return "interrupted";
+    case BulkGroup::kWaiting:
+      return "waiting";
+    case BulkGroup::kSending:
+      return "sending";
+    case BulkGroup::kSucceeded:
+      return "success";
+    case BulkGroup::kFailed:
+      return "failed";
+    case BulkGroup::kInterrupted:
+      return "interrupted";
   }
   return "waiting";
 }
@@ -90,8 +95,8 @@ StatusOr<std::vector<BulkGroup>> GroupBulkFiles(const std::vector<std::string>& 
     }
   }
   if (groups.size() > kMaxBulkGroups) {
-    return InvalidArgument("bulk_too_large", std::to_string(groups.size()) + " sends; at most " +
-                                                 std::to_string(kMaxBulkGroups));
+    return InvalidArgument("bulk_too_large",
+                           std::to_string(groups.size()) + " sends; at most " + std::to_string(kMaxBulkGroups));
   }
   return groups;
 }
@@ -164,7 +169,7 @@ void Bulk::SendOne(Agent* agent, BulkGroup* g, size_t i, const std::string& bulk
   if (g->state == BulkGroup::kSucceeded) {
     if (!g->draft_id.empty()) (void)drafts_->Delete(g->draft_id);
   } else {
-    const std::string why = !g->error.ok() ? g->error.ToString()
+    const std::string why = !g->error.ok()         ? g->error.ToString()
                             : !g->problems.empty() ? careplan::FormatFinding(g->problems[0], false)
                                                    : "interrupted";
     if (g->draft_id.empty()) {

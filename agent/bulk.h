@@ -25,18 +25,18 @@ struct BulkGroup {
   std::string unit;            // send unit title ("" for attachments alone)
   std::vector<std::string> files;
   std::string message;
-  std::string draft_id;        // when resumed from a draft
+  std::string draft_id;                     // when resumed from a draft
   std::vector<careplan::Finding> problems;  // refused before sending
   enum State { kWaiting, kSending, kSucceeded, kFailed, kInterrupted } state = kWaiting;
-  std::string message_id;      // when it succeeded
-  Status error;                // when it failed
+  std::string message_id;  // when it succeeded
+  Status error;            // when it failed
   uint64_t done = 0, total = 0;
 };
 
 struct BulkOptions {
-  std::vector<std::string> inputs;                   // files and folders
-  std::string message;                               // for every group
-  std::map<std::string, std::string> messages;       // per recipient office
+  std::vector<std::string> inputs;                              // files and folders
+  std::string message;                                          // for every group
+  std::map<std::string, std::string> messages;                  // per recipient office
   std::map<std::string, std::vector<std::string>> attachments;  // per recipient office
 };
 

@@ -36,9 +36,9 @@ StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
     return InvalidArgument("config_invalid", std::string("agent config is not YAML: ") + e.what());
   }
   if (!root.IsMap()) return InvalidArgument("config_invalid", "agent config must be a YAML map");
-  static const std::set<std::string> kKeys = {"broker", "broker_key", "office", "user_id", "lang",
-                                              "chunk_size", "window", "attempt_timeout_s",
-                                              "timeout_s", "listen", "download_dir"};
+  static const std::set<std::string> kKeys = {"broker",    "broker_key", "office",      "user_id",
+                                              "lang",      "chunk_size", "window",      "attempt_timeout_s",
+                                              "timeout_s", "listen",     "download_dir"};
   AgentConfig c;
   std::string lang;
   for (const auto& kv : root) {

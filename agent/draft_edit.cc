@@ -22,9 +22,9 @@ StatusOr<pb::Draft> ApplyDraftEdit(pb::Draft draft, const DraftEdit& edit) {
   auto* paths = draft.mutable_paths();
   for (const auto& name : edit.remove) {
     const auto before = paths->size();
-    paths->erase(std::remove_if(paths->begin(), paths->end(),
-                                [&](const std::string& p) { return BaseName(p) == name; }),
-                 paths->end());
+    paths->erase(
+        std::remove_if(paths->begin(), paths->end(), [&](const std::string& p) { return BaseName(p) == name; }),
+        paths->end());
     if (paths->size() == before) return InvalidArgument("usage", "the draft has no file " + name);
   }
   return draft;

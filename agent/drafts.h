@@ -20,8 +20,8 @@ class DraftStore {
   DraftStore(std::string home, Env* env) : store_(std::move(home), env), env_(env) {}
 
   // Saves a new draft (files made absolute); returns it with its id.
-  StatusOr<pb::Draft> Create(const std::string& to, const std::string& message,
-                             const std::vector<std::string>& files, const std::string& bulk_id = "");
+  StatusOr<pb::Draft> Create(const std::string& to, const std::string& message, const std::vector<std::string>& files,
+                             const std::string& bulk_id = "");
   StatusOr<pb::Draft> Get(const std::string& id) const { return store_.GetDraft(id); }
   Status Put(pb::Draft draft);  // updates updated_unix
   Status Delete(const std::string& id) { return store_.DeleteDraft(id); }

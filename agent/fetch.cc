@@ -39,8 +39,7 @@ std::string PartPath(const std::string& dest, const std::string& id, int fi) {
 }
 
 // "name.csv", "name (2).csv", ... : the first that does not exist in DIR.
-std::string UniquePath(Env* env, const std::string& dir, const std::string& name,
-                       const std::set<std::string>& taken) {
+std::string UniquePath(Env* env, const std::string& dir, const std::string& name, const std::set<std::string>& taken) {
   std::string path = dir + "/" + name;
   const size_t dot = name.find_last_of('.');
   const std::string stem = dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
@@ -154,8 +153,8 @@ StatusOr<FetchResult> Agent::Fetch(const std::string& id, const std::string& des
   if (stored->downloaded_unix() != 0) {
     std::string where;
     for (const auto& p : stored->saved_paths()) where += "\n    " + p;
-    return FailedPrecondition("already_downloaded", id + " was saved at " + JstDateTime(stored->downloaded_unix()) +
-                                                        " JST to:" + where);
+    return FailedPrecondition("already_downloaded",
+                              id + " was saved at " + JstDateTime(stored->downloaded_unix()) + " JST to:" + where);
   }
   // Saved before, but the acknowledgement did not reach the broker: send it now.
   return Acknowledge(id, &stored.value());
@@ -178,16 +177,15 @@ StatusOr<crypto::CertInfo> Agent::VerifyEntry(const pb::MailEntry& entry, pb::Ma
   if (info.office != m->sender_office() || info.office != entry.sender_office() ||
       m->recipient_office() != config_.office) {
     return Status(Code::kDataLoss, "signature_invalid",
-                  "signed parties do not match: signer " + info.office + ", sender " +
-                      m->sender_office() + ", recipient " + m->recipient_office());
+                  "signed parties do not match: signer " + info.office + ", sender " + m->sender_office() +
+                      ", recipient " + m->recipient_office());
   }
   return info;
 }
 
 // Downloads, verifies and saves message ID into DEST; returns its evidence,
 // stored, not yet acknowledged.
-StatusOr<pb::ReceivedRecord> Agent::Download(const std::string& id, const std::string& dest,
-                                             const Progress& progress) {
+StatusOr<pb::ReceivedRecord> Agent::Download(const std::string& id, const std::string& dest, const Progress& progress) {
   ASSIGN_OR_RETURN(wire::Client * client, Connection());
   pb::Request begin;
   begin.mutable_fetch_begin()->set_message_id(id);

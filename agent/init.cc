@@ -32,8 +32,7 @@ StatusOr<std::string> ReadGiven(Env* env, const std::string& path, const std::st
 
 Status Agent::Init(const InitOptions& o, Env* env) {
   if (env->FileExists(o.home + "/agent.yaml") && !o.force) {
-    return Status(Code::kAlreadyExists, "already_exists",
-                  o.home + " is already set up; pass --force to replace it");
+    return Status(Code::kAlreadyExists, "already_exists", o.home + " is already set up; pass --force to replace it");
   }
   KeyFiles files;
   ASSIGN_OR_RETURN(files.cert_pem, ReadGiven(env, o.cert_path, "certificate"));

@@ -38,9 +38,9 @@ struct TerminalKeys {
   std::unique_ptr<crypto::PrivateKey> key;
   std::unique_ptr<crypto::TrustStore> trust;  // the pinned CA and the latest CRL seen
   std::string ca_pem;
-  crypto::BoxKeyPair e2e;     // end-to-end encryption (pk, sk: 32 bytes each)
-  std::string curve_public;   // transport, Z85
-  std::string curve_secret;   // transport, Z85
+  crypto::BoxKeyPair e2e;    // end-to-end encryption (pk, sk: 32 bytes each)
+  std::string curve_public;  // transport, Z85
+  std::string curve_secret;  // transport, Z85
 };
 
 }  // namespace tayori::agent

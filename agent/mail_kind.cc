@@ -26,9 +26,12 @@ MailKind MailKindOf(const pb::Manifest& manifest) {
 const char* MailKindLabel(MailKind kind, Lang lang) {
   const bool ja = lang == Lang::kJa;
   switch (kind) {
-    case MailKind::kRegistration: return ja ? "登録" : "registration";
-    case MailKind::kDeletion: return ja ? "削除" : "deletion";
-    case MailKind::kOther: break;
+    case MailKind::kRegistration:
+      return ja ? "登録" : "registration";
+    case MailKind::kDeletion:
+      return ja ? "削除" : "deletion";
+    case MailKind::kOther:
+      break;
   }
   return ja ? "PDF等" : "other";
 }

@@ -23,17 +23,14 @@ const cli::Command kCommands[] = {
     {"inbox", "受信一覧: messages for this office", cli::AddInboxOptions, cli::RunInbox},
     {"fetch", "データ取得: download messages into a folder", cli::AddFetchOptions, cli::RunFetch},
     {"sent", "送信一覧: this office's sends and their status", cli::AddSentOptions, cli::RunSent},
-    {"receipt", "verify and show the recipient's signed download receipt", cli::AddReceiptOptions,
-     cli::RunReceipt},
+    {"receipt", "verify and show the recipient's signed download receipt", cli::AddReceiptOptions, cli::RunReceipt},
     {"watch", "print new mail, downloads and expiries as they happen", cli::AddWatchOptions, cli::RunWatch},
     {"status", "ホーム: system status, licence, notices", cli::AddStatusOptions, cli::RunStatus},
     {"draft", "下書き: keep a send to finish later", cli::AddDraftOptions, cli::RunDraft},
-    {"bulk", "一括送信: send many CSVs, grouped by recipient, up to 50 sends", cli::AddBulkOptions,
-     cli::RunBulk},
+    {"bulk", "一括送信: send many CSVs, grouped by recipient, up to 50 sends", cli::AddBulkOptions, cli::RunBulk},
     {"serve", "run as a service: the staff screens in the browser, new mail as it arrives", cli::AddServeOptions,
      cli::RunServe},
-    {"open", "a fresh sign-in address for the screens of the running service", cli::AddOpenOptions,
-     cli::RunOpen},
+    {"open", "a fresh sign-in address for the screens of the running service", cli::AddOpenOptions, cli::RunOpen},
 };
 
 }  // namespace

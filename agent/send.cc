@@ -25,8 +25,7 @@ uint64_t PlainLen(const pb::FileEntry& f, uint32_t chunk, uint32_t chunk_size) {
 // The source files of one send, each opened through ENV when first read.
 class SourceFiles {
  public:
-  SourceFiles(Env* env, std::vector<std::string> paths)
-      : env_(env), paths_(std::move(paths)), files_(paths_.size()) {}
+  SourceFiles(Env* env, std::vector<std::string> paths) : env_(env), paths_(std::move(paths)), files_(paths_.size()) {}
 
   // LEN bytes of file I at OFFSET; file_unreadable unless all are there.
   StatusOr<std::string> Read(size_t i, uint64_t offset, uint64_t len) {
@@ -139,10 +138,9 @@ StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& pro
 // says so.
 StatusOr<std::vector<std::string>> Agent::VerifyRecipient(const pb::OfficeInfo& info) {
   if (!info.registered() || !info.licensed()) {
-    return FailedPrecondition("recipient_unlicensed",
-                              "office " + info.office() +
-                                  (info.registered() ? " licence ended " + info.licence_until()
-                                                     : " is not registered"));
+    return FailedPrecondition("recipient_unlicensed", "office " + info.office() +
+                                                          (info.registered() ? " licence ended " + info.licence_until()
+                                                                             : " is not registered"));
   }
   if (!info.enrolled() || info.terminals_size() == 0) {
     return FailedPrecondition("recipient_not_enrolled", "office " + info.office());
@@ -153,10 +151,9 @@ StatusOr<std::vector<std::string>> Agent::VerifyRecipient(const pb::OfficeInfo& 
     ASSIGN_OR_RETURN(crypto::CertInfo ci, keys_.trust->Verify(cert, env_->NowSeconds()));
     RETURN_IF_ERROR(cert.VerifySignature(t.binding(), t.binding_signature()));
     pb::EnrolmentBinding binding;
-    if (!binding.ParseFromString(t.binding()) || binding.office() != info.office() ||
-        ci.office != info.office() || binding.e2e_pk().size() != 32) {
-      return Status(Code::kDataLoss, "signature_invalid",
-                    "a terminal key is not bound to office " + info.office());
+    if (!binding.ParseFromString(t.binding()) || binding.office() != info.office() || ci.office != info.office() ||
+        binding.e2e_pk().size() != 32) {
+      return Status(Code::kDataLoss, "signature_invalid", "a terminal key is not bound to office " + info.office());
     }
     keys.push_back(binding.e2e_pk());
   }
@@ -261,8 +258,7 @@ StatusOr<int64_t> Agent::Deliver(const pb::OutboxRecord& rec, const pb::Manifest
 
 // Uploads every chunk of the send not in PRESENT (keys file << 32 | chunk).
 Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const std::string& message_id,
-                     const std::vector<uint64_t>& present, const Progress& progress,
-                     const std::atomic<bool>* cancel) {
+                     const std::vector<uint64_t>& present, const Progress& progress, const std::atomic<bool>* cancel) {
   const std::set<uint64_t> have(present.begin(), present.end());
   std::vector<uint64_t> todo;
   uint64_t total = 0, done = 0;
@@ -271,12 +267,16 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const s
       const uint64_t key = (static_cast<uint64_t>(fi) << 32) | c;
       const uint64_t len = PlainLen(m.files(fi), c, m.chunk_size());
       total += len;
-      if (have.count(key)) done += len; else todo.push_back(key);
+      if (have.count(key))
+        done += len;
+      else
+        todo.push_back(key);
     }
   }
   if (progress) progress("upload", done, total);
   if (rec.paths_size() != m.files_size()) {
-    return Status(Code::kDataLoss, "local_record_corrupt", "outbox record " + rec.send_id() + " names the wrong number of files");
+    return Status(Code::kDataLoss, "local_record_corrupt",
+                  "outbox record " + rec.send_id() + " names the wrong number of files");
   }
   ASSIGN_OR_RETURN(wire::Client * client, Connection());
   SourceFiles files(env_, {rec.paths().begin(), rec.paths().end()});
@@ -306,8 +306,9 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const s
   options.stalled_detail = "upload stalled: no answer from " + config_.broker;
   Status st = RunTransfer(todo, options, io, env_);
   if (st.reason() == "interrupted") {
-    return Status(st.code(), "interrupted", "stopped after " + std::to_string(done) + " of " +
-                                                std::to_string(total) + " bytes; send again to resume");
+    return Status(
+        st.code(), "interrupted",
+        "stopped after " + std::to_string(done) + " of " + std::to_string(total) + " bytes; send again to resume");
   }
   return st;
 }

@@ -68,16 +68,15 @@ class Pipeline {
   const std::vector<uint64_t>& items_;
   const TransferOptions& options_;
   const TransferIo& io_;
-  std::deque<size_t> todo_;               // not asked for yet, or asked again
-  std::map<uint64_t, size_t> inflight_;   // request id -> position
-  std::map<size_t, std::string> waiting_; // ordered: answered, not yet delivered
+  std::deque<size_t> todo_;                // not asked for yet, or asked again
+  std::map<uint64_t, size_t> inflight_;    // request id -> position
+  std::map<size_t, std::string> waiting_;  // ordered: answered, not yet delivered
   size_t delivered_ = 0;
 };
 
 }  // namespace
 
-Status RunTransfer(const std::vector<uint64_t>& items, const TransferOptions& options,
-                   const TransferIo& io, Env* env) {
+Status RunTransfer(const std::vector<uint64_t>& items, const TransferOptions& options, const TransferIo& io, Env* env) {
   Pipeline pipeline(items, options, io);
   int64_t deadline = env->MonotonicMillis() + options.stall_timeout_ms;  // reset on each answer
   while (!pipeline.Done()) {

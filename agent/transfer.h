@@ -57,8 +57,7 @@ struct TransferIo {
 // Asks for every one of ITEMS (each exactly once answered) through IO.
 // Returns the first refusal or on_answer error, "interrupted"
 // (kDeadlineExceeded) on cancel, or "unavailable" after a stall.
-Status RunTransfer(const std::vector<uint64_t>& items, const TransferOptions& options,
-                   const TransferIo& io, Env* env);
+Status RunTransfer(const std::vector<uint64_t>& items, const TransferOptions& options, const TransferIo& io, Env* env);
 
 // TransferIo::receive for a broker connection: CLIENT's next reply. CLIENT
 // must outlive the returned function.

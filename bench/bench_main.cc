@@ -29,8 +29,8 @@
 #include "broker/admin_client.h"
 #include "broker/rocksdb_mailbox_store.h"
 #include "common/crypto/curve.h"
-#include "common/ids.h"
 #include "common/env.h"
+#include "common/ids.h"
 #include "tests/support/careplan_corpus.h"
 #include "tests/support/test_util.h"
 
@@ -40,9 +40,7 @@ using nlohmann::json;
 using tayori::testing::Process;
 using tayori::testing::RunResult;
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 long ProcStatusKb(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -114,10 +112,12 @@ class Bench {
     const std::string config = dir_.Sub("broker.yaml");
     // A restart keeps the endpoint the agents were set up with.
     const std::string endpoint = endpoint_.empty() ? "tcp://127.0.0.1:0" : endpoint_;
-    Must(tayori::WriteFileAtomic(config, "endpoint: " + endpoint + "\nadmin_endpoint: tcp://127.0.0.1:0\n"
-                                         "sweep_interval: 1s\n"
-                                         "metrics_endpoint: \"\"\ndata_dir: " + dir_.Sub("broker") +
-                                         "\nca_cert: " + ca_.ca_pem() + "\nca_crl: " + ca_.crl_pem() + "\n"),
+    Must(tayori::WriteFileAtomic(config, "endpoint: " + endpoint +
+                                             "\nadmin_endpoint: tcp://127.0.0.1:0\n"
+                                             "sweep_interval: 1s\n"
+                                             "metrics_endpoint: \"\"\ndata_dir: " +
+                                             dir_.Sub("broker") + "\nca_cert: " + ca_.ca_pem() +
+                                             "\nca_crl: " + ca_.crl_pem() + "\n"),
          "broker config");
     broker_ = std::make_unique<Process>(tayori::testing::BinDir() + "/tayori-broker",
                                         std::vector<std::string>{"--config", config});
@@ -131,8 +131,8 @@ class Bench {
   }
 
   std::string Recipient(int i) const {
-    char b[11];
-    std::snprintf(b, sizeof b, "13%08d", i);
+    char b[16];
+    std::snprintf(b, sizeof b, "13%08d", i % 100000000);
     return b;
   }
 
@@ -147,7 +147,8 @@ class Bench {
     add(kSender, "bench sender");
     for (int i = 0; i < groups_; ++i) add(Recipient(i), "bench recipient " + std::to_string(i));
     Home("sender", kSender, "KJ000000000001");
-    for (int i = 0; i < groups_; ++i) Home("r" + std::to_string(i), Recipient(i), "KJ1" + Recipient(i).substr(0, 10) + "0");
+    for (int i = 0; i < groups_; ++i)
+      Home("r" + std::to_string(i), Recipient(i), "KJ1" + Recipient(i).substr(0, 10) + "0");
   }
 
   void Home(const std::string& label, const std::string& office, const std::string& user) {
@@ -186,7 +187,8 @@ class Bench {
   BulkFigures Bulk(int groups, int mb, std::vector<std::string>* all_files) {
     const std::string csv_dir = dir_.Sub("bulk-" + std::to_string(groups) + "/csv");
     const std::string pdf_dir = dir_.Sub("bulk-" + std::to_string(groups) + "/pdf");
-    std::vector<std::string> args = {"--home", dir_.Sub("home-sender"), "bulk", csv_dir, "--json", "--message", "bench"};
+    std::vector<std::string> args = {"--home", dir_.Sub("home-sender"), "bulk", csv_dir, "--json", "--message",
+                                     "bench"};
     BulkFigures fig;
     for (int i = 0; i < groups; ++i) {
       auto paths = MakeGroup(csv_dir, i, mb);
@@ -228,25 +230,29 @@ class Bench {
     const int port = FreePort();
     Must(tayori::WriteFileAtomic(d + "/sshd_config",
                                  "Port " + std::to_string(port) + "\nListenAddress 127.0.0.1\nHostKey " + d +
-                                     "/host\nAuthorizedKeysFile " + d + "/authorized_keys\nPasswordAuthentication no\n"
+                                     "/host\nAuthorizedKeysFile " + d +
+                                     "/authorized_keys\nPasswordAuthentication no\n"
                                      "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
-                                     "PermitRootLogin prohibit-password\nPidFile " + d + "/sshd.pid\n"
+                                     "PermitRootLogin prohibit-password\nPidFile " +
+                                     d +
+                                     "/sshd.pid\n"
                                      "Subsystem sftp internal-sftp\nCiphers aes128-gcm@openssh.com\n"),
          "sshd config");
     Process sshd("/usr/sbin/sshd", {"-D", "-e", "-f", d + "/sshd_config"});
     const std::string dest = dir_.Sub("scp-dest");
     Must(tayori::MakeDirs(dest), "mkdir");
     const struct passwd* pw = ::getpwuid(::getuid());
-    std::vector<std::string> args = {"-q", "-B", "-c", "aes128-gcm@openssh.com", "-P", std::to_string(port), "-i",
-                                     d + "/client", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"};
+    std::vector<std::string> args = {
+        "-q", "-B",          "-c", "aes128-gcm@openssh.com",   "-P", std::to_string(port),
+        "-i", d + "/client", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"};
     args.insert(args.end(), files.begin(), files.end());
     args.push_back(std::string(pw ? pw->pw_name : "root") + "@127.0.0.1:" + dest + "/");
     // sshd needs a moment to listen: retry the connection, not a fixed sleep.
     for (int attempt = 0; attempt < 50; ++attempt) {
-      RunResult probe = tayori::testing::Run("/usr/bin/ssh", {"-q", "-p", std::to_string(port), "-i", d + "/client", "-o",
-                                                              "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o",
-                                                              "UserKnownHostsFile=/dev/null",
-                                                              std::string(pw ? pw->pw_name : "root") + "@127.0.0.1", "true"});
+      RunResult probe = tayori::testing::Run(
+          "/usr/bin/ssh", {"-q", "-p", std::to_string(port), "-i", d + "/client", "-o", "BatchMode=yes", "-o",
+                           "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                           std::string(pw ? pw->pw_name : "root") + "@127.0.0.1", "true"});
       if (probe.exit_code == 0) break;
       if (attempt == 49) return -1;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -288,7 +294,8 @@ class Bench {
     const double seconds = Now() - t0;
     uint64_t bytes = 0;
     for (int i = 0; i < groups_; ++i) {
-      for (const auto& e : std::filesystem::directory_iterator(dir_.Sub("recv-" + std::to_string(i)))) bytes += e.file_size();
+      for (const auto& e : std::filesystem::directory_iterator(dir_.Sub("recv-" + std::to_string(i))))
+        bytes += e.file_size();
     }
     return {seconds, bytes};
   }
@@ -372,6 +379,43 @@ class Bench {
   std::string endpoint_, key_;
 };
 
+// The figures of J (as main builds them) for a person.
+void PrintText(const json& j) {
+  const json& big = j["bulk"];
+  const json& small = j["small_bulk"];
+  const json& dl = j["downloads"];
+  const json& single = j["single_send"];
+  const json& scale = j["scale"];
+  const double scp = j["scp_seconds"], dd = j["dd_fsync_seconds"], seconds = big["seconds"];
+  std::printf("bulk send %d x %d MB (%.0f MB): %.2f s, %.1f MB/s; CPU agent %.2f s, broker %.2f s\n",
+              big["groups"].get<int>(), big["mb_per_group"].get<int>(), big["bytes"].get<double>() / 1e6, seconds,
+              big["mb_per_s"].get<double>(), big["agent_cpu_seconds"].get<double>(),
+              big["broker_cpu_seconds"].get<double>());
+  std::printf("  peak RSS: agent %.1f MiB, broker %.1f MiB (bulk of %d: agent %.1f MiB, broker %.1f MiB)\n",
+              big["agent_peak_rss_mib"].get<double>(), big["broker_peak_rss_mib"].get<double>(),
+              small["groups"].get<int>(), small["agent_peak_rss_mib"].get<double>(),
+              small["broker_peak_rss_mib"].get<double>());
+  if (scp > 0) {
+    std::printf("  scp (aes128-gcm, loopback) of the same bytes: %.2f s -> tayori / scp = %.2f\n", scp, seconds / scp);
+  } else {
+    std::printf("  scp baseline not available\n");
+  }
+  std::printf("  dd conv=fsync of the same bytes: %.2f s -> tayori / dd = %.2f\n", dd, seconds / dd);
+  std::printf("downloads: %d recipients at once, %.0f MB in %.2f s: %.1f MB/s\n", dl["recipients"].get<int>(),
+              dl["bytes"].get<double>() / 1e6, dl["seconds"].get<double>(), dl["mb_per_s"].get<double>());
+  std::printf("single %d KB send to durable acceptance, %d sends: p50 %.1f ms, p99 %.1f ms\n", single["kb"].get<int>(),
+              single["sends"].get<int>(), single["p50_ms"].get<double>(), single["p99_ms"].get<double>());
+  if (scale["messages"].get<int>() > 0) {
+    std::printf("mailbox of %d pending: a page of 100 lists in %.2f ms (first), %.2f ms (middle)\n",
+                scale["messages"].get<int>(), scale["list_first_page_ms"].get<double>(),
+                scale["list_middle_page_ms"].get<double>());
+    std::printf("send p99 while they all expire: %.1f ms (pending %llu -> %llu during the sends); without: %.1f ms\n",
+                scale["send_p99_ms_during_expiry"].get<double>(),
+                scale["pending_when_sends_began"].get<unsigned long long>(),
+                scale["pending_when_sends_ended"].get<unsigned long long>(), scale["send_p99_ms_quiet"].get<double>());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -384,10 +428,12 @@ int main(int argc, char** argv) {
   app.add_option("--sends", sends, "single sends for the latency figure (default 1000)");
   app.add_option("--kb", kb, "kilobytes per single send (default 100)");
   app.add_flag("--no-scp", no_scp, "skip the scp baseline");
-  app.add_option("--scale", scale, "messages in one mailbox for the listing and purge figures (default 100000; 0 skips)");
+  app.add_option("--scale", scale,
+                 "messages in one mailbox for the listing and purge figures (default 100000; 0 skips)");
   app.add_flag("--json", json_out, "one JSON document on stdout");
   CLI11_PARSE(app, argc, argv);
-  if (groups < 1 || groups > 50 || small_groups < 1 || small_groups > groups || mb < 1 || mb > 10 || sends < 1 || kb < 1) {
+  if (groups < 1 || groups > 50 || small_groups < 1 || small_groups > groups || mb < 1 || mb > 10 || sends < 1 ||
+      kb < 1) {
     Die("--groups 1..50, --small-groups 1..groups, --mb 1..10, --sends and --kb positive");
   }
   if (sodium_init() < 0) Die("libsodium");
@@ -423,7 +469,8 @@ int main(int argc, char** argv) {
     list_first = b.ListPage("");
     list_middle = b.ListPage(middle);
     quiet = b.Latency(200, kb, 1);
-    while (tayori::Env::Default()->NowSeconds() <= expire_at) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (tayori::Env::Default()->NowSeconds() <= expire_at)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     pending_before = b.Pending();
     purging = b.Latency(200, kb, 1);
     pending_after = b.Pending();
@@ -431,48 +478,45 @@ int main(int argc, char** argv) {
 
   const double mbps = static_cast<double>(big.bytes) / 1e6 / big.seconds;
   json j = {
-      {"bulk", {{"groups", groups}, {"mb_per_group", mb}, {"bytes", big.bytes}, {"seconds", big.seconds},
-                {"mb_per_s", mbps}, {"agent_cpu_seconds", big.agent_cpu}, {"broker_cpu_seconds", big.broker_cpu},
-                {"agent_peak_rss_mib", big.agent_rss_kb / 1024.0}, {"broker_peak_rss_mib", big.broker_rss_kb / 1024.0}}},
-      {"small_bulk", {{"groups", small_groups}, {"seconds", small.seconds},
-                      {"agent_peak_rss_mib", small.agent_rss_kb / 1024.0},
-                      {"broker_peak_rss_mib", small.broker_rss_kb / 1024.0}}},
+      {"bulk",
+       {{"groups", groups},
+        {"mb_per_group", mb},
+        {"bytes", big.bytes},
+        {"seconds", big.seconds},
+        {"mb_per_s", mbps},
+        {"agent_cpu_seconds", big.agent_cpu},
+        {"broker_cpu_seconds", big.broker_cpu},
+        {"agent_peak_rss_mib", big.agent_rss_kb / 1024.0},
+        {"broker_peak_rss_mib", big.broker_rss_kb / 1024.0}}},
+      {"small_bulk",
+       {{"groups", small_groups},
+        {"seconds", small.seconds},
+        {"agent_peak_rss_mib", small.agent_rss_kb / 1024.0},
+        {"broker_peak_rss_mib", small.broker_rss_kb / 1024.0}}},
       {"scp_seconds", scp},
       {"dd_fsync_seconds", dd},
       {"ratio_to_scp", scp > 0 ? big.seconds / scp : -1},
       {"ratio_to_dd", dd > 0 ? big.seconds / dd : -1},
-      {"downloads", {{"recipients", groups}, {"bytes", dl_bytes}, {"seconds", dl_seconds},
-                     {"mb_per_s", static_cast<double>(dl_bytes) / 1e6 / dl_seconds}}},
-      {"single_send", {{"sends", sends}, {"kb", kb}, {"p50_ms", Percentile(lat, 0.5)}, {"p99_ms", Percentile(lat, 0.99)}}},
-      {"scale", {{"messages", scale}, {"list_first_page_ms", list_first}, {"list_middle_page_ms", list_middle},
-                 {"send_p99_ms_quiet", Percentile(quiet, 0.99)}, {"send_p99_ms_during_expiry", Percentile(purging, 0.99)},
-                 {"pending_when_sends_began", pending_before}, {"pending_when_sends_ended", pending_after}}},
+      {"downloads",
+       {{"recipients", groups},
+        {"bytes", dl_bytes},
+        {"seconds", dl_seconds},
+        {"mb_per_s", static_cast<double>(dl_bytes) / 1e6 / dl_seconds}}},
+      {"single_send",
+       {{"sends", sends}, {"kb", kb}, {"p50_ms", Percentile(lat, 0.5)}, {"p99_ms", Percentile(lat, 0.99)}}},
+      {"scale",
+       {{"messages", scale},
+        {"list_first_page_ms", list_first},
+        {"list_middle_page_ms", list_middle},
+        {"send_p99_ms_quiet", Percentile(quiet, 0.99)},
+        {"send_p99_ms_during_expiry", Percentile(purging, 0.99)},
+        {"pending_when_sends_began", pending_before},
+        {"pending_when_sends_ended", pending_after}}},
   };
   if (json_out) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  std::printf("bulk send %d x %d MB (%.0f MB): %.2f s, %.1f MB/s; CPU agent %.2f s, broker %.2f s\n", groups, mb,
-              static_cast<double>(big.bytes) / 1e6, big.seconds, mbps, big.agent_cpu, big.broker_cpu);
-  std::printf("  peak RSS: agent %.1f MiB, broker %.1f MiB (bulk of %d: agent %.1f MiB, broker %.1f MiB)\n",
-              big.agent_rss_kb / 1024.0, big.broker_rss_kb / 1024.0, small_groups, small.agent_rss_kb / 1024.0,
-              small.broker_rss_kb / 1024.0);
-  if (scp > 0) {
-    std::printf("  scp (aes128-gcm, loopback) of the same bytes: %.2f s -> tayori / scp = %.2f\n", scp, big.seconds / scp);
-  } else {
-    std::printf("  scp baseline not available\n");
-  }
-  std::printf("  dd conv=fsync of the same bytes: %.2f s -> tayori / dd = %.2f\n", dd, big.seconds / dd);
-  std::printf("downloads: %d recipients at once, %.0f MB in %.2f s: %.1f MB/s\n", groups,
-              static_cast<double>(dl_bytes) / 1e6, dl_seconds, static_cast<double>(dl_bytes) / 1e6 / dl_seconds);
-  std::printf("single %d KB send to durable acceptance, %d sends: p50 %.1f ms, p99 %.1f ms\n", kb, sends,
-              Percentile(lat, 0.5), Percentile(lat, 0.99));
-  if (scale > 0) {
-    std::printf("mailbox of %d pending: a page of 100 lists in %.2f ms (first), %.2f ms (middle)\n", scale, list_first,
-                list_middle);
-    std::printf("send p99 while they all expire: %.1f ms (pending %llu -> %llu during the sends); without: %.1f ms\n",
-                Percentile(purging, 0.99), (unsigned long long)pending_before, (unsigned long long)pending_after,
-                Percentile(quiet, 0.99));
-  }
+  PrintText(j);
   return 0;
 }

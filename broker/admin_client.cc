@@ -28,8 +28,7 @@ StatusOr<std::unique_ptr<wire::Client>> ConnectAdmin(const std::string& data_dir
   ASSIGN_OR_RETURN(BrokerInfo info, ReadBrokerInfo(data_dir));
   auto secret = ReadFile(data_dir + "/admin.key");
   if (!secret.ok()) {
-    return PermissionDenied("usage", "cannot read " + data_dir +
-                                         "/admin.key: run tayori-admin as the broker's user");
+    return PermissionDenied("usage", "cannot read " + data_dir + "/admin.key: run tayori-admin as the broker's user");
   }
   std::string sk = *secret;
   while (!sk.empty() && (sk.back() == '\n' || sk.back() == '\r')) sk.pop_back();

@@ -36,8 +36,8 @@ struct Args {
   int days = 1095;
   std::string name, until, terminal_id, title, body, kind = "info", notice_id;
   bool json = false, all = false;
-  CLI::App *ca_init, *ca_issue, *ca_revoke, *office_add, *office_list, *licence_renew, *licence_expire,
-      *terminal_list, *terminal_remove, *notice_post, *notice_list, *notice_withdraw, *stats, *sweep, *compact;
+  CLI::App *ca_init, *ca_issue, *ca_revoke, *office_add, *office_list, *licence_renew, *licence_expire, *terminal_list,
+      *terminal_remove, *notice_post, *notice_list, *notice_withdraw, *stats, *sweep, *compact;
 };
 
 void DefineCaCommands(CLI::App& app, Args* a) {
@@ -193,15 +193,18 @@ pb::Request RegistryRequest(const Args& a) {
 }
 
 void PrintOffice(const pb::OfficeInfo& o) {
-  std::printf("%s  %-24s  licence until %s (%s)  %s\n", o.office().c_str(), o.name().c_str(),
-              o.licence_until().c_str(), o.licensed() ? "valid" : "EXPIRED", o.enrolled() ? "enrolled" : "not enrolled");
+  std::printf("%s  %-24s  licence until %s (%s)  %s\n", o.office().c_str(), o.name().c_str(), o.licence_until().c_str(),
+              o.licensed() ? "valid" : "EXPIRED", o.enrolled() ? "enrolled" : "not enrolled");
 }
 
 void PrintOffices(const pb::OfficeListResponse& list, bool as_json) {
   json arr = json::array();
   for (const auto& o : list.offices()) {
-    arr.push_back({{"office", o.office()}, {"name", o.name()}, {"licence_until", o.licence_until()},
-                   {"licensed", o.licensed()}, {"enrolled", o.enrolled()}});
+    arr.push_back({{"office", o.office()},
+                   {"name", o.name()},
+                   {"licence_until", o.licence_until()},
+                   {"licensed", o.licensed()},
+                   {"enrolled", o.enrolled()}});
     if (!as_json) PrintOffice(o);
   }
   if (as_json) std::printf("%s\n", json{{"offices", arr}}.dump(2).c_str());
@@ -210,14 +213,17 @@ void PrintOffices(const pb::OfficeListResponse& list, bool as_json) {
 void PrintTerminals(const pb::TerminalListResponse& list, bool as_json) {
   json arr = json::array();
   for (const auto& t : list.terminals()) {
-    arr.push_back({{"terminal_id", t.terminal_id()}, {"office", t.office()}, {"user_id", t.user_id()},
-                   {"cert_serial", t.cert_serial()}, {"cert_not_after", tayori::JstDate(t.cert_not_after_unix())},
-                   {"enrolled", tayori::JstDateTime(t.enrolled_unix())}, {"revoked", t.revoked()}});
+    arr.push_back({{"terminal_id", t.terminal_id()},
+                   {"office", t.office()},
+                   {"user_id", t.user_id()},
+                   {"cert_serial", t.cert_serial()},
+                   {"cert_not_after", tayori::JstDate(t.cert_not_after_unix())},
+                   {"enrolled", tayori::JstDateTime(t.enrolled_unix())},
+                   {"revoked", t.revoked()}});
     if (!as_json) {
-      std::printf("%s  %s  %s  certificate %s until %s  enrolled %s%s\n", t.terminal_id().c_str(),
-                  t.office().c_str(), t.user_id().c_str(), t.cert_serial().c_str(),
-                  tayori::JstDate(t.cert_not_after_unix()).c_str(), tayori::JstDateTime(t.enrolled_unix()).c_str(),
-                  t.revoked() ? "  REVOKED" : "");
+      std::printf("%s  %s  %s  certificate %s until %s  enrolled %s%s\n", t.terminal_id().c_str(), t.office().c_str(),
+                  t.user_id().c_str(), t.cert_serial().c_str(), tayori::JstDate(t.cert_not_after_unix()).c_str(),
+                  tayori::JstDateTime(t.enrolled_unix()).c_str(), t.revoked() ? "  REVOKED" : "");
     }
   }
   if (as_json) std::printf("%s\n", json{{"terminals", arr}}.dump(2).c_str());
@@ -226,8 +232,12 @@ void PrintTerminals(const pb::TerminalListResponse& list, bool as_json) {
 void PrintNotices(const pb::NoticesResponse& notices, bool as_json) {
   json arr = json::array();
   for (const auto& n : notices.notices()) {
-    arr.push_back({{"id", n.id()}, {"kind", n.kind()}, {"title", n.title()}, {"body", n.body()},
-                   {"posted", tayori::JstDateTime(n.posted_unix())}, {"until_unix", n.until_unix()},
+    arr.push_back({{"id", n.id()},
+                   {"kind", n.kind()},
+                   {"title", n.title()},
+                   {"body", n.body()},
+                   {"posted", tayori::JstDateTime(n.posted_unix())},
+                   {"until_unix", n.until_unix()},
                    {"withdrawn", n.withdrawn()}});
     if (!as_json) {
       std::printf("%s  %-11s %s  %s%s\n", n.id().c_str(), n.kind().c_str(), tayori::JstDate(n.posted_unix()).c_str(),
@@ -243,15 +253,21 @@ void PrintStats(const pb::StatsResponse& s, bool as_json) {
   if (as_json) {
     json boxes = json::array();
     for (const auto& b : s.mailboxes()) {
-      boxes.push_back({{"office", b.office()}, {"name", b.name()}, {"pending_messages", b.pending_messages()},
-                       {"pending_bytes", b.pending_bytes()}, {"oldest_pending_unix", b.oldest_pending_unix()}});
+      boxes.push_back({{"office", b.office()},
+                       {"name", b.name()},
+                       {"pending_messages", b.pending_messages()},
+                       {"pending_bytes", b.pending_bytes()},
+                       {"oldest_pending_unix", b.oldest_pending_unix()}});
     }
-    std::printf("%s\n", json{{"pending_messages", s.pending_messages()}, {"pending_bytes", s.pending_bytes()},
+    std::printf("%s\n", json{{"pending_messages", s.pending_messages()},
+                             {"pending_bytes", s.pending_bytes()},
                              {"oldest_pending_unix", s.oldest_pending_unix()},
                              {"downloaded_messages", s.downloaded_messages()},
                              {"expired_messages", s.expired_messages()},
-                             {"uploading_messages", s.uploading_messages()}, {"disk_bytes", s.disk_bytes()},
-                             {"retention_seconds", s.retention_seconds()}, {"mailboxes", boxes}}
+                             {"uploading_messages", s.uploading_messages()},
+                             {"disk_bytes", s.disk_bytes()},
+                             {"retention_seconds", s.retention_seconds()},
+                             {"mailboxes", boxes}}
                             .dump(2)
                             .c_str());
     return;
@@ -260,7 +276,8 @@ void PrintStats(const pb::StatsResponse& s, bool as_json) {
               when(s.oldest_pending_unix()).c_str());
   std::printf("downloaded (lists only): %llu, expired: %llu, uploads in progress: %llu\n", u(s.downloaded_messages()),
               u(s.expired_messages()), u(s.uploading_messages()));
-  std::printf("disk: %llu bytes; retention %s\n", u(s.disk_bytes()), tayori::FormatDuration(s.retention_seconds()).c_str());
+  std::printf("disk: %llu bytes; retention %s\n", u(s.disk_bytes()),
+              tayori::FormatDuration(s.retention_seconds()).c_str());
   for (const auto& b : s.mailboxes()) {
     std::printf("  %s  %-24s %6llu messages %12llu bytes  oldest %s\n", b.office().c_str(), b.name().c_str(),
                 u(b.pending_messages()), u(b.pending_bytes()), when(b.oldest_pending_unix()).c_str());
@@ -271,7 +288,8 @@ int PrintReply(const Args& a, const pb::Response& r) {
   if (a.office_list->parsed()) {
     PrintOffices(r.office_list(), a.json);
   } else if (a.terminal_list->parsed() || a.terminal_remove->parsed()) {
-    if (a.terminal_remove->parsed()) std::printf("removed terminal %s of %s\n", a.terminal_id.c_str(), a.office.c_str());
+    if (a.terminal_remove->parsed())
+      std::printf("removed terminal %s of %s\n", a.terminal_id.c_str(), a.office.c_str());
     PrintTerminals(r.terminal_list(), a.json && a.terminal_list->parsed());
   } else if (a.notice_post->parsed() || a.notice_withdraw->parsed()) {
     const auto& n = r.notice();

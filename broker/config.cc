@@ -41,10 +41,24 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
   BrokerOptions o;
   if (root.IsNull()) return o;
   if (!root.IsMap()) return InvalidArgument("config_invalid", "broker config must be a YAML map");
-  static const std::set<std::string> kKeys = {
-      "endpoint", "admin_endpoint", "data_dir", "ca_cert", "ca_crl",
-      "max_chunk_bytes", "min_chunk_bytes", "max_send_bytes", "max_files", "max_uploads_per_office", "max_upload_bytes_per_office", "io_threads", "retention", "expired_keep",
-      "upload_timeout", "sweep_interval", "lease", "metrics_endpoint"};
+  static const std::set<std::string> kKeys = {"endpoint",
+                                              "admin_endpoint",
+                                              "data_dir",
+                                              "ca_cert",
+                                              "ca_crl",
+                                              "max_chunk_bytes",
+                                              "min_chunk_bytes",
+                                              "max_send_bytes",
+                                              "max_files",
+                                              "max_uploads_per_office",
+                                              "max_upload_bytes_per_office",
+                                              "io_threads",
+                                              "retention",
+                                              "expired_keep",
+                                              "upload_timeout",
+                                              "sweep_interval",
+                                              "lease",
+                                              "metrics_endpoint"};
   for (const auto& kv : root) {
     std::string key;
     try {
@@ -67,11 +81,10 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     if (key == "max_upload_bytes_per_office") RETURN_IF_ERROR(Read(v, key, &o.max_upload_bytes_per_office));
     if (key == "io_threads") RETURN_IF_ERROR(Read(v, key, &o.io_threads));
     if (key == "metrics_endpoint") RETURN_IF_ERROR(Read(v, key, &o.metrics_endpoint));
-    for (auto [name, field] : {std::pair{"retention", &o.retention_seconds},
-                               std::pair{"expired_keep", &o.expired_keep_seconds},
-                               std::pair{"upload_timeout", &o.upload_timeout_seconds},
-                               std::pair{"sweep_interval", &o.sweep_interval_seconds},
-                               std::pair{"lease", &o.lease_seconds}}) {
+    for (auto [name, field] :
+         {std::pair{"retention", &o.retention_seconds}, std::pair{"expired_keep", &o.expired_keep_seconds},
+          std::pair{"upload_timeout", &o.upload_timeout_seconds},
+          std::pair{"sweep_interval", &o.sweep_interval_seconds}, std::pair{"lease", &o.lease_seconds}}) {
       if (key != name) continue;
       std::string text;
       RETURN_IF_ERROR(Read(v, key, &text));

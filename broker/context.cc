@@ -17,9 +17,7 @@ bool Revoked(const crypto::TrustStore& trust, const std::string& cert_der, int64
 
 }  // namespace
 
-bool ServerContext::Licensed(const pb::OfficeRecord& rec) const {
-  return rec.licence_until_day() >= JstDay(Now());
-}
+bool ServerContext::Licensed(const pb::OfficeRecord& rec) const { return rec.licence_until_day() >= JstDay(Now()); }
 
 std::string ServerContext::OfficeName(const std::string& office) const {
   auto rec = store->GetOffice(office);
@@ -97,13 +95,14 @@ Status ServerContext::CheckTerminal(const Caller& caller) {
   ASSIGN_OR_RETURN(pb::OfficeRecord rec, store->GetOffice(caller.office));
   TerminalCheck check;
   check.trust = trust_store;
-  check.status = PermissionDenied(reason::kTerminalRemoved, "this terminal is no longer enrolled for office " +
-                                                          caller.office);
+  check.status =
+      PermissionDenied(reason::kTerminalRemoved, "this terminal is no longer enrolled for office " + caller.office);
   for (const pb::Terminal& t : rec.terminals()) {
     if (t.curve_pk() != caller.curve_pk) continue;
-    check.status = trust_store && Revoked(*trust_store, t.cert_der(), Now())
-                       ? PermissionDenied(reason::kCertRevoked, "the certificate this terminal enrolled with is revoked")
-                       : Status::Ok();
+    check.status =
+        trust_store && Revoked(*trust_store, t.cert_der(), Now())
+            ? PermissionDenied(reason::kCertRevoked, "the certificate this terminal enrolled with is revoked")
+            : Status::Ok();
   }
   if (trust_store) terminal_checks_[caller.curve_pk] = check;
   return check.status;

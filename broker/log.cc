@@ -15,9 +15,9 @@ void Log(const std::string& level, const std::string& event, nlohmann::json fiel
   const int ms = static_cast<int>(duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char ts[32];
-  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  char ts[64];
+  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
   nlohmann::json line = {{"ts", ts}, {"level", level}, {"event", event}};
   if (fields.is_object()) line.update(fields);
   const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

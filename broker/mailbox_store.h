@@ -47,10 +47,8 @@ class MailboxStore {
   // Rewrites a record whose indexes do not change (e.g. a download lease).
   // Not synced: losing it in a crash is harmless.
   virtual Status PutMessage(const pb::MessageRecord& record) = 0;
-  virtual Status PutChunk(const std::string& message_id, uint32_t file, uint32_t chunk,
-                          const std::string& data) = 0;
-  virtual StatusOr<std::string> GetChunk(const std::string& message_id, uint32_t file,
-                                         uint32_t chunk) = 0;
+  virtual Status PutChunk(const std::string& message_id, uint32_t file, uint32_t chunk, const std::string& data) = 0;
+  virtual StatusOr<std::string> GetChunk(const std::string& message_id, uint32_t file, uint32_t chunk) = 0;
   // Chunks stored for a message, as (file << 32 | chunk), ascending.
   virtual StatusOr<std::vector<uint64_t>> ListChunks(const std::string& message_id) = 0;
   // Makes RECORD (state DELIVERED) visible in both mailboxes and moves its
@@ -63,14 +61,12 @@ class MailboxStore {
   // LIMIT, starting at *CURSOR (empty: the beginning) and leaving it after
   // the last one returned. A sweep that keeps its cursor does not wade
   // through the tombstones of the entries it already handled.
-  virtual StatusOr<std::vector<pb::MessageRecord>> DueForExpiry(int64_t now, size_t limit,
-                                                                std::string* cursor) = 0;
+  virtual StatusOr<std::vector<pb::MessageRecord>> DueForExpiry(int64_t now, size_t limit, std::string* cursor) = 0;
   // In one batch (not synced: what a crash loses, the sweeper redoes): for
   // each of EXPIRE (state EXPIRED, new expire_unix)
   // delete the payload and move its expiry entry from OLD_EXPIRES[i]; delete
   // every trace of each of PURGE.
-  virtual Status ApplyExpiry(const std::vector<pb::MessageRecord>& expire,
-                             const std::vector<int64_t>& old_expires,
+  virtual Status ApplyExpiry(const std::vector<pb::MessageRecord>& expire, const std::vector<int64_t>& old_expires,
                              const std::vector<pb::MessageRecord>& purge) = 0;
   // Calls FN for every message record (statistics; start-up counts).
   virtual Status ForEachMessage(const std::function<void(const pb::MessageRecord&)>& fn) = 0;
@@ -82,11 +78,9 @@ class MailboxStore {
   virtual StatusOr<std::vector<pb::Notice>> ListNotices() = 0;
 
   // Committed messages of an office, oldest first, after AFTER_ID.
-  virtual StatusOr<std::vector<pb::MessageRecord>> ListInbox(const std::string& office,
-                                                             const std::string& after_id,
+  virtual StatusOr<std::vector<pb::MessageRecord>> ListInbox(const std::string& office, const std::string& after_id,
                                                              size_t limit) = 0;
-  virtual StatusOr<std::vector<pb::MessageRecord>> ListSent(const std::string& office,
-                                                            const std::string& after_id,
+  virtual StatusOr<std::vector<pb::MessageRecord>> ListSent(const std::string& office, const std::string& after_id,
                                                             size_t limit) = 0;
 };
 

@@ -46,9 +46,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("endpoint: %s\npublic_key: %s\nadmin_endpoint: %s\nmetrics_endpoint: %s\ndata_dir: %s\n",
-              (*server)->endpoint().c_str(), (*server)->public_key().c_str(),
-              (*server)->admin_endpoint().c_str(), (*server)->metrics_endpoint().c_str(),
-              options.data_dir.c_str());
+              (*server)->endpoint().c_str(), (*server)->public_key().c_str(), (*server)->admin_endpoint().c_str(),
+              (*server)->metrics_endpoint().c_str(), options.data_dir.c_str());
   std::fflush(stdout);
   (*server)->Run(&g_stop);
   return 0;

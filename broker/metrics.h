@@ -44,15 +44,14 @@ class Metrics {
  private:
   // Connections served at once; an idle one is dropped after a second.
   static constexpr size_t kHttpWorkers = 32;
-  static constexpr std::array<double, 10> kBuckets = {0.001, 0.002, 0.005, 0.01, 0.02,
-                                                      0.05,  0.1,   0.2,   0.5,  1.0};
+  static constexpr std::array<double, 10> kBuckets = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0};
   std::atomic<uint64_t> sends_{0}, send_bytes_{0}, downloads_{0}, download_bytes_{0};
   std::atomic<uint64_t> expiries_{0}, expired_bytes_{0}, purges_{0};
   std::atomic<int64_t> pending_messages_{0}, pending_bytes_{0};
   mutable std::mutex mu_;
-  std::map<std::string, uint64_t> refusals_;                 // guarded by mu_
+  std::map<std::string, uint64_t> refusals_;                    // guarded by mu_
   std::array<uint64_t, kBuckets.size() + 1> commit_buckets_{};  // guarded by mu_
-  double commit_sum_ = 0;                                    // guarded by mu_
+  double commit_sum_ = 0;                                       // guarded by mu_
   std::unique_ptr<httplib::Server> http_;
   std::thread http_thread_;
 };

@@ -84,9 +84,7 @@ uint32_t ReadBe32(const char* p) {
          static_cast<uint32_t>(static_cast<unsigned char>(p[3]));
 }
 
-std::string ChunkKey(const std::string& id, uint32_t file, uint32_t chunk) {
-  return id + Be32(file) + Be32(chunk);
-}
+std::string ChunkKey(const std::string& id, uint32_t file, uint32_t chunk) { return id + Be32(file) + Be32(chunk); }
 
 std::string OfficeKey(const std::string& office) { return "office/" + office; }
 std::string CurveKey(const std::string& pk) { return "curve/" + pk; }
@@ -94,7 +92,7 @@ std::string CurveKey(const std::string& pk) { return "curve/" + pk; }
 }  // namespace
 
 StatusOr<std::unique_ptr<RocksDbMailboxStore>> RocksDbMailboxStore::Open(const std::string& dir,
-                                                                    const StoreOptions& options) {
+                                                                         const StoreOptions& options) {
   std::unique_ptr<RocksDbMailboxStore> store(new RocksDbMailboxStore());
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
@@ -143,8 +141,7 @@ Status RocksDbMailboxStore::PutOffice(const pb::OfficeRecord& office, bool creat
   if (create_only) {
     auto existing = GetOffice(office.office());
     if (existing.ok()) {
-      return Status(Code::kAlreadyExists, "already_exists",
-                    "office " + office.office() + " is already registered");
+      return Status(Code::kAlreadyExists, "already_exists", "office " + office.office() + " is already registered");
     }
   }
   rocksdb::WriteBatch batch;
@@ -200,8 +197,8 @@ StatusOr<std::string> RocksDbMailboxStore::OfficeForCurveKey(const std::string& 
   return office;
 }
 
-StatusOr<std::optional<pb::MessageRecord>> RocksDbMailboxStore::FindBySendId(
-    const std::string& sender, const std::string& send_id) {
+StatusOr<std::optional<pb::MessageRecord>> RocksDbMailboxStore::FindBySendId(const std::string& sender,
+                                                                             const std::string& send_id) {
   std::string id;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_[kDedup], sender + send_id, &id);
   if (s.IsNotFound()) return std::optional<pb::MessageRecord>();
@@ -240,16 +237,15 @@ Status RocksDbMailboxStore::PutChunk(const std::string& message_id, uint32_t fil
   return Write(&batch, false);
 }
 
-StatusOr<std::string> RocksDbMailboxStore::GetChunk(const std::string& message_id, uint32_t file,
-                                                    uint32_t chunk) {
+StatusOr<std::string> RocksDbMailboxStore::GetChunk(const std::string& message_id, uint32_t file, uint32_t chunk) {
   std::string value;
   // Chunks are ciphertext whose AEAD tags and signed digests are checked
   // end to end; RocksDB's own (software CRC32c) check adds nothing.
   rocksdb::ReadOptions ro;
   ro.verify_checksums = false;
   rocksdb::Status s = db_->Get(ro, cf_[kChunks], ChunkKey(message_id, file, chunk), &value);
-  RETURN_IF_ERROR(FromRocks(s, "chunk " + std::to_string(chunk) + " of file " +
-                                   std::to_string(file) + " of " + message_id + " is missing"));
+  RETURN_IF_ERROR(FromRocks(
+      s, "chunk " + std::to_string(chunk) + " of file " + std::to_string(file) + " of " + message_id + " is missing"));
   return value;
 }
 
@@ -286,14 +282,17 @@ Status RocksDbMailboxStore::MarkDownloaded(const pb::MessageRecord& record) {
 }
 
 StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::DueForExpiry(int64_t now, size_t limit,
-                                                                          std::string* cursor) {
+                                                                           std::string* cursor) {
   std::vector<pb::MessageRecord> out;
   const std::string end = Be64(now + 1);
   const rocksdb::Slice upper(end);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[kExpiry]));
-  if (cursor->empty()) it->SeekToFirst(); else it->Seek(*cursor);
+  if (cursor->empty())
+    it->SeekToFirst();
+  else
+    it->Seek(*cursor);
   for (; it->Valid() && out.size() < limit; it->Next()) {
     *cursor = it->key().ToString() + '\0';  // just after this entry
     const std::string id = it->key().ToString().substr(8);
@@ -376,8 +375,8 @@ StatusOr<std::vector<pb::Notice>> RocksDbMailboxStore::ListNotices() {
   return out;
 }
 
-StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::ListIndex(
-    Cf cf, const std::string& office, const std::string& after_id, size_t limit) {
+StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::ListIndex(Cf cf, const std::string& office,
+                                                                        const std::string& after_id, size_t limit) {
   std::vector<pb::MessageRecord> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf_[cf]));
   it->Seek(office + after_id);
@@ -397,13 +396,13 @@ StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::ListIndex(
   return out;
 }
 
-StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::ListInbox(
-    const std::string& office, const std::string& after_id, size_t limit) {
+StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::ListInbox(const std::string& office,
+                                                                        const std::string& after_id, size_t limit) {
   return ListIndex(kInbox, office, after_id, limit);
 }
 
-StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::ListSent(
-    const std::string& office, const std::string& after_id, size_t limit) {
+StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::ListSent(const std::string& office,
+                                                                       const std::string& after_id, size_t limit) {
   return ListIndex(kSent, office, after_id, limit);
 }
 

@@ -26,8 +26,7 @@ struct StoreOptions {
 class RocksDbMailboxStore : public MailboxStore {
  public:
   // Opens (creating if missing) the store in DIR.
-  static StatusOr<std::unique_ptr<RocksDbMailboxStore>> Open(const std::string& dir,
-                                                             const StoreOptions& options = {});
+  static StatusOr<std::unique_ptr<RocksDbMailboxStore>> Open(const std::string& dir, const StoreOptions& options = {});
   ~RocksDbMailboxStore() override;
 
   Status PutOffice(const pb::OfficeRecord& office, bool create_only) override;
@@ -42,10 +41,8 @@ class RocksDbMailboxStore : public MailboxStore {
   Status BeginMessage(const pb::MessageRecord& record) override;
   StatusOr<pb::MessageRecord> GetMessage(const std::string& message_id) override;
   Status PutMessage(const pb::MessageRecord& record) override;
-  Status PutChunk(const std::string& message_id, uint32_t file, uint32_t chunk,
-                  const std::string& data) override;
-  StatusOr<std::string> GetChunk(const std::string& message_id, uint32_t file,
-                                 uint32_t chunk) override;
+  Status PutChunk(const std::string& message_id, uint32_t file, uint32_t chunk, const std::string& data) override;
+  StatusOr<std::string> GetChunk(const std::string& message_id, uint32_t file, uint32_t chunk) override;
   StatusOr<std::vector<uint64_t>> ListChunks(const std::string& message_id) override;
   Status CommitMessage(const pb::MessageRecord& record, int64_t old_expire) override;
   Status MarkDownloaded(const pb::MessageRecord& record) override;
@@ -56,18 +53,16 @@ class RocksDbMailboxStore : public MailboxStore {
   Status Compact() override;
   Status PutNotice(const pb::Notice& notice) override;
   StatusOr<std::vector<pb::Notice>> ListNotices() override;
-  StatusOr<std::vector<pb::MessageRecord>> ListInbox(const std::string& office,
-                                                     const std::string& after_id,
+  StatusOr<std::vector<pb::MessageRecord>> ListInbox(const std::string& office, const std::string& after_id,
                                                      size_t limit) override;
-  StatusOr<std::vector<pb::MessageRecord>> ListSent(const std::string& office,
-                                                    const std::string& after_id,
+  StatusOr<std::vector<pb::MessageRecord>> ListSent(const std::string& office, const std::string& after_id,
                                                     size_t limit) override;
 
  private:
   enum Cf { kDefault, kRegistry, kMessages, kChunks, kInbox, kSent, kDedup, kExpiry, kNotices, kNumCf };
   RocksDbMailboxStore() = default;
-  StatusOr<std::vector<pb::MessageRecord>> ListIndex(Cf cf, const std::string& office,
-                                                     const std::string& after_id, size_t limit);
+  StatusOr<std::vector<pb::MessageRecord>> ListIndex(Cf cf, const std::string& office, const std::string& after_id,
+                                                     size_t limit);
   Status Write(rocksdb::WriteBatch* batch, bool sync);
 
   std::vector<std::unique_ptr<rocksdb::CompactionFilter>> filters_;  // outlive db_

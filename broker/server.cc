@@ -115,12 +115,16 @@ Status Server::Init() {
   if (!options_.metrics_endpoint.empty()) {
     ASSIGN_OR_RETURN(metrics_endpoint_, metrics_.Serve(options_.metrics_endpoint));
   }
-  const std::string info = "endpoint: " + endpoint_ + "\npublic_key: \"" + public_key_ + "\"\nadmin_endpoint: " +
-                           admin_endpoint_ + "\nmetrics_endpoint: \"" + metrics_endpoint_ + "\"\n";
+  const std::string info = "endpoint: " + endpoint_ + "\npublic_key: \"" + public_key_ +
+                           "\"\nadmin_endpoint: " + admin_endpoint_ + "\nmetrics_endpoint: \"" + metrics_endpoint_ +
+                           "\"\n";
   RETURN_IF_ERROR(env->WriteFileAtomic(options_.data_dir + "/broker.info", info));
   Log("info", "broker_started",
-      {{"endpoint", endpoint_}, {"admin_endpoint", admin_endpoint_}, {"metrics_endpoint", metrics_endpoint_},
-       {"data_dir", options_.data_dir}, {"retention", FormatDuration(options_.retention_seconds)}});
+      {{"endpoint", endpoint_},
+       {"admin_endpoint", admin_endpoint_},
+       {"metrics_endpoint", metrics_endpoint_},
+       {"data_dir", options_.data_dir},
+       {"retention", FormatDuration(options_.retention_seconds)}});
   return Status::Ok();
 }
 

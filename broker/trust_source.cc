@@ -13,9 +13,7 @@ struct timespec MTime(const std::string& path) {
   return st.st_mtim;
 }
 
-bool Same(const struct timespec& a, const struct timespec& b) {
-  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-}
+bool Same(const struct timespec& a, const struct timespec& b) { return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec; }
 
 }  // namespace
 
@@ -34,8 +32,8 @@ StatusOr<std::shared_ptr<const crypto::TrustStore>> TrustSource::Get() {
   }
   auto store = crypto::TrustStore::FromPem(*ca_pem, crl_pem);
   if (!store.ok()) {
-    return InvalidArgument("config_invalid", "CA files " + ca_path_ + " / " + crl_path_ +
-                                                 ": " + store.status().detail());
+    return InvalidArgument("config_invalid",
+                           "CA files " + ca_path_ + " / " + crl_path_ + ": " + store.status().detail());
   }
   cached_ = std::make_shared<const crypto::TrustStore>(std::move(store).value());
   ca_mtime_ = ca_m;

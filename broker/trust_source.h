@@ -27,8 +27,8 @@ class TrustSource {
   const std::string ca_path_;
   const std::string crl_path_;
   std::mutex mu_;
-  struct timespec ca_mtime_ {};   // guarded by mu_
-  struct timespec crl_mtime_ {};  // guarded by mu_
+  struct timespec ca_mtime_ {};                       // guarded by mu_
+  struct timespec crl_mtime_ {};                      // guarded by mu_
   std::shared_ptr<const crypto::TrustStore> cached_;  // guarded by mu_
 };
 

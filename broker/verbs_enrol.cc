@@ -46,8 +46,11 @@ Status HandleEnrol(ServerContext& ctx, const Call& call, pb::Response* out, std:
   t->set_enrolled_unix(ctx.Now());
   RETURN_IF_ERROR(ctx.store->Enrol(rec, binding.curve_pk()));
   ctx.TerminalsChanged();
-  Log("info", "office_enrolled", {{"office", rec.office()}, {"user_id", info.user_id},
-                                  {"cert_serial", info.serial_hex}, {"terminals", rec.terminals_size()}});
+  Log("info", "office_enrolled",
+      {{"office", rec.office()},
+       {"user_id", info.user_id},
+       {"cert_serial", info.serial_hex},
+       {"terminals", rec.terminals_size()}});
   ctx.FillOfficeInfo(rec, false, out->mutable_office());
   return Status::Ok();
 }

@@ -87,8 +87,8 @@ Status HandleChunkGet(ServerContext& ctx, const Call& call, pb::Response* out, s
   auto chunk = ctx.store->GetChunk(r.message_id(), r.file_index(), r.chunk_index());
   if (!chunk.ok()) {
     if (chunk.status().code() != Code::kNotFound) return chunk.status();
-    return InvalidArgument("bad_request",
-                           "no chunk " + std::to_string(r.chunk_index()) + " of file " + std::to_string(r.file_index()));
+    return InvalidArgument(
+        "bad_request", "no chunk " + std::to_string(r.chunk_index()) + " of file " + std::to_string(r.file_index()));
   }
   *out_data = std::move(chunk).value();
   return Status::Ok();

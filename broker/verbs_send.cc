@@ -35,16 +35,16 @@ Status CheckFileSizes(const BrokerOptions& o, const pb::Manifest& m) {
   }
   if (m.files_size() == 0) return BadManifest("a send carries at least one file");
   if (static_cast<uint32_t>(m.files_size()) > o.max_files) {
-    return InvalidArgument("send_too_large", std::to_string(m.files_size()) + " files; at most " +
-                                                 std::to_string(o.max_files));
+    return InvalidArgument("send_too_large",
+                           std::to_string(m.files_size()) + " files; at most " + std::to_string(o.max_files));
   }
   uint64_t total = 0;
   for (const pb::FileEntry& f : m.files()) {
     if (!IsSafeFileName(f.name())) return BadManifest("unsafe file name '" + f.name() + "'");
     if (f.sha256().size() != 32 || f.cipher_sha256().size() != 32) return BadManifest("digests are 32 bytes");
     if (f.size() > o.max_send_bytes || total + f.size() > o.max_send_bytes) {
-      return InvalidArgument("send_too_large", "the files add up to more than " + std::to_string(o.max_send_bytes) +
-                                                   " bytes");
+      return InvalidArgument("send_too_large",
+                             "the files add up to more than " + std::to_string(o.max_send_bytes) + " bytes");
     }
     total += f.size();
     const uint64_t chunks = f.size() == 0 ? 1 : (f.size() + m.chunk_size() - 1) / m.chunk_size();
@@ -147,7 +147,8 @@ Status CheckRecipient(ServerContext& ctx, const pb::Manifest& m) {
   if (want.empty()) return FailedPrecondition("recipient_not_enrolled", "office " + m.recipient_office());
   for (const pb::SealedKey& k : m.sealed_keys()) got.insert(k.e2e_pk());
   if (want != got) {
-    return FailedPrecondition("recipient_not_enrolled", "the recipient's terminals changed; look it up again and resend");
+    return FailedPrecondition("recipient_not_enrolled",
+                              "the recipient's terminals changed; look it up again and resend");
   }
   return Status::Ok();
 }
@@ -183,8 +184,8 @@ Status HandleSendBegin(ServerContext& ctx, const Call& call, pb::Response* out, 
   if (!m.ParseFromString(signed_manifest.manifest())) return BadManifest("manifest does not parse");
   RETURN_IF_ERROR(CheckManifest(ctx.options, m));
   if (m.sender_office() != c.office) {
-    return PermissionDenied("cert_mismatch", "manifest names sender " + m.sender_office() + " on a connection of " +
-                                                 c.office);
+    return PermissionDenied("cert_mismatch",
+                            "manifest names sender " + m.sender_office() + " on a connection of " + c.office);
   }
   RETURN_IF_ERROR(CheckSigner(ctx, c, sender, m, signed_manifest));
   ASSIGN_OR_RETURN(auto existing, ctx.store->FindBySendId(c.office, m.send_id()));
@@ -227,8 +228,8 @@ Status HandleChunkPut(ServerContext& ctx, const Call& call, pb::Response* out, s
   }
   const pb::FileEntry& f = m.files(static_cast<int>(r.file_index()));
   if (r.chunk_index() >= f.chunk_count()) {
-    return InvalidArgument("bad_request", "no chunk " + std::to_string(r.chunk_index()) + " in file " +
-                                              std::to_string(r.file_index()));
+    return InvalidArgument(
+        "bad_request", "no chunk " + std::to_string(r.chunk_index()) + " in file " + std::to_string(r.file_index()));
   }
   const uint64_t want = PlainChunkLen(f, r.chunk_index(), m.chunk_size()) + crypto::kChunkOverhead;
   if (call.data.size() != want) {
@@ -258,7 +259,8 @@ Status HandleChunkPut(ServerContext& ctx, const Call& call, pb::Response* out, s
 namespace {
 
 Status DigestMismatch(const pb::FileEntry& f) {
-  return Status(Code::kDataLoss, "digest_mismatch", "stored bytes of '" + f.name() + "' do not match the signed digest");
+  return Status(Code::kDataLoss, "digest_mismatch",
+                "stored bytes of '" + f.name() + "' do not match the signed digest");
 }
 
 // Every chunk is stored and every file's ciphertext matches its signed
@@ -291,8 +293,8 @@ Status VerifyUpload(ServerContext& ctx, const pb::MessageRecord& rec, const pb::
       for (uint32_t ci = 0; ci < m.files(fi).chunk_count(); ++ci) {
         if (have.count((static_cast<uint64_t>(fi) << 32) | ci)) continue;
         return FailedPrecondition(reason::kUploadIncomplete, std::to_string(expected - have.size()) +
-                                                           " chunks missing, first " + m.files(fi).name() + "#" +
-                                                           std::to_string(ci));
+                                                                 " chunks missing, first " + m.files(fi).name() + "#" +
+                                                                 std::to_string(ci));
       }
     }
   }
@@ -325,9 +327,12 @@ Status HandleCommit(ServerContext& ctx, const Call& call, pb::Response* out, std
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     ctx.metrics->SendAccepted(rec.cipher_bytes(), seconds);
     ctx.metrics->AddPending(1, static_cast<int64_t>(rec.cipher_bytes()));
-    Log("info", "send_accepted", {{"message_id", rec.message_id()}, {"from", rec.sender_office()},
-                                  {"to", rec.recipient_office()}, {"files", m.files_size()},
-                                  {"bytes", rec.cipher_bytes()}});
+    Log("info", "send_accepted",
+        {{"message_id", rec.message_id()},
+         {"from", rec.sender_office()},
+         {"to", rec.recipient_office()},
+         {"files", m.files_size()},
+         {"bytes", rec.cipher_bytes()}});
     ctx.events->Notify(rec.recipient_office(), MakeEvent(EventKind::kNewMail, rec, rec.sender_office(),
                                                          ctx.OfficeName(rec.sender_office()), rec.accepted_unix()));
   }

@@ -35,11 +35,20 @@ Status HandleStats(ServerContext& ctx, const Call&, pb::Response* out, std::stri
   std::map<std::string, pb::MailboxStats> boxes;
   RETURN_IF_ERROR(ctx.store->ForEachMessage([&](const pb::MessageRecord& r) {
     switch (r.state()) {
-      case pb::DELIVERED: AddPending(&boxes[r.recipient_office()], r); break;
-      case pb::DOWNLOADED: s->set_downloaded_messages(s->downloaded_messages() + 1); break;
-      case pb::EXPIRED: s->set_expired_messages(s->expired_messages() + 1); break;
-      case pb::UPLOADING: s->set_uploading_messages(s->uploading_messages() + 1); break;
-      default: break;
+      case pb::DELIVERED:
+        AddPending(&boxes[r.recipient_office()], r);
+        break;
+      case pb::DOWNLOADED:
+        s->set_downloaded_messages(s->downloaded_messages() + 1);
+        break;
+      case pb::EXPIRED:
+        s->set_expired_messages(s->expired_messages() + 1);
+        break;
+      case pb::UPLOADING:
+        s->set_uploading_messages(s->uploading_messages() + 1);
+        break;
+      default:
+        break;
     }
   }));
   for (auto& [office, b] : boxes) {

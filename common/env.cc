@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -297,7 +297,8 @@ std::vector<std::string> ListDir(const std::string& dir) { return Env::Default()
 
 StatusOr<int64_t> ParseDuration(const std::string& text) {
   auto bad = [&] {
-    return InvalidArgument("config_invalid", "a duration is a number and d, h, m or s (90d, 12h, 3s), got '" + text + "'");
+    return InvalidArgument("config_invalid",
+                           "a duration is a number and d, h, m or s (90d, 12h, 3s), got '" + text + "'");
   };
   if (text.size() < 2 || text.size() > 12) return bad();
   const char unit = text.back();
@@ -305,10 +306,14 @@ StatusOr<int64_t> ParseDuration(const std::string& text) {
   if (digits.find_first_not_of("0123456789") != std::string::npos) return bad();
   const int64_t n = std::stoll(digits);
   switch (unit) {
-    case 'd': return n * 86400;
-    case 'h': return n * 3600;
-    case 'm': return n * 60;
-    case 's': return n;
+    case 'd':
+      return n * 86400;
+    case 'h':
+      return n * 3600;
+    case 'm':
+      return n * 60;
+    case 's':
+      return n;
   }
   return bad();
 }
@@ -348,8 +353,7 @@ std::string JstDateTime(int64_t unix_seconds) {
   int64_t s = unix_seconds + kJstOffsetSeconds;
   int64_t sod = ((s % 86400) + 86400) % 86400;
   char buf[16];
-  std::snprintf(buf, sizeof buf, " %02d:%02d", static_cast<int>(sod / 3600),
-                static_cast<int>(sod % 3600 / 60));
+  std::snprintf(buf, sizeof buf, " %02d:%02d", static_cast<int>(sod / 3600), static_cast<int>(sod % 3600 / 60));
   return JstDate(unix_seconds) + buf;
 }
 
@@ -358,8 +362,7 @@ StatusOr<int64_t> ParseDate(const std::string& text) {
   unsigned m = 0, d = 0;
   char tail = 0;
   if (text.size() != 10 || text[4] != '-' || text[7] != '-' ||
-      std::sscanf(text.c_str(), "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 ||
-      d < 1 || d > 31) {
+      std::sscanf(text.c_str(), "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 || d > 31) {
     return InvalidArgument("bad_date", "expected a date as YYYY-MM-DD, got '" + text + "'");
   }
   int64_t days = DaysFromCivil(y, m, d);

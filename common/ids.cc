@@ -18,9 +18,8 @@ bool IsDigits(std::string_view s) {
 
 bool IsSafeFileName(const std::string& name) {
   if (name.empty() || name.size() > 255 || name[0] == '.') return false;
-  if (std::any_of(name.begin(), name.end(), [](unsigned char c) {
-        return c < 0x20 || c == 0x7f || c == '/' || c == '\\';
-      })) {
+  if (std::any_of(name.begin(), name.end(),
+                  [](unsigned char c) { return c < 0x20 || c == 0x7f || c == '/' || c == '\\'; })) {
     return false;
   }
   // Bidirectional marks in UTF-8: U+061C, U+200E-U+200F, U+202A-U+202E,
@@ -69,8 +68,7 @@ std::string NewId(int64_t now_millis) {
 bool IsId(const std::string& s) {
   if (s.size() != 26 || s[0] > '7') return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::find(std::begin(kCrockford), std::end(kCrockford) - 1, c) !=
-           std::end(kCrockford) - 1;
+    return std::find(std::begin(kCrockford), std::end(kCrockford) - 1, c) != std::end(kCrockford) - 1;
   });
 }
 

@@ -17,7 +17,7 @@ namespace tayori {
 
 enum class Code {
   kOk = 0,
-  kInvalidArgument,     // bad input: a frame, a file, a flag, a config key
+  kInvalidArgument,  // bad input: a frame, a file, a flag, a config key
   kNotFound,
   kAlreadyExists,
   kPermissionDenied,    // authenticated, but not allowed
@@ -25,8 +25,8 @@ enum class Code {
   kFailedPrecondition,  // valid request, wrong state (e.g. already downloaded)
   kUnavailable,         // peer unreachable; retrying may help
   kDeadlineExceeded,
-  kDataLoss,            // digest or signature mismatch on stored or received data
-  kIoError,             // disk: full, fsync failed, unreadable
+  kDataLoss,  // digest or signature mismatch on stored or received data
+  kIoError,   // disk: full, fsync failed, unreadable
   kInternal,
 };
 
@@ -66,12 +66,8 @@ inline Status PermissionDenied(std::string reason, std::string detail) {
 inline Status FailedPrecondition(std::string reason, std::string detail) {
   return Status(Code::kFailedPrecondition, std::move(reason), std::move(detail));
 }
-inline Status IoError(std::string detail) {
-  return Status(Code::kIoError, "io_error", std::move(detail));
-}
-inline Status Internal(std::string detail) {
-  return Status(Code::kInternal, "internal", std::move(detail));
-}
+inline Status IoError(std::string detail) { return Status(Code::kIoError, "io_error", std::move(detail)); }
+inline Status Internal(std::string detail) { return Status(Code::kInternal, "internal", std::move(detail)); }
 
 template <typename T>
 class [[nodiscard]] StatusOr {
@@ -100,10 +96,10 @@ class [[nodiscard]] StatusOr {
 #define TAYORI_CONCAT_INNER(a, b) a##b
 #define TAYORI_CONCAT(a, b) TAYORI_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                \
-  do {                                       \
-    ::tayori::Status _st = (expr);           \
-    if (!_st.ok()) return _st;               \
+#define RETURN_IF_ERROR(expr)      \
+  do {                             \
+    ::tayori::Status _st = (expr); \
+    if (!_st.ok()) return _st;     \
   } while (0)
 
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
@@ -111,7 +107,6 @@ class [[nodiscard]] StatusOr {
   if (!tmp.ok()) return tmp.status();         \
   lhs = std::move(tmp).value()
 
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  ASSIGN_OR_RETURN_IMPL(TAYORI_CONCAT(_statusor_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN(lhs, expr) ASSIGN_OR_RETURN_IMPL(TAYORI_CONCAT(_statusor_, __LINE__), lhs, expr)
 
 #endif  // TAYORI_COMMON_STATUS_H_

@@ -108,5 +108,22 @@ step "a second download is refused"
 id=$("$bin/tayori-agent" --home "$demo/himawari" inbox --json | sed -n 's/.*"id": "\([0-9A-Z]*\)".*/\1/p' | head -1)
 "$bin/tayori-agent" --home "$demo/himawari" fetch "$id" --dest "$demo/import" || true
 
+step "the staff screens: each office's agent runs as a service"
+pids=()
+for office in sakura himawari; do
+  "$bin/tayori-agent" --home "$demo/$office" serve --listen 127.0.0.1:0 >"$demo/$office.serve.out" 2>"$demo/$office.serve.log" &
+  pids+=($!)
+done
+trap 'kill ${pids[*]} $broker 2>/dev/null || true' EXIT
+for office in sakura himawari; do
+  for _ in $(seq 100); do grep -q '^url:' "$demo/$office.serve.out" 2>/dev/null && break; sleep 0.1; done
+  printf '%-9s %s\n' "$office" "$(sed -n 's/^url: //p' "$demo/$office.serve.out")"
+done
+echo "Open each address in a browser on this machine (each works once; \`tayori-agent --home $demo/OFFICE open\` gives a new one)."
+
 echo
 echo "== done. Broker log (JSON lines): $demo/broker.log"
+if [ -t 0 ] && [ -z "${TAYORI_DEMO_NO_WAIT:-}" ]; then
+  echo "== the broker and the screens keep running; press Ctrl-C to stop them."
+  wait
+fi

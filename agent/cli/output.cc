@@ -24,9 +24,12 @@ OutputSettings& Settings() {
 
 const char* StateKey(const pb::MailEntry& e) {
   switch (e.state()) {
-    case pb::DOWNLOADED: return "downloaded";
-    case pb::EXPIRED: return "expired";
-    default: return "pending";
+    case pb::DOWNLOADED:
+      return "downloaded";
+    case pb::EXPIRED:
+      return "expired";
+    default:
+      return "pending";
   }
 }
 
@@ -72,8 +75,8 @@ Progress MakeProgress() {
     if (tty) {
       PrintBar(label, done, total);
     } else {
-      std::fprintf(stderr, "progress %s %llu/%llu\n", label.c_str(),
-                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total));
+      std::fprintf(stderr, "progress %s %llu/%llu\n", label.c_str(), static_cast<unsigned long long>(done),
+                   static_cast<unsigned long long>(total));
     }
     std::fflush(stderr);
   };
@@ -82,9 +85,13 @@ Progress MakeProgress() {
 std::string When(int64_t unix_seconds) { return unix_seconds == 0 ? "" : JstDateTime(unix_seconds); }
 
 json FindingJson(const careplan::Finding& f) {
-  return {{"file", f.file}, {"line", f.line}, {"column", f.column},
-          {"reason", careplan::CategoryReason(f.category)}, {"message", J() ? f.ja : f.en},
-          {"ja", f.ja}, {"en", f.en}};
+  return {{"file", f.file},
+          {"line", f.line},
+          {"column", f.column},
+          {"reason", careplan::CategoryReason(f.category)},
+          {"message", J() ? f.ja : f.en},
+          {"ja", f.ja},
+          {"en", f.en}};
 }
 
 json FindingsJson(const std::vector<careplan::Finding>& findings) {
@@ -128,10 +135,10 @@ std::string EntryState(const pb::MailEntry& e) {
     case pb::DOWNLOADED:
       return (J() ? "済 " : "downloaded ") + When(e.downloaded_unix()) +
              (e.receipt().empty() ? "" : (J() ? "（受領証あり）" : " (signed receipt)"));
-    case pb::EXPIRED: return J() ? "期限切れ（未取得のまま保存期間が過ぎました）" : "expired undownloaded";
+    case pb::EXPIRED:
+      return J() ? "期限切れ（未取得のまま保存期間が過ぎました）" : "expired undownloaded";
     default:
-      return (J() ? "未（" : "not downloaded (kept until ") + JstDate(e.expire_unix()) +
-             (J() ? "まで保存）" : ")");
+      return (J() ? "未（" : "not downloaded (kept until ") + JstDate(e.expire_unix()) + (J() ? "まで保存）" : ")");
   }
 }
 

@@ -72,15 +72,19 @@ void ReportFetch(const std::string& id, const StatusOr<FetchResult>& r, json* ar
     return;
   }
   if (JsonOut()) {
-    arr->push_back({{"id", id}, {"ok", true}, {"files", r->saved_paths},
-                    {"downloaded_unix", r->downloaded_unix}, {"problems", FindingsJson(r->problems)}});
+    arr->push_back({{"id", id},
+                    {"ok", true},
+                    {"files", r->saved_paths},
+                    {"downloaded_unix", r->downloaded_unix},
+                    {"problems", FindingsJson(r->problems)}});
     return;
   }
   std::printf(J() ? "取得しました: %s\n" : "Downloaded: %s\n", id.c_str());
   for (const auto& p : r->saved_paths) std::printf("    %s\n", p.c_str());
   if (!r->problems.empty()) {
-    std::printf(J() ? "    ⚠ 受け取ったファイルが標準仕様に合っていません。介護ソフトに取り込む前に送信元に確認してください:\n"
-                    : "    ⚠ the received files do not conform to the standard; check with the sender before importing:\n");
+    std::printf(
+        J() ? "    ⚠ 受け取ったファイルが標準仕様に合っていません。介護ソフトに取り込む前に送信元に確認してください:\n"
+            : "    ⚠ the received files do not conform to the standard; check with the sender before importing:\n");
     PrintFindings(stdout, r->problems, "      ");
   }
 }
@@ -95,7 +99,8 @@ void PrintReceipt(const std::string& id, const ReceiptInfo& r) {
     for (int i = 0; i < m.files_size(); ++i) {
       files.push_back({{"name", m.files(i).name()}, {"sha256", ToHex(r.receipt.file_sha256(i))}});
     }
-    PrintJson({{"id", id}, {"verified", true},
+    PrintJson({{"id", id},
+               {"verified", true},
                {"recipient_office", r.receipt.recipient_office()},
                {"recipient_name", r.entry.recipient_name()},
                {"recipient_user_id", r.signer.user_id},
@@ -105,10 +110,11 @@ void PrintReceipt(const std::string& id, const ReceiptInfo& r) {
                {"files", files}});
     return;
   }
-  std::printf(J() ? "受領証（署名を検証しました）\n  送信: %s\n  受領した事業所: %s %s（%s、証明書 %s）\n  取得日時: %s\n"
-                  : "Receipt (signature verified)\n  send: %s\n  received by: %s %s (%s, certificate %s)\n  downloaded: %s\n",
-              id.c_str(), r.receipt.recipient_office().c_str(), r.entry.recipient_name().c_str(),
-              r.signer.user_id.c_str(), r.signer.serial_hex.c_str(), When(r.receipt.downloaded_unix()).c_str());
+  std::printf(
+      J() ? "受領証（署名を検証しました）\n  送信: %s\n  受領した事業所: %s %s（%s、証明書 %s）\n  取得日時: %s\n"
+          : "Receipt (signature verified)\n  send: %s\n  received by: %s %s (%s, certificate %s)\n  downloaded: %s\n",
+      id.c_str(), r.receipt.recipient_office().c_str(), r.entry.recipient_name().c_str(), r.signer.user_id.c_str(),
+      r.signer.serial_hex.c_str(), When(r.receipt.downloaded_unix()).c_str());
   for (int i = 0; i < m.files_size(); ++i) {
     std::printf("    %s  sha256 %s\n", m.files(i).name().c_str(), ToHex(r.receipt.file_sha256(i)).c_str());
   }
@@ -118,8 +124,12 @@ void PrintReceipt(const std::string& id, const ReceiptInfo& r) {
 
 void PrintEvent(const pb::Event& e) {
   if (JsonOut()) {
-    PrintJsonLine({{"kind", e.kind()}, {"id", e.message_id()}, {"office", e.office()},
-                   {"name", e.name()}, {"at_unix", e.at_unix()}, {"files", e.files()}});
+    PrintJsonLine({{"kind", e.kind()},
+                   {"id", e.message_id()},
+                   {"office", e.office()},
+                   {"name", e.name()},
+                   {"at_unix", e.at_unix()},
+                   {"files", e.files()}});
   } else if (e.kind() == "subscribed") {
     std::printf(J() ? "待機中: 新着と取得状況をお知らせします（Ctrl-C で終了）\n"
                     : "Watching for new mail and downloads (Ctrl-C to stop)\n");
@@ -127,11 +137,12 @@ void PrintEvent(const pb::Event& e) {
     std::printf(J() ? "★ 新着 %s  %s %s から %u ファイル  %s\n" : "* new mail %s from %s %s, %u files, %s\n",
                 e.message_id().c_str(), e.office().c_str(), e.name().c_str(), e.files(), When(e.at_unix()).c_str());
   } else if (e.kind() == "downloaded") {
-    std::printf(J() ? "済 %s  %s %s が取得しました  %s\n" : "downloaded %s by %s %s at %s\n",
-                e.message_id().c_str(), e.office().c_str(), e.name().c_str(), When(e.at_unix()).c_str());
+    std::printf(J() ? "済 %s  %s %s が取得しました  %s\n" : "downloaded %s by %s %s at %s\n", e.message_id().c_str(),
+                e.office().c_str(), e.name().c_str(), When(e.at_unix()).c_str());
   } else if (e.kind() == "expired") {
-    std::printf(J() ? "期限切れ %s  %s %s が取得しないまま保存期間が過ぎました\n" : "expired %s: %s %s never downloaded it\n",
-                e.message_id().c_str(), e.office().c_str(), e.name().c_str());
+    std::printf(
+        J() ? "期限切れ %s  %s %s が取得しないまま保存期間が過ぎました\n" : "expired %s: %s %s never downloaded it\n",
+        e.message_id().c_str(), e.office().c_str(), e.name().c_str());
   }
   std::fflush(stdout);
 }

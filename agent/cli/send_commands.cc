@@ -73,8 +73,11 @@ int RefuseFiles(const careplan::CheckReport& report) {
 
 void PrintSent(const SendResult& result) {
   if (JsonOut()) {
-    PrintJson({{"ok", true}, {"id", result.message_id}, {"to", result.recipient},
-               {"recipient_name", result.recipient_name}, {"accepted_unix", result.accepted_unix},
+    PrintJson({{"ok", true},
+               {"id", result.message_id},
+               {"to", result.recipient},
+               {"recipient_name", result.recipient_name},
+               {"accepted_unix", result.accepted_unix},
                {"resumed", result.resumed}});
   } else {
     std::printf(J() ? "送信しました: %s → %s %s（%s）\n" : "Sent: %s to %s %s (%s)\n", result.message_id.c_str(),
@@ -90,10 +93,14 @@ void PrintSent(const SendResult& result) {
 json ShowDraft(const Agent& agent, const pb::Draft& d, bool with_check) {
   auto report = Agent::CheckFiles({d.paths().begin(), d.paths().end()}, agent.config().office, d.to());
   if (JsonOut()) {
-    json j = {{"id", d.id()}, {"to", d.to().empty() ? report.recipient : d.to()}, {"message", d.message()},
+    json j = {{"id", d.id()},
+              {"to", d.to().empty() ? report.recipient : d.to()},
+              {"message", d.message()},
               {"files", std::vector<std::string>(d.paths().begin(), d.paths().end())},
-              {"updated", When(d.updated_unix())}, {"bulk", !d.bulk_id().empty()},
-              {"last_error", d.last_error()}, {"ready", report.ok()}};
+              {"updated", When(d.updated_unix())},
+              {"bulk", !d.bulk_id().empty()},
+              {"last_error", d.last_error()},
+              {"ready", report.ok()}};
     if (with_check) j["problems"] = FindingsJson(report.findings);
     return j;
   }
@@ -164,18 +171,23 @@ int SendDraft(Agent& agent, DraftStore& drafts, const pb::Draft& d) {
 
 const char* BulkStateLabel(BulkGroup::State s) {
   switch (s) {
-    case BulkGroup::kSending: return J() ? "送信中" : "sending";
-    case BulkGroup::kSucceeded: return J() ? "成功" : "success";
-    case BulkGroup::kFailed: return J() ? "失敗" : "failed";
-    case BulkGroup::kInterrupted: return J() ? "中断" : "interrupted";
-    case BulkGroup::kWaiting: break;
+    case BulkGroup::kSending:
+      return J() ? "送信中" : "sending";
+    case BulkGroup::kSucceeded:
+      return J() ? "成功" : "success";
+    case BulkGroup::kFailed:
+      return J() ? "失敗" : "failed";
+    case BulkGroup::kInterrupted:
+      return J() ? "中断" : "interrupted";
+    case BulkGroup::kWaiting:
+      break;
   }
   return J() ? "送信待ち" : "waiting";
 }
 
 json GroupJson(size_t i, const BulkGroup& g) {
-  json j = {{"index", i + 1}, {"to", g.recipient}, {"name", g.recipient_name}, {"unit", g.unit},
-            {"files", g.files.size()}, {"state", BulkStateName(g.state)},
+  json j = {{"index", i + 1}, {"to", g.recipient},       {"name", g.recipient_name},
+            {"unit", g.unit}, {"files", g.files.size()}, {"state", BulkStateName(g.state)},
             {"done", g.done}, {"total", g.total}};
   if (!g.message_id.empty()) j["id"] = g.message_id;
   if (!g.error.ok()) j["error"] = Rendered(g.error);
@@ -220,8 +232,8 @@ class BulkStatusPrinter {
       j["event"] = "group";
       PrintJsonLine(j);
     } else {
-      std::printf("%s[%zu/%zu] %s %s  %s %d%%%s", tty_ && !changed ? "\r" : "", i + 1, count_,
-                  g.recipient.c_str(), g.recipient_name.c_str(), BulkStateLabel(g.state), tenth * 10,
+      std::printf("%s[%zu/%zu] %s %s  %s %d%%%s", tty_ && !changed ? "\r" : "", i + 1, count_, g.recipient.c_str(),
+                  g.recipient_name.c_str(), BulkStateLabel(g.state), tenth * 10,
                   tty_ && g.state == BulkGroup::kSending ? "" : "\n");
       if (!g.error.ok()) std::printf("      %s\n", Rendered(g.error).c_str());
     }
@@ -369,8 +381,9 @@ int RunBulk(const Context& ctx) {
   std::signal(SIGTERM, [](int) { g_bulk_cancel = true; });
   if (o.parallel < 1 || o.parallel > 8) return Fail(InvalidArgument("usage", "--parallel takes 1 to 8"));
   BulkStatusPrinter printer(groups.size());
-  runner.Run(&groups, [&](size_t i, const BulkGroup& g) { printer.OnChange(i, g); }, &g_bulk_cancel, o.parallel,
-             [&] { return Agent::Open(ctx.home, ctx.env); });
+  runner.Run(
+      &groups, [&](size_t i, const BulkGroup& g) { printer.OnChange(i, g); }, &g_bulk_cancel, o.parallel,
+      [&] { return Agent::Open(ctx.home, ctx.env); });
   return PrintBulkSummary(groups);
 }
 

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include <CLI/CLI.hpp>
 #include <httplib.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "agent/cli/commands.h"
@@ -72,8 +72,8 @@ int RunOpen(const Context& ctx) {
   httplib::Client client(url);
   client.set_connection_timeout(5, 0);
   const std::string host = url.substr(url.find("//") + 2);
-  auto res = client.Post("/api/signin-url", {{"Authorization", "Bearer " + *token}, {"Host", host}}, "{}",
-                         "application/json");
+  auto res =
+      client.Post("/api/signin-url", {{"Authorization", "Bearer " + *token}, {"Host", host}}, "{}", "application/json");
   if (!res || res->status != 200) {
     return Fail(FailedPrecondition("serve_not_running", "tayori-agent serve does not answer at " + url));
   }

@@ -57,10 +57,12 @@ void PrintCheckJson(const std::vector<std::string>& files, const careplan::Check
   for (const auto& f : report.findings) {
     if (f.file.empty()) send.push_back(FindingJson(f));
   }
-  PrintJson({{"ok", report.ok()}, {"recipient", report.recipient},
+  PrintJson({{"ok", report.ok()},
+             {"recipient", report.recipient},
              {"unit", report.unit ? report.unit->id : ""},
              {"unit_title", report.unit ? (J() ? report.unit->title : report.unit->title_en) : ""},
-             {"files", jf}, {"send_problems", send}});
+             {"files", jf},
+             {"send_problems", send}});
 }
 
 // `check`, one file: OK or NG, what it is, then each problem with its place.
@@ -99,43 +101,54 @@ void PrintCheckText(const std::vector<std::string>& files, const careplan::Check
 
 void PrintLookup(const pb::OfficeInfo& info, bool can_receive) {
   if (JsonOut()) {
-    PrintJson({{"office", info.office()}, {"registered", info.registered()},
-               {"name", info.name()}, {"licence_until", info.licence_until()},
-               {"licensed", info.licensed()}, {"enrolled", info.enrolled()},
+    PrintJson({{"office", info.office()},
+               {"registered", info.registered()},
+               {"name", info.name()},
+               {"licence_until", info.licence_until()},
+               {"licensed", info.licensed()},
+               {"enrolled", info.enrolled()},
                {"can_receive", can_receive}});
   } else if (!info.registered()) {
     std::printf(J() ? "%s は登録されていません。送信できません。\n" : "%s is not registered; it cannot receive.\n",
                 Opts().lookup_office.c_str());
   } else {
-    std::printf(J() ? "%s %s: %s（ライセンス期限 %s）\n" : "%s %s: %s (licence until %s)\n",
-                info.office().c_str(), info.name().c_str(),
-                can_receive ? (J() ? "受信できます" : "can receive")
-                            : (J() ? "現在受信できません" : "cannot receive now"),
-                info.licence_until().c_str());
+    std::printf(
+        J() ? "%s %s: %s（ライセンス期限 %s）\n" : "%s %s: %s (licence until %s)\n", info.office().c_str(),
+        info.name().c_str(),
+        can_receive ? (J() ? "受信できます" : "can receive") : (J() ? "現在受信できません" : "cannot receive now"),
+        info.licence_until().c_str());
   }
 }
 
 void PrintHomeJson(const HomeStatus& home) {
   json notices = json::array();
   for (const auto& n : home.notices.notices()) {
-    notices.push_back({{"id", n.id()}, {"kind", n.kind()}, {"title", n.title()}, {"body", n.body()},
-                       {"posted_unix", n.posted_unix()}, {"until_unix", n.until_unix()}});
+    notices.push_back({{"id", n.id()},
+                       {"kind", n.kind()},
+                       {"title", n.title()},
+                       {"body", n.body()},
+                       {"posted_unix", n.posted_unix()},
+                       {"until_unix", n.until_unix()}});
   }
-  PrintJson({{"system_status", home.notices.system_status()}, {"office", home.office.office()},
-             {"name", home.office.name()}, {"licence_until", home.office.licence_until()},
-             {"licensed", home.office.licensed()}, {"certificate_not_after_unix", home.certificate.not_after},
+  PrintJson({{"system_status", home.notices.system_status()},
+             {"office", home.office.office()},
+             {"name", home.office.name()},
+             {"licence_until", home.office.licence_until()},
+             {"licensed", home.office.licensed()},
+             {"certificate_not_after_unix", home.certificate.not_after},
              {"notices", notices}});
 }
 
 // ホーム: system status, this office and its licence, certificate, notices.
 void PrintHomeText(const HomeStatus& home) {
-  std::printf(J() ? "ホーム\n  システム状況: %s\n  事業所: %s %s\n  ライセンス期限: %s%s\n  証明書の有効期限: %s\n"
-                  : "Home\n  System status: %s\n  Office: %s %s\n  Licence until: %s%s\n  Certificate valid until: %s\n",
-              home.notices.system_status() == "normal" ? (J() ? "正常稼働中" : "operating normally")
-                                                       : (J() ? "メンテナンスのお知らせがあります" : "maintenance announced"),
-              home.office.office().c_str(), home.office.name().c_str(), home.office.licence_until().c_str(),
-              home.office.licensed() ? "" : (J() ? "（期限切れ: 更新してください）" : " (EXPIRED: renew it)"),
-              JstDate(home.certificate.not_after).c_str());
+  std::printf(
+      J() ? "ホーム\n  システム状況: %s\n  事業所: %s %s\n  ライセンス期限: %s%s\n  証明書の有効期限: %s\n"
+          : "Home\n  System status: %s\n  Office: %s %s\n  Licence until: %s%s\n  Certificate valid until: %s\n",
+      home.notices.system_status() == "normal" ? (J() ? "正常稼働中" : "operating normally")
+                                               : (J() ? "メンテナンスのお知らせがあります" : "maintenance announced"),
+      home.office.office().c_str(), home.office.name().c_str(), home.office.licence_until().c_str(),
+      home.office.licensed() ? "" : (J() ? "（期限切れ: 更新してください）" : " (EXPIRED: renew it)"),
+      JstDate(home.certificate.not_after).c_str());
   std::printf(J() ? "お知らせ（%d件）\n" : "Notices (%d)\n", home.notices.notices_size());
   for (const auto& n : home.notices.notices()) {
     std::printf("  %s%s  %s\n    %s\n", n.kind() == "maintenance" ? (J() ? "【メンテナンス】" : "[maintenance] ") : "",
@@ -173,9 +186,9 @@ int RunEnrol(const Context& ctx) {
   if (!agent.ok()) return Fail(agent.status());
   auto info = (*agent)->Enrol();
   if (!info.ok()) return Fail(info.status());
-  std::printf(J() ? "端末を登録しました: %s %s（ライセンス期限 %s）\n"
-                  : "Terminal enrolled: %s %s (licence until %s)\n",
-              info->office().c_str(), info->name().c_str(), info->licence_until().c_str());
+  std::printf(
+      J() ? "端末を登録しました: %s %s（ライセンス期限 %s）\n" : "Terminal enrolled: %s %s (licence until %s)\n",
+      info->office().c_str(), info->name().c_str(), info->licence_until().c_str());
   return 0;
 }
 

@@ -12,8 +12,7 @@ StatusOr<CurveKeyPair> NewCurveKeyPair() {
 
 StatusOr<std::string> Z85Decode32(const std::string& z85) {
   std::string raw(32, '\0');
-  if (z85.size() != 40 ||
-      zmq_z85_decode(reinterpret_cast<uint8_t*>(raw.data()), z85.c_str()) == nullptr) {
+  if (z85.size() != 40 || zmq_z85_decode(reinterpret_cast<uint8_t*>(raw.data()), z85.c_str()) == nullptr) {
     return InvalidArgument("config_invalid", "a CURVE key is 40 Z85 characters, got '" + z85 + "'");
   }
   return raw;
@@ -21,8 +20,7 @@ StatusOr<std::string> Z85Decode32(const std::string& z85) {
 
 std::string Z85Encode32(const std::string& raw) {
   char out[41] = {};
-  if (raw.size() != 32 ||
-      zmq_z85_encode(out, reinterpret_cast<const uint8_t*>(raw.data()), raw.size()) == nullptr) {
+  if (raw.size() != 32 || zmq_z85_encode(out, reinterpret_cast<const uint8_t*>(raw.data()), raw.size()) == nullptr) {
     return "";
   }
   return out;

@@ -29,9 +29,7 @@ Nonce MakeNonce(uint32_t file_index, uint32_t chunk_index, uint32_t chunk_count)
   return n;
 }
 
-const unsigned char* U(const std::string& s) {
-  return reinterpret_cast<const unsigned char*>(s.data());
-}
+const unsigned char* U(const std::string& s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
 [[maybe_unused]] const bool kSodiumReady = sodium_init() >= 0;
 
@@ -41,8 +39,7 @@ BoxKeyPair NewBoxKeyPair() {
   BoxKeyPair kp;
   kp.pk.resize(crypto_box_PUBLICKEYBYTES);
   kp.sk.resize(crypto_box_SECRETKEYBYTES);
-  crypto_box_keypair(reinterpret_cast<unsigned char*>(kp.pk.data()),
-                     reinterpret_cast<unsigned char*>(kp.sk.data()));
+  crypto_box_keypair(reinterpret_cast<unsigned char*>(kp.pk.data()), reinterpret_cast<unsigned char*>(kp.sk.data()));
   return kp;
 }
 
@@ -57,8 +54,7 @@ StatusOr<std::string> SealKey(const std::string& send_key, const std::string& re
     return InvalidArgument("recipient_not_enrolled", "recipient has no valid encryption key");
   }
   std::string out(send_key.size() + crypto_box_SEALBYTES, '\0');
-  crypto_box_seal(reinterpret_cast<unsigned char*>(out.data()), U(send_key), send_key.size(),
-                  U(recipient_pk));
+  crypto_box_seal(reinterpret_cast<unsigned char*>(out.data()), U(send_key), send_key.size(), U(recipient_pk));
   return out;
 }
 
@@ -67,41 +63,38 @@ StatusOr<std::string> OpenSealedKey(const std::string& sealed, const BoxKeyPair&
     return Status(Code::kDataLoss, "digest_mismatch", "sealed key has the wrong size");
   }
   std::string key(crypto_aead_xchacha20poly1305_ietf_KEYBYTES, '\0');
-  if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(key.data()), U(sealed), sealed.size(),
-                           U(own.pk), U(own.sk)) != 0) {
-    return Status(Code::kDataLoss, "digest_mismatch",
-                  "the send key is not sealed to this office's key");
+  if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(key.data()), U(sealed), sealed.size(), U(own.pk),
+                           U(own.sk)) != 0) {
+    return Status(Code::kDataLoss, "digest_mismatch", "the send key is not sealed to this office's key");
   }
   return key;
 }
 
-std::string EncryptChunk(const std::string& key, uint32_t file_index, uint32_t chunk_index,
-                         uint32_t chunk_count, const std::string& plaintext) {
+std::string EncryptChunk(const std::string& key, uint32_t file_index, uint32_t chunk_index, uint32_t chunk_count,
+                         const std::string& plaintext) {
   Nonce n = MakeNonce(file_index, chunk_index, chunk_count);
   std::string out(plaintext.size() + kChunkOverhead, '\0');
   unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(out.data()), &len,
-                                             U(plaintext), plaintext.size(), n.ad, sizeof n.ad,
-                                             nullptr, n.n, U(key));
+  crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(out.data()), &len, U(plaintext),
+                                             plaintext.size(), n.ad, sizeof n.ad, nullptr, n.n, U(key));
   out.resize(len);
   return out;
 }
 
-StatusOr<std::string> DecryptChunk(const std::string& key, uint32_t file_index,
-                                   uint32_t chunk_index, uint32_t chunk_count,
-                                   const std::string& ciphertext) {
+StatusOr<std::string> DecryptChunk(const std::string& key, uint32_t file_index, uint32_t chunk_index,
+                                   uint32_t chunk_count, const std::string& ciphertext) {
   if (ciphertext.size() < kChunkOverhead || key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES) {
     return Status(Code::kDataLoss, "digest_mismatch", "chunk too short");
   }
   Nonce n = MakeNonce(file_index, chunk_index, chunk_count);
   std::string out(ciphertext.size() - kChunkOverhead, '\0');
   unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()),
-                                                 &len, nullptr, U(ciphertext), ciphertext.size(),
-                                                 n.ad, sizeof n.ad, n.n, U(key)) != 0) {
-    return Status(Code::kDataLoss, "digest_mismatch",
-                  "chunk " + std::to_string(chunk_index) + " of file " +
-                      std::to_string(file_index) + " fails authentication");
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()), &len, nullptr,
+                                                 U(ciphertext), ciphertext.size(), n.ad, sizeof n.ad, n.n,
+                                                 U(key)) != 0) {
+    return Status(
+        Code::kDataLoss, "digest_mismatch",
+        "chunk " + std::to_string(chunk_index) + " of file " + std::to_string(file_index) + " fails authentication");
   }
   out.resize(len);
   return out;

@@ -36,12 +36,11 @@ std::string NewSendKey();
 StatusOr<std::string> SealKey(const std::string& send_key, const std::string& recipient_pk);
 StatusOr<std::string> OpenSealedKey(const std::string& sealed, const BoxKeyPair& own);
 
-std::string EncryptChunk(const std::string& key, uint32_t file_index, uint32_t chunk_index,
-                         uint32_t chunk_count, const std::string& plaintext);
+std::string EncryptChunk(const std::string& key, uint32_t file_index, uint32_t chunk_index, uint32_t chunk_count,
+                         const std::string& plaintext);
 // digest_mismatch if the chunk was altered or is not the one named.
-StatusOr<std::string> DecryptChunk(const std::string& key, uint32_t file_index,
-                                   uint32_t chunk_index, uint32_t chunk_count,
-                                   const std::string& ciphertext);
+StatusOr<std::string> DecryptChunk(const std::string& key, uint32_t file_index, uint32_t chunk_index,
+                                   uint32_t chunk_count, const std::string& ciphertext);
 
 // Chunks of a file of SIZE bytes (an empty file is one empty chunk).
 uint32_t ChunkCount(uint64_t size, uint32_t chunk_size);

@@ -72,10 +72,10 @@ Status TestCa::Init(const std::string& dir, int64_t now) {
   ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(now - 3600));
   ASN1_TIME_set(X509_getm_notAfter(x.get()), static_cast<time_t>(now + kCaLifetimeSeconds));
   X509_NAME* name = X509_get_subject_name(x.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>("tayori test CA"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>("tayori test root"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("tayori test CA"), -1, -1,
+                             0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("tayori test root"), -1,
+                             -1, 0);
   X509_set_issuer_name(x.get(), name);
   X509_set_pubkey(x.get(), key.get());
   RETURN_IF_ERROR(AddExt(x.get(), x.get(), NID_basic_constraints, "critical,CA:TRUE"));
@@ -95,8 +95,7 @@ Status TestCa::Init(const std::string& dir, int64_t now) {
 StatusOr<TestCa> TestCa::Open(const std::string& dir) {
   auto cert_pem = ReadFile(dir + "/ca.pem");
   if (!cert_pem.ok()) {
-    return NotFound("file_unreadable", "no CA in " + dir + " (run `tayori-admin ca init --dir " +
-                                           dir + "` first)");
+    return NotFound("file_unreadable", "no CA in " + dir + " (run `tayori-admin ca init --dir " + dir + "` first)");
   }
   ASSIGN_OR_RETURN(std::string key_pem, ReadFile(dir + "/ca.key"));
   ASSIGN_OR_RETURN(Certificate cert, Certificate::FromPem(*cert_pem));
@@ -121,8 +120,8 @@ StatusOr<IssuedCert> TestCa::Issue(const IssueOptions& o) {
   X509_NAME* name = X509_get_subject_name(x.get());
   X509_NAME_add_entry_by_txt(name, "serialNumber", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>(o.office.c_str()), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(o.user_id.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(o.user_id.c_str()), -1,
+                             -1, 0);
   X509_set_issuer_name(x.get(), X509_get_subject_name(cert_.get()));
   X509_set_pubkey(x.get(), key.get());
   RETURN_IF_ERROR(AddExt(x.get(), cert_.get(), NID_basic_constraints, "critical,CA:FALSE"));

@@ -15,11 +15,12 @@ namespace {
 
 // Policy OIDs under a UUID arc (ITU-T X.667), one per certificate type.
 constexpr const char* kPolicyArc = "2.25.88603236051051485924769698807310318940";
-const std::array<std::string, 4> kPolicyOids = {
-    std::string(kPolicyArc) + ".1", std::string(kPolicyArc) + ".2",
-    std::string(kPolicyArc) + ".3", std::string(kPolicyArc) + ".4"};
+const std::array<std::string, 4> kPolicyOids = {std::string(kPolicyArc) + ".1", std::string(kPolicyArc) + ".2",
+                                                std::string(kPolicyArc) + ".3", std::string(kPolicyArc) + ".4"};
 
-struct BioDeleter { void operator()(BIO* b) const { BIO_free(b); } };
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
 using BioPtr = std::unique_ptr<BIO, BioDeleter>;
 
 std::string BioToString(BIO* bio) {
@@ -48,8 +49,7 @@ std::string SubjectField(X509* x, int nid) {
 }
 
 CertType TypeFromPolicies(X509* x) {
-  auto* policies = static_cast<CERTIFICATEPOLICIES*>(
-      X509_get_ext_d2i(x, NID_certificate_policies, nullptr, nullptr));
+  auto* policies = static_cast<CERTIFICATEPOLICIES*>(X509_get_ext_d2i(x, NID_certificate_policies, nullptr, nullptr));
   if (policies == nullptr) return CertType::kUnknown;
   CertType found = CertType::kUnknown;
   for (int i = 0; i < sk_POLICYINFO_num(policies); ++i) {
@@ -80,11 +80,16 @@ std::string OpenSslError() {
 
 const char* CertTypeName(CertType t) {
   switch (t) {
-    case CertType::kCareInsurance: return "care-insurance";
-    case CertType::kCareplanDelegated: return "careplan-delegated";
-    case CertType::kProxy: return "proxy";
-    case CertType::kDisability: return "disability";
-    case CertType::kUnknown: break;
+    case CertType::kCareInsurance:
+      return "care-insurance";
+    case CertType::kCareplanDelegated:
+      return "careplan-delegated";
+    case CertType::kProxy:
+      return "proxy";
+    case CertType::kDisability:
+      return "disability";
+    case CertType::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -93,8 +98,10 @@ StatusOr<CertType> ParseCertType(const std::string& name) {
   for (int t = 0; t < 4; ++t) {
     if (name == CertTypeName(static_cast<CertType>(t))) return static_cast<CertType>(t);
   }
-  return InvalidArgument("usage", "certificate type must be care-insurance, careplan-delegated, "
-                                  "proxy or disability, got '" + name + "'");
+  return InvalidArgument("usage",
+                         "certificate type must be care-insurance, careplan-delegated, "
+                         "proxy or disability, got '" +
+                             name + "'");
 }
 
 const char* CertTypeOid(CertType t) {
@@ -139,8 +146,7 @@ StatusOr<CertInfo> Certificate::Info() const {
   info.user_id = SubjectField(x509_.get(), NID_commonName);
   info.office = SubjectField(x509_.get(), NID_serialNumber);
   if (!IsUserId(info.user_id) || !IsOfficeNumber(info.office)) {
-    return InvalidArgument("cert_bad_identity", "subject CN='" + info.user_id +
-                                                    "' serialNumber='" + info.office + "'");
+    return InvalidArgument("cert_bad_identity", "subject CN='" + info.user_id + "' serialNumber='" + info.office + "'");
   }
   info.type = TypeFromPolicies(x509_.get());
   info.not_before = AsnTimeToUnix(X509_get0_notBefore(x509_.get()));
@@ -162,9 +168,8 @@ Status Certificate::VerifySignature(const std::string& data, const std::string& 
   if (pub == nullptr) return InvalidArgument("signature_invalid", "certificate has no public key");
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   int ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pub) == 1 &&
-           EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
-                            signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
-                            data.size()) == 1;
+           EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                            reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
   EVP_MD_CTX_free(ctx);
   if (!ok) {
     ERR_clear_error();
@@ -199,8 +204,7 @@ StatusOr<std::string> PrivateKey::Sign(const std::string& data) const {
   size_t len = 0;
   std::string sig;
   bool ok = EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, pkey_.get()) == 1 &&
-            EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()),
-                           data.size()) == 1;
+            EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
   if (ok) {
     sig.resize(len);
     ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
@@ -308,8 +312,7 @@ StatusOr<CertInfo> TrustStore::Verify(const Certificate& cert, int64_t now) cons
     case CertType::kProxy:
       return PermissionDenied("cert_proxy", "proxy certificate for " + info.user_id);
     case CertType::kDisability:
-      return PermissionDenied("cert_disability", "disability-services certificate for " +
-                                                     info.user_id);
+      return PermissionDenied("cert_disability", "disability-services certificate for " + info.user_id);
     case CertType::kUnknown:
       break;
   }

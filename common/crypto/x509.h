@@ -35,8 +35,8 @@ StatusOr<CertType> ParseCertType(const std::string& name);
 const char* CertTypeOid(CertType t);
 
 struct CertInfo {
-  std::string office;      // subject serialNumber
-  std::string user_id;     // subject CN
+  std::string office;   // subject serialNumber
+  std::string user_id;  // subject CN
   CertType type = CertType::kUnknown;
   int64_t not_before = 0;  // Unix seconds
   int64_t not_after = 0;
@@ -44,9 +44,15 @@ struct CertInfo {
   std::string fingerprint_hex;  // SHA-256 of the DER
 };
 
-struct X509Deleter { void operator()(X509* x) const { X509_free(x); } };
-struct PkeyDeleter { void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); } };
-struct CrlDeleter { void operator()(X509_CRL* c) const { X509_CRL_free(c); } };
+struct X509Deleter {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct PkeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct CrlDeleter {
+  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
+};
 using X509Ptr = std::unique_ptr<X509, X509Deleter>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 using CrlPtr = std::unique_ptr<X509_CRL, CrlDeleter>;

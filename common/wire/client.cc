@@ -34,8 +34,7 @@ StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) 
     c->socket_.set(zmq::sockopt::sndtimeo, options.attempt_timeout_ms);
     c->socket_.connect(options.endpoint);
   } catch (const zmq::error_t& e) {
-    return InvalidArgument("config_invalid", "cannot connect to '" + options.endpoint +
-                                                 "': " + e.what());
+    return InvalidArgument("config_invalid", "cannot connect to '" + options.endpoint + "': " + e.what());
   }
   // Ids start at a random point so replies meant for an earlier process
   // using the same key are never mistaken for ours.

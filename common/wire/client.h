@@ -19,10 +19,10 @@
 namespace tayori::wire {
 
 struct ClientOptions {
-  std::string endpoint;        // tcp://host:port
-  std::string server_key;      // broker public key, Z85
-  std::string public_key;      // ours, Z85
-  std::string secret_key;      // ours, Z85
+  std::string endpoint;    // tcp://host:port
+  std::string server_key;  // broker public key, Z85
+  std::string public_key;  // ours, Z85
+  std::string secret_key;  // ours, Z85
   // How long to wait for one answer before sending the request again.
   int attempt_timeout_ms = 3000;
   // How long Call() keeps trying before giving up with "unavailable".

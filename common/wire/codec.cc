@@ -4,8 +4,7 @@ namespace tayori::wire {
 
 StatusOr<Incoming> DecodeRequest(std::vector<zmq::message_t>& frames, size_t max_data) {
   if (frames.empty() || frames.size() > 2) {
-    return InvalidArgument("bad_request", "a request is 1 or 2 frames, got " +
-                                              std::to_string(frames.size()));
+    return InvalidArgument("bad_request", "a request is 1 or 2 frames, got " + std::to_string(frames.size()));
   }
   Incoming in;
   if (!in.request.ParseFromArray(frames[0].data(), static_cast<int>(frames[0].size()))) {

@@ -15,8 +15,7 @@ TEST(BulkAssignmentsTest, NothingGivenIsEmpty) {
 }
 
 TEST(BulkAssignmentsTest, GroupsAttachmentsByOfficeInOrder) {
-  auto a = ParseBulkAssignments(
-      Strings{"0123456789=a.pdf", "1299999999=b.png", "0123456789=c=d.pdf"}, {});
+  auto a = ParseBulkAssignments(Strings{"0123456789=a.pdf", "1299999999=b.png", "0123456789=c=d.pdf"}, {});
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_EQ(a->attachments.at("0123456789"), (Strings{"a.pdf", "c=d.pdf"}));  // only the first '=' splits
   EXPECT_EQ(a->attachments.at("1299999999"), (Strings{"b.png"}));

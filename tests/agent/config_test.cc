@@ -56,8 +56,7 @@ TEST(AgentConfigTest, GarbageIsRefusedNamingTheKey) {
            {good + "listen: 0.0.0.0:7780\n", "listen"},
            {good + "listen: 127.0.0.1:http\n", "listen"},
            {good + "download_dir: relative/path\n", "download_dir"},
-           {"broker: tcp://x:1\nbroker_key: short\noffice: '0123456789'\nuser_id: KJ000000000001\n",
-            "broker_key"},
+           {"broker: tcp://x:1\nbroker_key: short\noffice: '0123456789'\nuser_id: KJ000000000001\n", "broker_key"},
        }) {
     auto c = ParseAgentConfig(yaml);
     ASSERT_FALSE(c.ok()) << yaml;

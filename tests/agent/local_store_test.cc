@@ -110,8 +110,8 @@ TEST_F(LocalStoreTest, CorruptRecordsAreErrorsNamingTheFile) {
   Garble("sent/" + id + ".pb");
   Garble("received/" + id + ".pb");
   Garble("outbox/" + id + ".pb");
-  for (const Status& st : {store_.GetSent(id).status(), store_.GetReceived(id).status(),
-                           store_.ListOutbox().status()}) {
+  for (const Status& st :
+       {store_.GetSent(id).status(), store_.GetReceived(id).status(), store_.ListOutbox().status()}) {
     EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
     EXPECT_NE(st.detail().find(id + ".pb"), std::string::npos) << st.detail();
   }

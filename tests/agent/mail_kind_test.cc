@@ -28,9 +28,9 @@ TEST(MailKindTest, NoCsvIsOther) {
 }
 
 TEST(MailKindTest, OddNamesAreNotCsvs) {
-  EXPECT_EQ(MailKindOf(pb::Manifest()), MailKind::kOther);              // no files at all
-  EXPECT_EQ(MailKindOf(WithFiles({".csv"})), MailKind::kOther);          // nothing before the extension
-  EXPECT_EQ(MailKindOf(WithFiles({"DLT_1.Csv"})), MailKind::kOther);     // mixed case
+  EXPECT_EQ(MailKindOf(pb::Manifest()), MailKind::kOther);            // no files at all
+  EXPECT_EQ(MailKindOf(WithFiles({".csv"})), MailKind::kOther);       // nothing before the extension
+  EXPECT_EQ(MailKindOf(WithFiles({"DLT_1.Csv"})), MailKind::kOther);  // mixed case
   EXPECT_EQ(MailKindOf(WithFiles({"", "csv", "x.csv.pdf"})), MailKind::kOther);
 }
 

@@ -72,8 +72,8 @@ class FakePeer {
   std::function<size_t()> delivered_waiting_ = [] { return size_t{0}; };
   std::function<void()> on_delivered_;
   bool newest_first_ = false;
-  int silent_ = 0;       // receives that see no answer at all
-  int lose_ = 0;         // answers lost on the way
+  int silent_ = 0;  // receives that see no answer at all
+  int lose_ = 0;    // answers lost on the way
   int post_failures_ = 0;
   bool post_error_ = false;
   int64_t delay_ms_ = 0;  // time each answer takes

@@ -49,7 +49,10 @@ TEST(BrokerConfigTest, ReadsEveryKey) {
 }
 
 TEST(BrokerConfigTest, GarbageIsRefusedNamingTheKey) {
-  struct Case { const char* yaml; const char* names; };
+  struct Case {
+    const char* yaml;
+    const char* names;
+  };
   for (const Case& c : std::initializer_list<Case>{
            {"endpoint: [unclosed", "not YAML"},
            {"- a\n- b\n", "map"},

@@ -37,13 +37,15 @@ TEST(IdentityTest, RoundTrips) {
 
 TEST(IdentityTest, RefusesGarbage) {
   const std::string z85 = crypto::Z85Encode32(std::string(32, 'k'));
-  for (const std::string& bad : {std::string(""), std::string("office"), std::string("office:"),
-                                 "office:123:" + z85, "office:0123456789" + z85, std::string("office:0123456789:short"),
-                                 "office:01234567890:" + z85, std::string("anon:"), "anon:" + z85 + "x",
-                                 std::string("admin "), std::string("root"), "ANON:" + z85}) {
+  for (const std::string& bad :
+       {std::string(""), std::string("office"), std::string("office:"), "office:123:" + z85, "office:0123456789" + z85,
+        std::string("office:0123456789:short"), "office:01234567890:" + z85, std::string("anon:"), "anon:" + z85 + "x",
+        std::string("admin "), std::string("root"), "ANON:" + z85}) {
     auto parsed = ParseIdentity(bad);
     EXPECT_FALSE(parsed.ok()) << bad;
-    if (!parsed.ok()) EXPECT_EQ(parsed.status().reason(), "not_enrolled");
+    if (!parsed.ok()) {
+      EXPECT_EQ(parsed.status().reason(), "not_enrolled");
+    }
   }
 }
 

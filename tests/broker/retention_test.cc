@@ -81,9 +81,9 @@ class RetentionTest : public ::testing::Test {
 
   std::unique_ptr<agent::Agent> Agent(const std::string& label, const std::string& office, const std::string& user,
                                       const std::string& certs_label = "") {
-    const std::string certs = certs_label.empty()
-        ? ca_.Issue(label, office, user, crypto::CertType::kCareInsurance, now_ - 10, now_ + 3 * 365 * kDay)
-        : dir_.Sub("ca/" + certs_label);
+    const std::string certs = certs_label.empty() ? ca_.Issue(label, office, user, crypto::CertType::kCareInsurance,
+                                                              now_ - 10, now_ + 3 * 365 * kDay)
+                                                  : dir_.Sub("ca/" + certs_label);
     agent::InitOptions io;
     io.home = dir_.Sub("home-" + label);
     io.broker = server_->endpoint();
@@ -92,8 +92,9 @@ class RetentionTest : public ::testing::Test {
     io.key_path = certs + "/key.pem";
     io.ca_path = ca_.ca_pem();
     EXPECT_TRUE(agent::Agent::Init(io, &env_).ok());
-    EXPECT_TRUE(WriteFileAtomic(io.home + "/agent.yaml", *ReadFile(io.home + "/agent.yaml") +
-                                                            "attempt_timeout_s: 1\ntimeout_s: 30\n").ok());
+    EXPECT_TRUE(WriteFileAtomic(io.home + "/agent.yaml",
+                                *ReadFile(io.home + "/agent.yaml") + "attempt_timeout_s: 1\ntimeout_s: 30\n")
+                    .ok());
     auto a = agent::Agent::Open(io.home, &env_);
     EXPECT_TRUE(a.ok());
     auto enrolled = (*a)->Enrol();
@@ -112,7 +113,8 @@ class RetentionTest : public ::testing::Test {
   pb::MessageState SentState(const std::string& id) {
     auto sent = a_->Sent();
     EXPECT_TRUE(sent.ok()) << sent.status().ToString();
-    for (const auto& item : *sent) if (item.entry.message_id() == id) return item.entry.state();
+    for (const auto& item : *sent)
+      if (item.entry.message_id() == id) return item.entry.state();
     return pb::STATE_UNSPECIFIED;  // gone from the list
   }
 
@@ -242,7 +244,7 @@ TEST_F(RetentionTest, TwoTerminalsOfOneOfficeNeverBothDownload) {
   const std::string body = testing::RandomHex(1 << 20);
   for (int round = 0; round < 5; ++round) {
     const std::string id = Send(a_.get(), "1299999999", body);
-    EXPECT_EQ(b_->Inbox()->back().message, "m");   // both terminals can read it
+    EXPECT_EQ(b_->Inbox()->back().message, "m");  // both terminals can read it
     EXPECT_EQ(b2->Inbox()->back().message, "m");
     StatusOr<agent::FetchResult> r1 = Status(Code::kInternal, "internal", "not run");
     StatusOr<agent::FetchResult> r2 = r1;
@@ -264,15 +266,21 @@ TEST_F(RetentionTest, EventsReachSubscribedTerminals) {
   std::atomic<bool> stop{false};
   auto watcher = [&](agent::Agent* who, std::vector<pb::Event>* out) {
     return std::thread([&, who, out] {
-      EXPECT_TRUE(who->Watch([&](const pb::Event& e) { std::lock_guard<std::mutex> l(mu); out->push_back(e); },
-                             [&] { return stop.load(); }).ok());
+      EXPECT_TRUE(who->Watch(
+                         [&](const pb::Event& e) {
+                           std::lock_guard<std::mutex> l(mu);
+                           out->push_back(e);
+                         },
+                         [&] { return stop.load(); })
+                      .ok());
     });
   };
   auto wait_for = [&](std::vector<pb::Event>* events, const std::string& kind) {
     for (int i = 0; i < 1000; ++i) {  // up to 10 s for the event to arrive
       {
         std::lock_guard<std::mutex> l(mu);
-        for (const auto& e : *events) if (e.kind() == kind) return e;
+        for (const auto& e : *events)
+          if (e.kind() == kind) return e;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

@@ -56,8 +56,7 @@ TEST_F(StoreTest, UploadsAreInvisibleUntilCommitted) {
   ASSERT_TRUE(store_->PutChunk(rec.message_id(), 1, 2, "c12").ok());
   EXPECT_TRUE(store_->ListInbox("1299999999", "", 10)->empty());
   EXPECT_TRUE(store_->ListSent("0123456789", "", 10)->empty());
-  EXPECT_EQ(*store_->ListChunks(rec.message_id()),
-            (std::vector<uint64_t>{0, (1ull << 32) | 2}));
+  EXPECT_EQ(*store_->ListChunks(rec.message_id()), (std::vector<uint64_t>{0, (1ull << 32) | 2}));
   auto found = store_->FindBySendId("0123456789", rec.send_id());
   ASSERT_TRUE(found.ok() && found->has_value());
   rec.set_state(pb::DELIVERED);

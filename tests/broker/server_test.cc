@@ -26,10 +26,7 @@ constexpr uint32_t kChunk = 64 * 1024;
 
 class ServerTest : public ::testing::Test {
  protected:
-  ServerTest()
-      : now_(Env::Default()->NowSeconds()),
-        env_(now_ * 1000),
-        ca_(dir_.Sub("ca"), now_) {}
+  ServerTest() : now_(Env::Default()->NowSeconds()), env_(now_ * 1000), ca_(dir_.Sub("ca"), now_) {}
 
   void SetUp() override {
     BrokerOptions o;
@@ -68,14 +65,13 @@ class ServerTest : public ::testing::Test {
   }
 
   // A set-up and enrolled agent for OFFICE, on AGENT_ENV's clock.
-  std::unique_ptr<agent::Agent> MakeAgent(const std::string& label, const std::string& office,
-                                          const std::string& user, Env* agent_env = nullptr) {
+  std::unique_ptr<agent::Agent> MakeAgent(const std::string& label, const std::string& office, const std::string& user,
+                                          Env* agent_env = nullptr) {
     const std::string certs = ca_.IssueValid(label, office, user, now_);
     return AgentFor(label, certs, agent_env);
   }
 
-  std::unique_ptr<agent::Agent> AgentFor(const std::string& label, const std::string& certs,
-                                         Env* agent_env = nullptr) {
+  std::unique_ptr<agent::Agent> AgentFor(const std::string& label, const std::string& certs, Env* agent_env = nullptr) {
     agent::InitOptions io;
     io.home = dir_.Sub("home-" + label);
     io.broker = server_->endpoint();
@@ -97,8 +93,7 @@ class ServerTest : public ::testing::Test {
     return std::move(a).value();
   }
 
-  std::unique_ptr<wire::Client> RawClient(const crypto::CurveKeyPair& kp, bool admin = false,
-                                          int deadline_ms = 10000) {
+  std::unique_ptr<wire::Client> RawClient(const crypto::CurveKeyPair& kp, bool admin = false, int deadline_ms = 10000) {
     wire::ClientOptions o;
     o.endpoint = admin ? server_->admin_endpoint() : server_->endpoint();
     o.server_key = server_->public_key();
@@ -217,14 +212,12 @@ TEST_F(EnrolTest, RefusesWrongCertificatesWithTheirReasons) {
   AddOffice("0123456789", "A");
   const std::string office = "0123456789", user = "KJ000000000001";
   EXPECT_TRUE(Enrol(ca_.IssueValid("ok", office, user, now_)).ok());
-  EXPECT_EQ(Enrol(ca_.Issue("proxy", office, user, CertType::kProxy, now_ - 10, now_ + 1000)).reason(),
-            "cert_proxy");
+  EXPECT_EQ(Enrol(ca_.Issue("proxy", office, user, CertType::kProxy, now_ - 10, now_ + 1000)).reason(), "cert_proxy");
   EXPECT_EQ(Enrol(ca_.Issue("dis", office, user, CertType::kDisability, now_ - 10, now_ + 1000)).reason(),
             "cert_disability");
   EXPECT_EQ(Enrol(ca_.Issue("old", office, user, CertType::kCareInsurance, now_ - 1000, now_ - 10)).reason(),
             "cert_expired");
-  EXPECT_EQ(Enrol(ca_.IssueValid("unreg", "0999999999", "KJ000000000009", now_)).reason(),
-            "not_registered");
+  EXPECT_EQ(Enrol(ca_.IssueValid("unreg", "0999999999", "KJ000000000009", now_)).reason(), "not_registered");
   testing::CaFixture rogue(dir_.Sub("rogue"), now_);
   EXPECT_EQ(Enrol(rogue.IssueValid("r", office, user, now_)).reason(), "cert_untrusted");
   const std::string revoked = ca_.IssueValid("rev", office, user, now_);
@@ -240,11 +233,9 @@ TEST_F(EnrolTest, RefusesForgedBindings) {
   // Signed by another office's key.
   EXPECT_EQ(Enrol(a, nullptr, b).reason(), "signature_invalid");
   // Naming another connection's transport key.
-  EXPECT_EQ(Enrol(a, [](pb::EnrolmentBinding* x) { x->set_curve_pk(std::string(32, 'z')); }).reason(),
-            "cert_mismatch");
+  EXPECT_EQ(Enrol(a, [](pb::EnrolmentBinding* x) { x->set_curve_pk(std::string(32, 'z')); }).reason(), "cert_mismatch");
   // Naming another office than the certificate.
-  EXPECT_EQ(Enrol(a, [](pb::EnrolmentBinding* x) { x->set_office("1299999999"); }).reason(),
-            "cert_mismatch");
+  EXPECT_EQ(Enrol(a, [](pb::EnrolmentBinding* x) { x->set_office("1299999999"); }).reason(), "cert_mismatch");
 }
 
 class ExchangeTest : public ServerTest {
@@ -399,16 +390,15 @@ TEST_F(ExchangeTest, BrokerRefusesExpiredSenderCertificate) {
   // The agent's clock says the certificate is fine; the broker's does not.
   AddOffice("1600000000", "E", "2099-12-31");
   FakeEnv agent_clock(now_ * 1000);
-  const std::string certs = ca_.Issue("e", "1600000000", "KJ000000000006", CertType::kCareInsurance,
-                                      now_ - 10, now_ + 86400);
+  const std::string certs =
+      ca_.Issue("e", "1600000000", "KJ000000000006", CertType::kCareInsurance, now_ - 10, now_ + 86400);
   auto e = AgentFor("e", certs, &agent_clock);
   pb::Request renew;
   renew.mutable_licence_renew()->set_office("1299999999");
   renew.mutable_licence_renew()->set_until("2099-12-31");
   ASSERT_TRUE(Admin(renew).ok());
   env_.Advance(2 * 86400 * 1000LL);
-  EXPECT_EQ(e->Send({"1299999999", "", {WriteFile("e.pdf", "%PDF-1.7 e")}}, nullptr).status().reason(),
-            "cert_expired");
+  EXPECT_EQ(e->Send({"1299999999", "", {WriteFile("e.pdf", "%PDF-1.7 e")}}, nullptr).status().reason(), "cert_expired");
 }
 
 TEST_F(ExchangeTest, ForgedAndTruncatedUploadsAreRefused) {

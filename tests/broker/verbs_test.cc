@@ -39,12 +39,12 @@ TEST(VerbsTest, ChannelsAndAnonymousRules) {
   // Only chunk uploads carry a data frame.
   for (const Verb& v : VerbTable()) EXPECT_EQ(v.data_frame, v.body == B::kChunkPut) << v.name;
   auto channel = [](B b) { return FindVerb(b)->channel; };
-  for (B b : {B::kEnrol, B::kGetTrust, B::kHello, B::kLookup, B::kSendBegin, B::kChunkPut, B::kCommit,
-              B::kListInbox, B::kListSent, B::kFetchBegin, B::kChunkGet, B::kAck, B::kSubscribe}) {
+  for (B b : {B::kEnrol, B::kGetTrust, B::kHello, B::kLookup, B::kSendBegin, B::kChunkPut, B::kCommit, B::kListInbox,
+              B::kListSent, B::kFetchBegin, B::kChunkGet, B::kAck, B::kSubscribe}) {
     EXPECT_EQ(channel(b), Channel::kOffice) << FindVerb(b)->name;
   }
-  for (B b : {B::kOfficeAdd, B::kOfficeList, B::kLicenceRenew, B::kLicenceExpire, B::kTerminalList,
-              B::kTerminalRemove, B::kNoticePost, B::kNoticeWithdraw, B::kStats, B::kMaintenance}) {
+  for (B b : {B::kOfficeAdd, B::kOfficeList, B::kLicenceRenew, B::kLicenceExpire, B::kTerminalList, B::kTerminalRemove,
+              B::kNoticePost, B::kNoticeWithdraw, B::kStats, B::kMaintenance}) {
     EXPECT_EQ(channel(b), Channel::kAdmin) << FindVerb(b)->name;
     EXPECT_FALSE(FindVerb(b)->anonymous);
   }
@@ -80,7 +80,9 @@ TEST(VerbsTest, ProtocolDocMirrorsTheTable) {
     const Verb& v = VerbTable()[i];
     ASSERT_GE(rows[i].size(), 4u);
     EXPECT_EQ(rows[i][0], v.name);
-    EXPECT_EQ(rows[i][1], v.channel == Channel::kOffice ? "office" : v.channel == Channel::kAdmin ? "admin" : "both")
+    EXPECT_EQ(rows[i][1], v.channel == Channel::kOffice  ? "office"
+                          : v.channel == Channel::kAdmin ? "admin"
+                                                         : "both")
         << v.name;
     EXPECT_EQ(rows[i][2], v.anonymous ? "yes" : "no") << v.name;
     EXPECT_EQ(rows[i][3], v.data_frame ? "yes" : "no") << v.name;

@@ -73,8 +73,7 @@ TEST(EnvTest, JstDatesCrossMidnightAtNineUtc) {
 TEST(EnvTest, ParseDateRejectsGarbage) {
   EXPECT_TRUE(ParseDate("2027-11-20").ok());
   EXPECT_EQ(DayToDate(*ParseDate("2024-02-29")), "2024-02-29");
-  for (const char* bad : {"", "2027-13-01", "2027-02-30", "20271120", "2027-1-01", "abcd-ef-gh",
-                          "2027-11-20x"}) {
+  for (const char* bad : {"", "2027-13-01", "2027-02-30", "20271120", "2027-1-01", "abcd-ef-gh", "2027-11-20x"}) {
     auto d = ParseDate(bad);
     EXPECT_FALSE(d.ok()) << bad;
     if (!d.ok()) {

@@ -20,14 +20,15 @@ TEST(IdsTest, OfficeNumbersAndUserIds) {
 }
 
 TEST(IdsTest, SafeFileNames) {
-  for (const char* ok : {"plan.pdf", "UPPLAN_202612_0123456789_1299999999_20261121093000.CSV", "第3表.pdf", "a b.txt"}) {
+  for (const char* ok :
+       {"plan.pdf", "UPPLAN_202612_0123456789_1299999999_20261121093000.CSV", "第3表.pdf", "a b.txt"}) {
     EXPECT_TRUE(IsSafeFileName(ok)) << ok;
   }
-  for (const std::string& bad : {std::string(""), std::string("."), std::string(".."), std::string("../x.pdf"),
-                                std::string("a/b.pdf"), std::string("a\\b.pdf"), std::string("a\nb.pdf"),
-                                std::string("a\0b", 3), std::string(256, 'x'), std::string(".hidden.pdf"),
-                                std::string("evil\u202Efdp.exe"), std::string("a\u200Fb.pdf"),
-                                std::string("a\u2066b.pdf"), std::string("a\u061Cb.pdf")}) {
+  for (const std::string& bad :
+       {std::string(""), std::string("."), std::string(".."), std::string("../x.pdf"), std::string("a/b.pdf"),
+        std::string("a\\b.pdf"), std::string("a\nb.pdf"), std::string("a\0b", 3), std::string(256, 'x'),
+        std::string(".hidden.pdf"), std::string("evil\u202Efdp.exe"), std::string("a\u200Fb.pdf"),
+        std::string("a\u2066b.pdf"), std::string("a\u061Cb.pdf")}) {
     EXPECT_FALSE(IsSafeFileName(bad)) << bad;
   }
   EXPECT_TRUE(IsDigits("0123"));
@@ -46,8 +47,8 @@ TEST(IdsTest, IdsAreUniqueAndSortByTime) {
     EXPECT_EQ(IdMillis(id), t);
     previous = id;
   }
-  EXPECT_FALSE(IsId("01M80354WNRFRCR7VPQ50XRR7"));    // 25 chars
-  EXPECT_FALSE(IsId("01M80354WNRFRCR7VPQ50XRR7U"));   // U is not Crockford
+  EXPECT_FALSE(IsId("01M80354WNRFRCR7VPQ50XRR7"));   // 25 chars
+  EXPECT_FALSE(IsId("01M80354WNRFRCR7VPQ50XRR7U"));  // U is not Crockford
   EXPECT_FALSE(IsId("../../etc/passwd0000000000"));
   EXPECT_EQ(IdMillis("short"), -1);
   EXPECT_EQ(IdMillis("UUUUUUUUUUUUUUUUUUUUUUUUUU"), -1);

@@ -57,8 +57,8 @@ class FaultInjectionEnv : public Env {
   class File;
   friend class File;
   struct FileState {
-    uint64_t synced = 0;         // bytes made durable by Sync()
-    bool new_in_dir = false;     // created, and its folder not synced since
+    uint64_t synced = 0;      // bytes made durable by Sync()
+    bool new_in_dir = false;  // created, and its folder not synced since
   };
   struct Replaced {
     std::optional<std::string> old_content;  // what the rename replaced (none: nothing)
@@ -70,11 +70,11 @@ class FaultInjectionEnv : public Env {
 
   Env* const base_;
   mutable std::mutex mu_;
-  bool fail_syncs_ = false;                    // guarded by mu_
-  int64_t space_left_ = -1;                    // guarded by mu_
-  int64_t sync_count_ = 0;                     // guarded by mu_
-  std::map<std::string, FileState> files_;     // guarded by mu_
-  std::map<std::string, Replaced> renamed_;    // by target path; guarded by mu_
+  bool fail_syncs_ = false;                  // guarded by mu_
+  int64_t space_left_ = -1;                  // guarded by mu_
+  int64_t sync_count_ = 0;                   // guarded by mu_
+  std::map<std::string, FileState> files_;   // guarded by mu_
+  std::map<std::string, Replaced> renamed_;  // by target path; guarded by mu_
 };
 
 }  // namespace tayori::testing

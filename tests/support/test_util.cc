@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,7 +162,9 @@ RunResult Process::Finish(int timeout_ms) {
         exited_ = true;
         break;
       }
-      struct timespec ts {0, 10 * 1000 * 1000};
+      struct timespec ts {
+        0, 10 * 1000 * 1000
+      };
       ::nanosleep(&ts, nullptr);  // polling for the child's exit, not waiting for time
     }
   }
@@ -174,8 +176,8 @@ RunResult Process::Finish(int timeout_ms) {
   }
   if (reader_.joinable()) reader_.join();
   r.exit_code = status_ != -1 && WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
-  r.cpu_seconds = usage_.ru_utime.tv_sec + usage_.ru_utime.tv_usec / 1e6 + usage_.ru_stime.tv_sec +
-                  usage_.ru_stime.tv_usec / 1e6;
+  r.cpu_seconds =
+      usage_.ru_utime.tv_sec + usage_.ru_utime.tv_usec / 1e6 + usage_.ru_stime.tv_sec + usage_.ru_stime.tv_usec / 1e6;
   r.max_rss_kb = usage_.ru_maxrss;
   std::lock_guard<std::mutex> lock(mu_);
   r.out = out_;
@@ -229,9 +231,8 @@ std::unique_ptr<wire::Client> ConnectAs(const std::string& home, const std::stri
 
 CaFixture::CaFixture(const std::string& dir, int64_t now) : dir_(dir), ca_(OpenCa(dir, now)) {}
 
-std::string CaFixture::Issue(const std::string& label, const std::string& office,
-                             const std::string& user, crypto::CertType type, int64_t not_before,
-                             int64_t not_after) {
+std::string CaFixture::Issue(const std::string& label, const std::string& office, const std::string& user,
+                             crypto::CertType type, int64_t not_before, int64_t not_after) {
   auto issued = ca_.Issue({office, user, type, not_before, not_after});
   if (!issued.ok()) throw std::runtime_error(issued.status().ToString());
   const std::string out = dir_ + "/" + label;
@@ -242,10 +243,9 @@ std::string CaFixture::Issue(const std::string& label, const std::string& office
   return out;
 }
 
-std::string CaFixture::IssueValid(const std::string& label, const std::string& office,
-                                  const std::string& user, int64_t now) {
-  return Issue(label, office, user, crypto::CertType::kCareInsurance, now - 3600,
-               now + 365 * 86400LL);
+std::string CaFixture::IssueValid(const std::string& label, const std::string& office, const std::string& user,
+                                  int64_t now) {
+  return Issue(label, office, user, crypto::CertType::kCareInsurance, now - 3600, now + 365 * 86400LL);
 }
 
 }  // namespace tayori::testing

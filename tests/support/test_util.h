@@ -9,8 +9,8 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/crypto/test_ca.h"
@@ -68,9 +68,9 @@ class Process {
   int err_fd_ = -1;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::string out_, err_;   // guarded by mu_
+  std::string out_, err_;            // guarded by mu_
   std::string out_copy_, err_copy_;  // snapshots returned by out()/err()
-  bool eof_ = false;        // guarded by mu_
+  bool eof_ = false;                 // guarded by mu_
   std::thread reader_;
   bool exited_ = false;
   int status_ = 0;
@@ -99,10 +99,9 @@ class CaFixture {
  public:
   explicit CaFixture(const std::string& dir, int64_t now);
   // Writes DIR/<label>/cert.pem and key.pem; returns the folder.
-  std::string Issue(const std::string& label, const std::string& office, const std::string& user,
-                    crypto::CertType type, int64_t not_before, int64_t not_after);
-  std::string IssueValid(const std::string& label, const std::string& office,
-                         const std::string& user, int64_t now);
+  std::string Issue(const std::string& label, const std::string& office, const std::string& user, crypto::CertType type,
+                    int64_t not_before, int64_t not_after);
+  std::string IssueValid(const std::string& label, const std::string& office, const std::string& user, int64_t now);
   crypto::TestCa& ca() { return ca_; }
   std::string ca_pem() const { return dir_ + "/ca.pem"; }
   std::string crl_pem() const { return dir_ + "/crl.pem"; }

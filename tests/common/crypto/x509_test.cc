@@ -15,8 +15,7 @@ class X509Test : public ::testing::Test {
  protected:
   X509Test() : ca_(dir_.Sub("ca"), kNow) {}
 
-  StatusOr<CertInfo> VerifyIssued(CertType type, int64_t nb, int64_t na, int64_t at,
-                                  std::string* serial = nullptr) {
+  StatusOr<CertInfo> VerifyIssued(CertType type, int64_t nb, int64_t na, int64_t at, std::string* serial = nullptr) {
     auto issued = ca_.ca().Issue({"0123456789", "KJ000000000001", type, nb, na});
     EXPECT_TRUE(issued.ok());
     if (serial) *serial = issued->serial_hex;
@@ -43,15 +42,12 @@ TEST_F(X509Test, AcceptsBothOfficeCertificateTypes) {
 
 TEST_F(X509Test, RefusesProxyAndDisabilityCertificates) {
   EXPECT_EQ(VerifyIssued(CertType::kProxy, kNow - 10, kNow + 1000, kNow).status().reason(), "cert_proxy");
-  EXPECT_EQ(VerifyIssued(CertType::kDisability, kNow - 10, kNow + 1000, kNow).status().reason(),
-            "cert_disability");
+  EXPECT_EQ(VerifyIssued(CertType::kDisability, kNow - 10, kNow + 1000, kNow).status().reason(), "cert_disability");
 }
 
 TEST_F(X509Test, RefusesExpiredAndNotYetValid) {
-  EXPECT_EQ(VerifyIssued(CertType::kCareInsurance, kNow - 1000, kNow - 10, kNow).status().reason(),
-            "cert_expired");
-  EXPECT_EQ(VerifyIssued(CertType::kCareInsurance, kNow + 100, kNow + 1000, kNow).status().reason(),
-            "cert_expired");
+  EXPECT_EQ(VerifyIssued(CertType::kCareInsurance, kNow - 1000, kNow - 10, kNow).status().reason(), "cert_expired");
+  EXPECT_EQ(VerifyIssued(CertType::kCareInsurance, kNow + 100, kNow + 1000, kNow).status().reason(), "cert_expired");
 }
 
 TEST_F(X509Test, RefusesRevoked) {
@@ -109,10 +105,10 @@ TEST_F(X509Test, GarbageInputIsAnErrorNotACrash) {
 }
 
 TEST_F(X509Test, IssueRefusesBadIdentity) {
-  EXPECT_EQ(ca_.ca().Issue({"12345", "KJ000000000001", CertType::kCareInsurance, kNow, kNow + 10})
-                .status().reason(), "bad_office_number");
-  EXPECT_EQ(ca_.ca().Issue({"0123456789", "XX1", CertType::kCareInsurance, kNow, kNow + 10})
-                .status().reason(), "bad_user_id");
+  EXPECT_EQ(ca_.ca().Issue({"12345", "KJ000000000001", CertType::kCareInsurance, kNow, kNow + 10}).status().reason(),
+            "bad_office_number");
+  EXPECT_EQ(ca_.ca().Issue({"0123456789", "XX1", CertType::kCareInsurance, kNow, kNow + 10}).status().reason(),
+            "bad_user_id");
   EXPECT_FALSE(TestCa::Init(dir_.Sub("ca"), kNow).ok());  // never overwrites a CA
 }
 
