@@ -61,7 +61,8 @@ struct SendResult {
 struct InboxItem {
   pb::MailEntry entry;
   std::string message;  // decrypted free text
-  bool is_new = false;  // not shown by an earlier `inbox`
+  bool is_new = false;       // not downloaded yet (★ until it is)
+  bool first_shown = false;  // not shown by an earlier `inbox`
   // Care plan rules the message breaks: by its names, and once downloaded,
   // by its content.
   std::vector<careplan::Finding> problems;

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "common/ids.h"
 
@@ -52,15 +53,47 @@ StatusOr<std::vector<std::string>> ExpandBulkInputs(const std::vector<std::strin
   return out;
 }
 
+namespace {
+
+// The send unit a file can only belong to, given its kind and month (the
+// supplement's month tells a plan's 補足 from a 利用票's), or "" when its
+// kind goes into several units. Files of one export with different units
+// are separate sends even though they share a time stamp.
+std::string UnitOf(const careplan::Rules& rules, const careplan::ParsedName& name) {
+  std::string found;
+  for (const careplan::UnitRule& u : rules.units()) {
+    const bool listed = std::count(u.required.begin(), u.required.end(), name.kind->prefix) > 0 ||
+                        std::count(u.optional.begin(), u.optional.end(), name.kind->prefix) > 0;
+    if (!listed) continue;
+    if (u.hosoku_month == "000000" && name.kind->prefix == "UPHOSOKU" && name.month != "000000") continue;
+    if (u.hosoku_month == "same" && name.kind->prefix == "UPHOSOKU" && name.month == "000000") continue;
+    if (!found.empty()) return "";
+    found = u.id;
+  }
+  return found;
+}
+
+careplan::Finding Unaddressed(const std::string& name) {
+  careplan::Finding f;
+  f.file = name;
+  f.category = careplan::Category::kParty;
+  f.ja = "このファイルの送信先がわかりません。PDFや画像は、送信先の事業所番号を指定して添付してください（--attach 事業所番号=ファイル）。";
+  f.en = "no recipient for this file: attach PDFs and images to an office with --attach N=FILE";
+  return f;
+}
+
+}  // namespace
+
 StatusOr<std::vector<BulkGroup>> GroupBulkFiles(const std::vector<std::string>& files, const BulkOptions& o) {
   const careplan::Rules& rules = careplan::Rules::Standard();
-  // One send per recipient and sequence stamp (a send unit is exported together).
-  std::map<std::pair<std::string, std::string>, BulkGroup> by_key;
-  std::vector<std::string> refused;
+  // One send per recipient, sequence stamp (a send unit is exported
+  // together) and unit.
+  std::map<std::tuple<std::string, std::string, std::string>, BulkGroup> by_key;
+  std::vector<std::string> refused, loose;
   for (const std::string& f : files) {
     const std::string name = BaseName(f);
     if (!careplan::IsCsvName(name)) {
-      refused.push_back(name + " (not a CSV: add PDFs and images to a recipient with --attach N=FILE)");
+      loose.push_back(f);
       continue;
     }
     careplan::NameCheck n = rules.ParseName(name);
@@ -68,7 +101,7 @@ StatusOr<std::vector<BulkGroup>> GroupBulkFiles(const std::vector<std::string>& 
       refused.push_back(name + " (" + n.problem.en + ")");
       continue;
     }
-    BulkGroup& g = by_key[{n.name.recipient, n.name.stamp}];
+    BulkGroup& g = by_key[{n.name.recipient, n.name.stamp, UnitOf(rules, n.name)}];
     g.recipient = n.name.recipient;
     g.files.push_back(AbsolutePath(f));
   }
@@ -77,26 +110,60 @@ StatusOr<std::vector<BulkGroup>> GroupBulkFiles(const std::vector<std::string>& 
     for (const auto& r : refused) detail += "\n  " + r;
     return InvalidArgument("name_invalid", detail);
   }
-  if (by_key.empty()) return InvalidArgument("usage", "no standard CSV files among the inputs");
+  if (by_key.empty()) {
+    return InvalidArgument("usage", "no standard CSV files among the inputs (add PDFs and images with --attach N=FILE)");
+  }
+  // Files whose kind fits several units join the one unit of their export.
+  for (auto it = by_key.begin(); it != by_key.end();) {
+    const auto& [recipient, stamp, unit] = it->first;
+    auto peer = by_key.end();
+    int peers = 0;
+    for (auto other = by_key.begin(); unit.empty() && other != by_key.end(); ++other) {
+      if (other != it && std::get<0>(other->first) == recipient && std::get<1>(other->first) == stamp) {
+        peer = other, ++peers;
+      }
+    }
+    if (peers != 1) {
+      ++it;
+      continue;
+    }
+    peer->second.files.insert(peer->second.files.end(), it->second.files.begin(), it->second.files.end());
+    it = by_key.erase(it);
+  }
   std::vector<BulkGroup> groups;
-  std::set<std::string> attached;
+  std::set<std::string> recipients;
   for (auto& [key, g] : by_key) {
     auto msg = o.messages.find(g.recipient);
     g.message = msg != o.messages.end() ? msg->second : o.message;
     auto att = o.attachments.find(g.recipient);
-    if (att != o.attachments.end() && attached.insert(g.recipient).second) {  // with the first group only
+    if (att != o.attachments.end()) {  // every send to that office carries them
       for (const auto& a : att->second) g.files.push_back(AbsolutePath(a));
     }
+    recipients.insert(g.recipient);
     groups.push_back(std::move(g));
   }
-  for (const auto& [office, files] : o.attachments) {
-    if (!attached.count(office)) {
+  for (const auto& [office, attached] : o.attachments) {
+    if (!recipients.count(office)) {
       return InvalidArgument("usage", "--attach names " + office + ", which no CSV in this bulk is for");
     }
   }
+  // PDFs and images among the inputs: with one recipient in the bulk they
+  // go with its sends; otherwise they are shown, not sent, and nothing
+  // else is held up.
+  for (const std::string& f : loose) {
+    if (recipients.size() == 1) {
+      for (BulkGroup& g : groups) g.files.push_back(AbsolutePath(f));
+      continue;
+    }
+    BulkGroup g;
+    g.files.push_back(AbsolutePath(f));
+    g.problems.push_back(Unaddressed(BaseName(f)));
+    g.state = BulkGroup::kFailed;
+    groups.push_back(std::move(g));
+  }
   if (groups.size() > kMaxBulkGroups) {
-    return InvalidArgument("bulk_too_large",
-                           std::to_string(groups.size()) + " sends; at most " + std::to_string(kMaxBulkGroups));
+    return InvalidArgument("bulk_too_large", std::to_string(groups.size()) + " sends; at most " +
+                                                 std::to_string(kMaxBulkGroups));
   }
   return groups;
 }
@@ -104,7 +171,9 @@ StatusOr<std::vector<BulkGroup>> GroupBulkFiles(const std::vector<std::string>& 
 StatusOr<std::vector<BulkGroup>> Bulk::Plan(const BulkOptions& o) {
   ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandBulkInputs(o.inputs, agent_->env()));
   ASSIGN_OR_RETURN(std::vector<BulkGroup> groups, GroupBulkFiles(files, o));
-  for (BulkGroup& g : groups) CheckGroup(*agent_, &g);
+  for (BulkGroup& g : groups) {
+    if (!g.recipient.empty()) CheckGroup(*agent_, &g);  // files with no recipient say so already
+  }
   LookUp(&groups);
   return groups;
 }
@@ -130,6 +199,7 @@ StatusOr<std::vector<BulkGroup>> Bulk::PlanResume() {
 void Bulk::LookUp(std::vector<BulkGroup>* groups) {
   std::map<std::string, std::string> names;
   for (BulkGroup& g : *groups) {
+    if (g.recipient.empty()) continue;
     if (!names.count(g.recipient)) {
       auto info = agent_->Lookup(g.recipient);
       names[g.recipient] = info.ok() && info->registered() ? info->name() : "";

@@ -37,7 +37,9 @@ StatusOr<std::vector<InboxItem>> Agent::Inbox() {
     } else {
       return received.status();
     }
-    item.is_new = !seen.count(e.message_id()) && e.state() == pb::DELIVERED;
+    // New stays new until it is downloaded, as in the national client.
+    item.is_new = e.state() == pb::DELIVERED;
+    item.first_shown = !seen.count(e.message_id());
     shown.push_back(e.message_id());
     item.entry = std::move(e);
     items.push_back(std::move(item));

@@ -44,18 +44,13 @@ for office in sakura himawari; do
   "$bin/tayori-agent" --home "$demo/$office" enrol
 done
 
-# A record of N columns in version 4.1 layout (Shift_JIS, CRLF): columns 1-3
-# are CSV version, insurer and insured numbers; COLUMN=VALUE sets others.
-row() {
-  local n=$1 i
-  shift
-  local -a f
-  for ((i = 1; i <= n; i++)); do f[i]='"備考"'; done
-  f[1]=202407 f[2]=131001 f[3]=0000012345
-  local kv
-  for kv in "$@"; do f[${kv%%=*}]=${kv#*=}; done
-  local IFS=,
-  printf '%s\r\n' "${f[*]:1}" | iconv -f UTF-8 -t CP932
+# What the care software exports: standard CSVs in version 4.1 layout
+# (Shift_JIS, CRLF), every column filled as the layout wants it
+# (tests/web/careplan_files.py). BROKEN=1 gives a 5-digit insurer number.
+export_unit() {
+  python3 -c "
+import sys; sys.path.insert(0, 'tests/web'); import careplan_files as c
+c.write(sys.argv[1], c.unit_files('0123456789', '1299999999', broken=sys.argv[2] == '1'))" "$1" "${2:-0}"
 }
 
 step "ひまわり: ホーム (system status, licence, notices)"
@@ -64,11 +59,7 @@ step "ひまわり: ホーム (system status, licence, notices)"
 
 step "the care software exports December's plan (第6表 + 第7表 + 補足) for ひまわり"
 out="$demo/export"
-mkdir -p "$out"
-tail_name=0123456789_43_1299999999_11_20261121093000.CSV
-{ row 25 10=20261201 15=111111 20=1299999999; row 25 10=20261208 15=111111 20=1299999999; } > "$out/UPPLAN_202612_$tail_name"
-{ row 37; row 37; } > "$out/UPSIKYU_202612_$tail_name"
-row 63 > "$out/UPHOSOKU_202612_$tail_name"
+export_unit "$out"
 head -c 200000 /dev/urandom | { printf '%%PDF-1.7\n'; cat; } > "$out/assessment.pdf"
 ls -1 "$out"
 
@@ -77,9 +68,8 @@ step "check the export before sending (no network needed)"
 
 step "what staff see for a broken export: 第7表 missing, a bad insurer number"
 broken="$demo/broken"
-mkdir -p "$broken"
-{ row 25 10=20261201 15=111111 20=1299999999; row 25 2=13100 10=20261208 15=111111 20=1299999999; } > "$broken/UPPLAN_202612_$tail_name"
-cp "$out/UPHOSOKU_202612_$tail_name" "$broken/"
+export_unit "$broken" 1
+rm "$broken"/UPSIKYU_*
 "$bin/tayori-agent" --home "$demo/sakura" check "$broken"/* || true
 
 step "さくら sends it; the recipient comes from the file names"

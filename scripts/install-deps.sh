@@ -7,6 +7,7 @@ packages=(
   protobuf-compiler libprotobuf-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev
+  python3 python3-yaml
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -36,6 +36,7 @@ void PrintInboxJson(const std::string& office, const std::vector<InboxItem>& ite
   for (const auto& it : items) {
     json j = EntryJson(it.entry, it.message);
     j["new"] = it.is_new;
+    j["first_shown"] = it.first_shown;
     j["problems"] = FindingsJson(it.problems);
     arr.push_back(j);
   }

@@ -287,6 +287,7 @@ int RunSend(const Context& ctx) {
   // Every offline check first, in the user's language.
   const auto report = Agent::CheckFiles(o.files, (*agent)->config().office, o.to);
   if (!report.ok()) return RefuseFiles(report);
+  for (const auto& w : report.warnings) std::fprintf(stderr, "%s\n", careplan::FormatFinding(w, J()).c_str());
   o.on_recipient = [](const pb::OfficeInfo& r) {
     std::fprintf(JsonOut() ? stderr : stdout, J() ? "送信先: %s %s\n" : "To: %s %s\n", r.office().c_str(),
                  r.name().c_str());

@@ -62,7 +62,8 @@ void PrintCheckJson(const std::vector<std::string>& files, const careplan::Check
              {"unit", report.unit ? report.unit->id : ""},
              {"unit_title", report.unit ? (J() ? report.unit->title : report.unit->title_en) : ""},
              {"files", jf},
-             {"send_problems", send}});
+             {"send_problems", send},
+             {"warnings", FindingsJson(report.warnings)}});
 }
 
 // `check`, one file: OK or NG, what it is, then each problem with its place.
@@ -90,6 +91,7 @@ void PrintCheckText(const std::vector<std::string>& files, const careplan::Check
   for (const auto& f : report.findings) {
     if (f.file.empty()) std::printf("NG %s\n", (J() ? f.ja : f.en).c_str());
   }
+  for (const auto& f : report.warnings) std::printf("%s\n", careplan::FormatFinding(f, J()).c_str());
   if (report.unit) {
     std::printf(J() ? "送信単位: %s\n" : "send unit: %s\n", (J() ? report.unit->title : report.unit->title_en).c_str());
   }

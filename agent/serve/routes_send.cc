@@ -2,6 +2,8 @@
 // Files come from the browser as multipart uploads streamed to disk, never
 // held whole in memory; a send's copies are removed once the broker
 // accepted it.
+#include <map>
+
 #include "agent/draft_edit.h"
 #include "agent/drafts.h"
 #include "agent/serve/routes.h"
@@ -144,9 +146,25 @@ StatusOr<json> Send(Service* s, const httplib::Request& req) {
   return SendResultJson(sent);
 }
 
-json DraftWithCheck(Service* s, const pb::Draft& d, const std::string& office) {
+// The name the broker knows RECIPIENT by ("" when unknown or unreachable),
+// looked up once per office in NAMES.
+std::string RecipientName(Service* s, const std::string& recipient, std::map<std::string, std::string>* names) {
+  if (!IsOfficeNumber(recipient)) return "";
+  auto it = names->find(recipient);
+  if (it != names->end()) return it->second;
+  auto info = s->WithAgent([&](Agent& agent) { return agent.Lookup(recipient); });
+  const std::string name = info.ok() && info->registered() ? info->name() : "";
+  (*names)[recipient] = name;
+  return name;
+}
+
+json DraftWithCheck(Service* s, const pb::Draft& d, const std::string& office,
+                    std::map<std::string, std::string>* names = nullptr) {
   const std::vector<std::string> paths(d.paths().begin(), d.paths().end());
-  return DraftJson(d, Agent::CheckFiles(paths, office, d.to(), s->env()));
+  json j = DraftJson(d, Agent::CheckFiles(paths, office, d.to(), s->env()));
+  std::map<std::string, std::string> own;
+  j["recipient_name"] = RecipientName(s, j["to"].get<std::string>(), names != nullptr ? names : &own);
+  return j;
 }
 
 std::string Office(Service* s) {
@@ -158,7 +176,8 @@ StatusOr<json> Drafts(Service* s) {
   ASSIGN_OR_RETURN(std::vector<pb::Draft> list, drafts.List());
   const std::string office = Office(s);
   json items = json::array();
-  for (auto it = list.rbegin(); it != list.rend(); ++it) items.push_back(DraftWithCheck(s, *it, office));
+  std::map<std::string, std::string> names;
+  for (auto it = list.rbegin(); it != list.rend(); ++it) items.push_back(DraftWithCheck(s, *it, office, &names));
   return json{{"items", items}};
 }
 

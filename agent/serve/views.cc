@@ -185,7 +185,8 @@ json CheckJson(const std::vector<std::string>& paths, const careplan::CheckRepor
           {"unit", report.unit ? report.unit->title : ""},
           {"unit_en", report.unit ? report.unit->title_en : ""},
           {"files", files},
-          {"problems", FindingsJson(send)}};
+          {"problems", FindingsJson(send)},
+          {"warnings", FindingsJson(report.warnings)}};
 }
 
 json BulkGroupJson(size_t index, const BulkGroup& g) {

@@ -20,7 +20,7 @@
     const section = document.getElementById("screen-" + screen);
     const changed = current !== hash;
     current = hash;
-    T.screens[screen].show(section, name === "draft" ? { draft: arg } : {});
+    T.screens[screen].show(section, name === "draft" ? { draft: arg, opened: changed } : { opened: changed });
     const title = T.t("nav_" + (name === "draft" ? "drafts" : screen));
     document.title = title + " | " + T.t("app_title");
     if (changed) {

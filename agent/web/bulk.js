@@ -38,7 +38,9 @@
       const r = await T.api.post("/api/bulk/plan", { upload: up.upload, message: B.messageAll, messages, attach });
       if (seq !== B.seq) return;
       B.plan = r;
-      B.groups = (r.groups || []).map((g) => Object.assign({}, g, { state: g.state || "" }));
+      // A planned group is 未送信 until it is started; one that failed its
+      // checks is 失敗 from the start and is not sent.
+      B.groups = (r.groups || []).map((g) => Object.assign({}, g, { state: g.state === "waiting" ? "" : g.state || "" }));
       const keys = new Set(B.groups.map(key));
       B.selected = new Set([...B.selected].filter((k) => keys.has(k)));
       for (const g of B.groups) if (!B.known || !B.known.has(key(g))) B.selected.add(key(g));
@@ -69,7 +71,7 @@
         const p = g.total ? Math.floor((100 * (g.done || 0)) / g.total) : 0;
         return `${T.t("g_sending")} ${T.t("percent", { p })}`;
       }
-      case "succeeded": return T.t("g_succeeded");
+      case "success": return T.t("g_succeeded");
       case "failed": return T.t("g_failed");
       case "interrupted": return T.t("g_interrupted");
       default: return T.t("g_unsent");
@@ -84,7 +86,7 @@
     B.lastEvent = Date.now();
     const before = g.state;
     Object.assign(g, d);
-    if (g.state === "succeeded" && before !== "succeeded") {
+    if (g.state === "success" && before !== "success") {
       for (const n of B.groupFiles(g)) B.files.delete(n);
     }
     updateRow(g);
@@ -99,11 +101,11 @@
     B.running = false;
     window.clearInterval(B.poll);
     const count = (s) => mine.filter((g) => g.state === s).length;
-    const text = T.t("bulk_done", { ok: count("succeeded"), ng: count("failed"), cut: count("interrupted") });
+    const text = T.t("bulk_done", { ok: count("success"), ng: count("failed"), cut: count("interrupted") });
     const parts = [el("p", {}, text)];
     if (count("failed") || count("interrupted")) parts.push(el("p", {}, T.t("bulk_left")));
-    for (const g of mine) if (g.state === "succeeded") B.finished.push(g);
-    B.groups = B.groups.filter((g) => g.state !== "succeeded");
+    for (const g of mine) if (g.state === "success") B.finished.push(g);
+    B.groups = B.groups.filter((g) => g.state !== "success");
     render();
     T.setStatus(node("bulk-status"), parts, count("failed") || count("interrupted") ? "error" : "ok");
     T.announce(text, "ok");
@@ -118,8 +120,15 @@
   };
 
   const start = async () => {
-    const chosen = B.groups.filter((g) => B.selected.has(key(g)));
-    if (!chosen.length) { T.setStatus(node("bulk-status"), "⚠ " + T.t("bulk_none"), "error"); T.announce(T.t("bulk_none"), "error"); return; }
+    const picked = B.groups.filter((g) => B.selected.has(key(g)));
+    // Groups that failed their checks cannot go until their files are fixed.
+    const chosen = picked.filter((g) => !(g.problems && g.problems.length));
+    if (!chosen.length) {
+      const why = picked.length ? T.t("bulk_fix_first") : T.t("bulk_none");
+      T.setStatus(node("bulk-status"), "⚠ " + why, "error");
+      T.announce(why, "error");
+      return;
+    }
     B.running = true;
     B.started = new Set(chosen.map((g) => g.index));
     for (const g of chosen) { g.state = "waiting"; g.error = null; g.done = 0; }
@@ -169,15 +178,20 @@
     return td;
   };
   const fillResult = (td, g) => {
-    const cls = { succeeded: "done", failed: "failed", interrupted: "failed", sending: "sending" }[g.state] || "";
-    td.replaceChildren(el("strong", { class: "gstate " + cls }, (g.state === "failed" ? "⚠ " : g.state === "succeeded" ? "✓ " : "") + stateText(g)));
+    const cls = { success: "done", failed: "failed", interrupted: "failed", sending: "sending" }[g.state] || "";
+    td.replaceChildren(el("strong", { class: "gstate " + cls }, (g.state === "failed" ? "⚠ " : g.state === "success" ? "✓ " : "") + stateText(g)));
     if (g.state === "sending") {
       td.append(el("progress", { max: g.total || 1, value: g.done || 0, "aria-label": stateText(g) }));
     }
     const err = errorOf(g);
     if (err && (g.state === "failed" || g.state === "interrupted")) td.append(T.errorBox(err));
-    if (g.problems && g.problems.length && g.state !== "succeeded") {
-      td.append(el("div", { class: "file-ng" }, el("strong", {}, T.t("needs_fix")), T.findingList(g.problems)));
+    else if (g.problems && g.problems.length && g.state !== "success") {
+      // What to fix; the file each finding is in is marked in the files column.
+      const box = T.errorBox({ ja: T.t("check_ng"), en: T.t("check_ng") });
+      box.append(el("ul", { class: "problems" }, g.problems.map((p) => el("li", {},
+        p.line ? el("span", { class: "where" }, (p.column ? T.t("line_col", { line: p.line, col: p.column }) : T.t("line_only", { line: p.line })) + ": ") : null,
+        T.pick(p)))));
+      td.append(box);
     }
   };
   const updateRow = (g) => {
@@ -199,7 +213,9 @@
       el("td", { class: "nowrap" }, T.stampText(g.stamp) || g.exported || ""), el("td", {}, T.unitTitle(g.unit)),
       el("td", { class: "msg" }, g.message !== undefined ? g.message : (B.messages[g.to] || B.messageAll || "")),
       el("td", { class: "files" }, el("ul", {}, files.map((n) => el("li", {}, el("span", { class: "fname" }, n), " ",
-        el("span", { class: "kind" }, T.isCsv(n) ? (/^DLT/i.test(n) ? T.t("kind_deletion") : T.t("kind_registration")) : T.t("kind_other")))))),
+        el("span", { class: "kind" }, T.isCsv(n) ? (/^DLT/i.test(n) ? T.t("kind_deletion") : T.t("kind_registration")) : T.t("kind_other")),
+        !done && g.state !== "success" && (g.problems || []).some((p) => p.file === n)
+          ? [" ", el("strong", { class: "file-ng" }, "⚠ " + T.t("needs_fix"))] : null)))),
       done ? el("td", { class: "result" }, el("strong", { class: "gstate done" }, "✓ " + T.t("g_succeeded"))) : resultCell(g),
       el("td", {}, done ? "" : el("button", { type: "button", class: "small group-edit", disabled: B.running,
         "aria-label": T.t("edit_group", { name }), onclick: () => T.bulkEdit(g) }, T.t("edit"))));

@@ -13,6 +13,8 @@
   let timer = 0;
 
   const reset = () => {
+    window.clearTimeout(timer);
+    S.seq++; // answers to checks of what was there before are dropped
     Object.assign(S, { draftId: null, draft: null, existing: [], upload: null, check: null, lookup: null, to: "", message: "", dirty: false });
     S.files = new Map();
     S.removed = new Set();
@@ -226,7 +228,12 @@
   const onSaveDraft = async () => {
     const box = node("compose-status");
     if (S.draftId) {
-      if (await saveDraftEdits()) { T.setStatus(box, T.t("draft_updated"), "ok"); T.announce(T.t("draft_updated"), "ok"); renderCheck(); }
+      if (await saveDraftEdits()) {
+        // The form is drawn again with the saved draft: say so above its state.
+        renderCheck();
+        node("compose-status").prepend(el("p", {}, T.t("draft_updated")));
+        T.announce(T.t("draft_updated"), "ok");
+      }
       return;
     }
     if (!S.files.size) { T.setStatus(box, "⚠ " + T.t("need_files"), "error"); return; }
@@ -288,6 +295,8 @@
     if (!S.draftId && S.to && !hasCsv()) lookup();
   };
 
+  // PARAMS: {draft: ID to edit, opened: true when the screen was just
+  // opened rather than drawn again (language switch)}.
   T.screens.new = {
     async show(s, params) {
       S.section = s;
@@ -303,7 +312,11 @@
           } catch (e) { s.replaceChildren(T.heading("h-new", "edit_draft_title"), T.errorBox(e)); }
           return;
         }
-      } else if (S.draftId) reset();
+      } else if (S.draftId || params.opened) {
+        // 新規作成 opened from elsewhere is a new, empty send: files left
+        // from an abandoned one must never travel with it unnoticed.
+        reset();
+      }
       render();
     },
   };

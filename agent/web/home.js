@@ -33,7 +33,9 @@
       n.body ? el("p", {}, n.body) : null)));
   };
 
-  const helpNode = (help) => {
+  // Help in the staff's language: a text or an address.
+  const helpNode = (h) => {
+    const help = T.lang() === "en" ? h.help_en || h.help : h.help || h.help_en;
     if (!help) return "—";
     if (/^https?:\/\//.test(help)) return el("a", { href: help, rel: "noopener", target: "_blank" }, help);
     return help;
@@ -49,7 +51,7 @@
       h.download_dir ? [el("dt", {}, T.t("download_dir")), el("dd", {}, h.download_dir)] : null,
       h.handoff && typeof h.handoff === "string" ? [el("dt", {}, T.t("handoff")), el("dd", {}, h.handoff)] : null,
       el("dt", {}, T.t("version")), el("dd", {}, h.version || "—"),
-      el("dt", {}, T.t("help")), el("dd", {}, helpNode(h.help)));
+      el("dt", {}, T.t("help")), el("dd", {}, helpNode(h)));
     section.replaceChildren(T.heading("h-home", "home_title"), statusBox(h),
       el("h2", {}, T.t("notices")), notices(h.notices), el("h2", {}, T.t("office")), dl);
     T.setUnread(h.unread || 0);

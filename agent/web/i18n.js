@@ -85,7 +85,7 @@ window.Tayori = window.Tayori || {};
     col_office_name: "送信先事業所名称", col_stamp: "ファイル出力日時", col_result: "送信結果", col_edit: "編集",
     edit: "編集", bulk_send: "一括送信", interrupt: "中断", message_all: "すべての送信先へのメッセージ",
     g_unsent: "未送信", g_waiting: "送信待ち", g_sending: "送信中", g_succeeded: "成功", g_failed: "失敗", g_interrupted: "中断",
-    bulk_none: "送信する行を選んでください。", bulk_started: "{n} 件の送信を始めました。",
+    bulk_none: "送信する行を選んでください。", bulk_fix_first: "選んだ行は「要修正」のファイルを直すまで送信できません。", bulk_started: "{n} 件の送信を始めました。",
     bulk_done: "一括送信が終わりました。成功 {ok} 件、失敗 {ng} 件、中断 {cut} 件。",
     bulk_cancelled: "中断しました。送信していないデータは一覧に残っています。",
     bulk_left: "失敗・中断したデータは一覧に残っています。直してからもう一度「一括送信」を押してください。",
@@ -169,7 +169,7 @@ window.Tayori = window.Tayori || {};
     col_office_name: "Recipient office", col_stamp: "Exported", col_result: "Result", col_edit: "Edit",
     edit: "Edit", bulk_send: "Bulk send", interrupt: "Stop", message_all: "Message to every recipient",
     g_unsent: "Not sent", g_waiting: "Waiting", g_sending: "Sending", g_succeeded: "Sent", g_failed: "Failed", g_interrupted: "Stopped",
-    bulk_none: "Choose the rows to send.", bulk_started: "Sending {n}.",
+    bulk_none: "Choose the rows to send.", bulk_fix_first: "The rows chosen cannot be sent until the files marked “Needs fixing” are fixed.", bulk_started: "Sending {n}.",
     bulk_done: "Bulk send finished: {ok} sent, {ng} failed, {cut} stopped.",
     bulk_cancelled: "Stopped. What was not sent stays in the list.",
     bulk_left: "Failed and stopped rows stay in the list. Fix them and press Bulk send again.",
@@ -220,7 +220,7 @@ window.Tayori = window.Tayori || {};
   T.unitTitle = (u) => {
     if (!u) return "";
     if (typeof u === "object") return T.pick({ ja: u.title, en: u.title_en }) || "";
-    const k = T.KINDS[u];
+    const k = T.KINDS[u] || Object.values(T.KINDS).find((x) => x[0] === u);
     if (k) return lang === "en" ? k[1] : k[0];
     return /^[a-z0-9_]+$/.test(u) ? "" : u;
   };

@@ -308,7 +308,8 @@ TEST_F(ExchangeTest, SendListFetchAndReceipt) {
   EXPECT_TRUE((*inbox)[0].is_new);
   EXPECT_EQ((*inbox)[0].message, "message");
   EXPECT_EQ((*inbox)[0].entry.sender_name(), "居宅介護支援A");
-  EXPECT_FALSE(b_->Inbox()->front().is_new);  // seen now
+  EXPECT_TRUE(b_->Inbox()->front().is_new);  // new until downloaded
+  EXPECT_FALSE(b_->Inbox()->front().first_shown);  // but shown before
   auto sent = a_->Sent();
   ASSERT_EQ(sent->size(), 1u);
   EXPECT_EQ(sent->front().entry.state(), pb::DELIVERED);
@@ -321,6 +322,7 @@ TEST_F(ExchangeTest, SendListFetchAndReceipt) {
   EXPECT_EQ(fetched->downloaded_unix, now_ + 60);
   sent = a_->Sent();
   EXPECT_EQ(sent->front().entry.state(), pb::DOWNLOADED);
+  EXPECT_FALSE(b_->Inbox()->front().is_new);  // downloaded: no longer new
   EXPECT_EQ(sent->front().entry.downloaded_unix(), now_ + 60);
   EXPECT_EQ(sent->front().message, "message");
   // Evidence kept: the signed manifest and signer certificate.

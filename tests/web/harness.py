@@ -11,6 +11,7 @@ import threading
 import time
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -153,7 +154,10 @@ def browser():
 
 
 def wait(d, cond, timeout=20, what="condition"):
+    """Waits for COND; a page redrawn while it is read is read again."""
     try:
-        return WebDriverWait(d, timeout, poll_frequency=0.1).until(lambda _: cond())
+        return WebDriverWait(d, timeout, poll_frequency=0.1,
+                             ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
+            lambda _: cond())
     except Exception as e:
         raise AssertionError(f"timed out waiting for {what}") from e

@@ -5,6 +5,7 @@ import json
 import os
 import time
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from harness import wait
@@ -29,12 +30,21 @@ def drop_files(d, zone_id, paths):
 
 
 def text(d, css):
-    els = d.find_elements(By.CSS_SELECTOR, css)
-    return " ".join(e.text for e in els)
+    """The text of every element CSS matches, read again if the page redraws
+    them while they are read."""
+    for _ in range(20):
+        try:
+            return " ".join(e.text for e in d.find_elements(By.CSS_SELECTOR, css))
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError(f"{css} keeps being redrawn")
 
 
 def wait_text(d, css, needle, timeout=30):
-    wait(d, lambda: needle in text(d, css), timeout, f"{needle!r} in {css} (now: {text(d, css)[:300]!r})")
+    try:
+        wait(d, lambda: needle in text(d, css), timeout, f"{needle!r} in {css}")
+    except AssertionError as e:
+        raise AssertionError(f"{e} (now: {text(d, css)[:300]!r})") from e
 
 
 def click(d, css):
@@ -45,6 +55,17 @@ def go(d, base, route):
     d.get(f"{base}/#{route}")
     wait(d, lambda: d.execute_script("return document.readyState") == "complete", 10, "page load")
     time.sleep(0.3)
+
+
+def open_new(d, base):
+    """Opens 新規作成 from the menu, as staff do from another screen: a new,
+    empty send."""
+    go(d, base, "home")
+    wait_text(d, "#h-home", "ホーム")
+    click(d, '#nav a[data-route="new"]')
+    wait(d, lambda: d.execute_script("return location.hash") == "#new" and "新規作成" in text(d, "#h-new"), 10,
+         "an empty 新規作成")
+    assert text(d, "#files-csv") == "なし" and text(d, "#files-other") == "なし", "files left from before"
 
 
 def dialog_open(d):

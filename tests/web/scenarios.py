@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 
 import careplan_files as cp
 from harness import wait
-from pages import (api, axe, click, dialog_open, drop_files, go, row_with, shot, text, wait_text)
+from pages import (api, axe, click, dialog_open, drop_files, go, open_new, row_with, shot, text, wait_text)
 
 A, B = "0123456789", "1299999999"
 MORE = [("1300000001", "デイサービスあおば"), ("1300000002", "訪問看護つばさ"), ("1300000003", "福祉用具かえで"),
@@ -37,7 +37,7 @@ def send_and_receive(ctx):
     files = cp.unit_files(A, B)
     files["アセスメント.pdf"] = cp.pdf()
     paths = cp.write(os.path.join(ctx.dir, "send1"), files)
-    go(a, ctx.A.base(), "new")
+    open_new(a, ctx.A.base())
     drop_files(a, "compose-drop", paths)
     wait_text(a, "#to-lookup", "訪問介護ひまわり")
     wait_text(a, "#compose-status", "送信できます")
@@ -91,7 +91,7 @@ def send_and_receive(ctx):
 
 def pdf_alone_lookup(ctx):
     a = ctx.a
-    go(a, ctx.A.base(), "new")
+    open_new(a, ctx.A.base())
     paths = cp.write(os.path.join(ctx.dir, "pdf"), {"居宅サービス計画書第3表.pdf": cp.pdf()})
     drop_files(a, "compose-drop", paths)
     to = a.find_element(By.ID, "to")
@@ -105,7 +105,7 @@ def pdf_alone_lookup(ctx):
 
 def checks_say_what_to_do(ctx):
     a = ctx.a
-    go(a, ctx.A.base(), "new")
+    open_new(a, ctx.A.base())
     files = cp.unit_files(A, B, stamp="20261121100000", broken=True)
     del files[[n for n in files if n.startswith("UPSIKYU")][0]]
     files["報告書.docx"] = b"PK\x03\x04" + os.urandom(100)
@@ -122,7 +122,7 @@ def checks_say_what_to_do(ctx):
 
 def drafts(ctx):
     a = ctx.a
-    go(a, ctx.A.base(), "new")
+    open_new(a, ctx.A.base())
     drop_files(a, "compose-drop", cp.write(os.path.join(ctx.dir, "draft1"), cp.unit_files(A, B, stamp="20261121110000")))
     wait_text(a, "#compose-status", "送信できます")
     a.find_element(By.ID, "message").send_keys("下書きから送ります。")
@@ -136,7 +136,7 @@ def drafts(ctx):
     go(a, ctx.A.base(), "drafts")
     wait(a, lambda: row_with(a, "drafts-table", "下書きから送ります。") is not None, 20, "the draft")
     ready = row_with(a, "drafts-table", "下書きから送ります。")
-    assert "送信可" in ready.text, ready.text
+    assert "送信可" in ready.text and "訪問介護ひまわり" in ready.text, ready.text
     bad = [r for r in a.find_elements(By.CSS_SELECTOR, "#drafts-table tbody tr") if "要修正" in r.text]
     assert bad, text(a, "#drafts-table")
     assert not bad[0].find_element(By.CSS_SELECTOR, ".draft-send").is_enabled()
@@ -144,6 +144,8 @@ def drafts(ctx):
     # Open, change, 更新.
     ready.find_element(By.LINK_TEXT, "開く").click()
     wait_text(a, "#h-new", "下書きの編集")
+    wait(a, lambda: a.find_element(By.ID, "message").get_attribute("value") == "下書きから送ります。", 20,
+         "the draft's message in the form")
     msg = a.find_element(By.ID, "message")
     msg.clear()
     msg.send_keys("下書きを直して送ります。")
@@ -280,8 +282,15 @@ def english(ctx):
     a.refresh()
     wait_text(a, "#nav", "Inbox")
     shot(a, "inbox-en")
+    # Home's help in the staff's language.
+    go(a, ctx.A.base(), "home")
+    wait_text(a, "#screen-home", "Help and contact")
+    wait_text(a, "#screen-home", "care software vendor")
+    assert "お問い合わせください" not in text(a, "#screen-home"), text(a, "#screen-home")
     click(a, "#lang-switch")
     wait_text(a, "#nav", "受信一覧")
+    wait_text(a, "#screen-home", "お問い合わせください")
+    go(a, ctx.A.base(), "inbox")
 
 
 def keyboard(ctx):
@@ -293,12 +302,20 @@ def keyboard(ctx):
     seen = []
     for _ in range(12):
         body.send_keys(Keys.TAB) if not seen else a.switch_to.active_element.send_keys(Keys.TAB)
-        seen.append(a.switch_to.active_element.text)
-        if "新規作成" in seen[-1]:
+        active = a.switch_to.active_element
+        seen.append(f"<{active.tag_name}> {active.text}")
+        if active.get_attribute("data-route") == "new":
             break
-    assert "新規作成" in seen[-1], seen
+    assert a.switch_to.active_element.get_attribute("data-route") == "new", seen
+    assert a.switch_to.active_element.text == "新規作成", seen
     a.switch_to.active_element.send_keys(Keys.ENTER)
     wait_text(a, "#h-new", "新規作成")
+    # ファイルを選択 is reached with Tab too.
+    for _ in range(6):
+        if a.switch_to.active_element.get_attribute("id") == "compose-drop-choose":
+            break
+        a.switch_to.active_element.send_keys(Keys.TAB)
+    assert a.switch_to.active_element.get_attribute("id") == "compose-drop-choose", a.switch_to.active_element.text
 
 
 def reconnect(ctx):
@@ -326,7 +343,7 @@ def accessibility(ctx):
         go(a, ctx.A.base(), route)
         time.sleep(1)
         problems += axe(a, route)
-    go(a, ctx.A.base(), "new")
+    open_new(a, ctx.A.base())
     drop_files(a, "compose-drop", cp.write(os.path.join(ctx.dir, "a11y"), cp.unit_files(A, B, stamp="20261121150000")))
     wait_text(a, "#compose-status", "送信できます")
     problems += axe(a, "new with files")
