@@ -464,3 +464,24 @@ TEST(FindingTest, FormatsLocation) {
 
 }  // namespace
 }  // namespace tayori::careplan
+
+namespace tayori::careplan {
+namespace {
+
+// Word and Excel files are zips inside; staff are told to save them as PDF,
+// not to extract them.
+TEST(AttachmentTest, OfficeDocumentsAreToBeSavedAsPdf) {
+  const std::string zip = std::string("PK\x03\x04", 4) + std::string(100, 'x');
+  for (const char* name : {"assessment.docx", "予定表.XLSX"}) {
+    auto findings = CheckAttachmentContent(Rules::Standard(), name, zip);
+    ASSERT_EQ(findings.size(), 1u) << name;
+    EXPECT_NE(findings[0].ja.find("PDF形式で保存"), std::string::npos) << findings[0].ja;
+    EXPECT_EQ(findings[0].ja.find("すべて展開"), std::string::npos);
+  }
+  auto archive = CheckAttachmentContent(Rules::Standard(), "files.zip", zip);
+  ASSERT_EQ(archive.size(), 1u);
+  EXPECT_NE(archive[0].ja.find("すべて展開"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tayori::careplan
