@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   cli::Context ctx{tayori::agent::DefaultAgentHome(), "", tayori::Env::Default()};
   app.add_option("--home", ctx.home, "this terminal's folder (keys, history)");
   app.add_option("--lang", ctx.lang, "ja (default) or en");
+  bool details = false;
+  app.add_flag("--details", details, "show technical details (for support) under messages");
   app.set_version_flag("--version", std::string("tayori-agent ") + tayori::kVersion);
   std::vector<std::pair<CLI::App*, const cli::Command*>> commands;
   for (const cli::Command& c : kCommands) {
@@ -53,7 +55,13 @@ int main(int argc, char** argv) {
     c.add_options(cmd);
     commands.emplace_back(cmd, &c);
   }
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    return cli::CommandLineError(e.what(), dynamic_cast<const CLI::RequiredError*>(&e) != nullptr);
+  }
+  cli::SetDetails(details);
 
   cli::SetLang(tayori::agent::LocaleLang());
   if (!ctx.lang.empty()) {

@@ -15,6 +15,7 @@ struct OutputSettings {
   Lang lang = Lang::kJa;
   bool json = false;
   bool quiet = false;
+  bool details = false;  // --details: technical detail lines under messages
 };
 
 OutputSettings& Settings() {
@@ -58,7 +59,38 @@ void AddJsonFlag(CLI::App* cmd, const std::string& help) { cmd->add_flag("--json
 void AddQuietFlag(CLI::App* cmd, const std::string& help) { cmd->add_flag("--quiet", Settings().quiet, help); }
 bool JsonOut() { return Settings().json; }
 
-std::string Rendered(const Status& status) { return Render(status, Settings().lang); }
+// Staff see what happened and what to do; the technical detail (English,
+// ids) only with --details, or for a command line that is wrong, where the
+// detail names what to change.
+std::string Rendered(const Status& status) {
+  const Message* m = FindMessage(status.reason());
+  if (Settings().details || status.reason() == "usage" || m == nullptr) return Render(status, Settings().lang);
+  return J() ? m->ja : m->en;
+}
+
+void SetDetails(bool details) { Settings().details = details; }
+
+int CommandLineError(const std::string& what, bool required) {
+  const bool ja = LocaleLang() == Lang::kJa;
+  if (required && what.find("subcommand") != std::string::npos) {
+    std::fprintf(
+        stderr, ja ? "コマンド（send, inbox, serve など）を指定してください。`tayori-agent --help` に一覧があります。\n"
+                   : "Name a command (send, inbox, serve, ...). `tayori-agent --help` lists them.\n");
+  } else if (required) {
+    const std::string name = what.substr(0, what.find(' '));
+    std::fprintf(stderr,
+                 ja ? "必要な指定（%s）がありません。`tayori-agent --help` で使い方を確認してください。\n"
+                    : "%s is missing. See `tayori-agent --help`.\n",
+                 name.c_str());
+  } else {
+    std::fprintf(
+        stderr,
+        ja ? "コマンドの指定が正しくありません。`tayori-agent --help` で使い方を確認してください。\n  詳細: %s\n"
+           : "The command line is not valid. See `tayori-agent --help`.\n  detail: %s\n",
+        what.c_str());
+  }
+  return 2;
+}
 
 int Fail(const Status& status) {
   std::fprintf(stderr, "%s\n", Rendered(status).c_str());

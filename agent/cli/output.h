@@ -29,6 +29,12 @@ using nlohmann::json;
 
 // The language of this run: the locale's, then --lang or agent.yaml.
 void SetLang(Lang lang);
+// A command line CLI11 could not parse, in the locale's language: what is
+// missing (REQUIRED: WHAT is CLI11's "X is required") or wrong, and where to
+// look. Returns the exit status (2).
+int CommandLineError(const std::string& what, bool required);
+// --details: show the technical detail line under each message.
+void SetDetails(bool details);
 Lang CurrentLang();
 // True when this run speaks Japanese.
 bool J();

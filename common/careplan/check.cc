@@ -191,6 +191,43 @@ std::vector<Finding> CheckAttachmentContent(const Rules& rules, const std::strin
 
 namespace {
 
+// Sizes as staff read them: "10MB", "12.3MB".
+std::string Megabytes(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, bytes % (1 << 20) == 0 ? "%.0fMB" : "%.1fMB", static_cast<double>(bytes) / (1 << 20));
+  return buf;
+}
+
+// The send limits: how many files, and how many bytes in all. A single file
+// over the limit cannot be helped by splitting the send: staff are told
+// what helps instead.
+void LimitFindings(const std::vector<FileToCheck>& files, size_t max_files, uint64_t max_bytes, uint64_t total,
+                   std::vector<Finding>* findings) {
+  if (files.size() > max_files) {
+    findings->push_back(Make("", Category::kLimit,
+                             "1回に送れるファイルは" + std::to_string(max_files) + "個までです（" +
+                                 std::to_string(files.size()) + "個あります）。送信を分けてください。",
+                             "at most " + std::to_string(max_files) + " files per send (" +
+                                 std::to_string(files.size()) + " given); split them over several sends"));
+  }
+  if (total <= max_bytes) return;
+  for (const auto& f : files) {
+    if (f.size <= max_bytes) continue;
+    findings->push_back(
+        Make(f.name, Category::kLimit,
+             "このファイルだけで" + Megabytes(max_bytes) + "を超えています（" + Megabytes(f.size) +
+                 "）。PDFは解像度を下げて保存し直すか、介護ソフトで対象の利用者を分けて出力してください。",
+             "this file alone is over " + Megabytes(max_bytes) + " (" + Megabytes(f.size) +
+                 "): save a PDF at a lower resolution, or export fewer people at a time"));
+    return;
+  }
+  findings->push_back(Make("", Category::kLimit,
+                           "1回に送れるのは合計" + Megabytes(max_bytes) + "までです（合計" + Megabytes(total) +
+                               "）。ファイルを2回以上に分けて送信してください。",
+                           "at most " + Megabytes(max_bytes) + " per send (" + Megabytes(total) +
+                               " given); split the files over several sends"));
+}
+
 // Parties: one recipient, this office as sender, not to itself.
 void CheckParties(const CheckOptions& o, const std::vector<Named>& csvs, CheckReport* report) {
   report->recipient = o.to;
@@ -319,17 +356,8 @@ CheckReport CheckSend(const Rules& rules, const std::vector<FileToCheck>& files,
     return report;
   }
   uint64_t total = 0;
-  for (const auto& f : files) total += f.size;
-  if (files.size() > max_files || total > max_bytes) {
-    findings.push_back(Make("", Category::kLimit,
-                            "1回に送れるのはファイル" + std::to_string(max_files) + "個・合計" +
-                                std::to_string(max_bytes / (1 << 20)) + "MBまでです（" + std::to_string(files.size()) +
-                                "個・" + std::to_string(total) + "バイト）。ファイルを分けて送信してください。",
-                            "at most " + std::to_string(max_files) + " files and " +
-                                std::to_string(max_bytes / (1 << 20)) + " MB per send (" +
-                                std::to_string(files.size()) + " files, " + std::to_string(total) +
-                                " bytes); split them over several sends"));
-  }
+  for (const auto& f : files) total += std::min<uint64_t>(f.size, max_bytes + 1);  // no sum can wrap
+  LimitFindings(files, max_files, max_bytes, total, &findings);
   const bool read_content = o.content && total <= max_bytes;
 
   std::vector<Named> csvs;

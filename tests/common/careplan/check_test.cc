@@ -485,3 +485,26 @@ TEST(AttachmentTest, OfficeDocumentsAreToBeSavedAsPdf) {
 
 }  // namespace
 }  // namespace tayori::careplan
+
+namespace tayori::careplan {
+namespace {
+
+// Limits in megabytes, and a single file too large is not told to split
+// the send.
+TEST(LimitTest, SaysWhatHelps) {
+  CheckOptions o;
+  o.to = "1299999999";
+  o.content = false;
+  auto first = [](const CheckReport& r) { return r.findings.empty() ? std::string() : r.findings[0].ja; };
+  std::vector<FileToCheck> many;
+  for (int i = 0; i < 8; ++i) many.push_back({"p" + std::to_string(i) + ".pdf", "", 1000});
+  EXPECT_NE(first(CheckSend(Rules::Standard(), many, o)).find("7個までです（8個あります）"), std::string::npos);
+  const std::string one = first(CheckSend(Rules::Standard(), {{"scan.pdf", "", 11u << 20}}, o));
+  EXPECT_NE(one.find("このファイルだけで10MBを超えています（11MB）"), std::string::npos) << one;
+  const std::string two = first(CheckSend(Rules::Standard(), {{"a.pdf", "", 6u << 20}, {"b.pdf", "", 6u << 20}}, o));
+  EXPECT_NE(two.find("合計10MBまでです（合計12MB）"), std::string::npos) << two;
+  EXPECT_EQ(two.find("バイト"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tayori::careplan
