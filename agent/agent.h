@@ -91,6 +91,7 @@ struct HomeStatus {
   pb::OfficeInfo office;
   pb::NoticesResponse notices;
   crypto::CertInfo certificate;
+  Status terminal;  // whether this PC's certificate still fits the terminal (R6)
 };
 
 // What long work reports: a label, bytes done, bytes in all.

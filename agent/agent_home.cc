@@ -84,6 +84,7 @@ StatusOr<HomeStatus> Agent::Home() {
   ASSIGN_OR_RETURN(wire::Reply n, client->Call(notices));
   home.notices = n.response.notices();
   ASSIGN_OR_RETURN(home.certificate, keys_.cert->Info());
+  home.terminal = CheckTerminal();
   return home;
 }
 

@@ -19,6 +19,9 @@ std::vector<careplan::Finding> NameProblems(const pb::Manifest* m) {
 }  // namespace
 
 StatusOr<std::vector<InboxItem>> Agent::Inbox() {
+  // A certificate that stopped matching this terminal is said at once, not
+  // only when a download fails (R6).
+  RETURN_IF_ERROR(CheckTerminal());
   ASSIGN_OR_RETURN(std::vector<pb::MailEntry> entries, ListAll(true));
   ASSIGN_OR_RETURN(std::set<std::string> seen, store_.Seen());
   std::vector<InboxItem> items;

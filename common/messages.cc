@@ -63,10 +63,10 @@ constexpr std::array kMessages = {
             "This terminal's enrolment was removed by the operator. Check the certificate and "
             "enrol again with `tayori-agent enrol`."},
     Message{"cert_mismatch",
-            "端末に登録されている証明書が一致しないため、送信に失敗しました。利用申請時と同じKJから始まる"
+            "端末に登録されている証明書が一致しないため、送受信できません。利用申請時と同じKJから始まる"
             "事業所ユーザIDの証明書がこの端末に設定されているか確認してください。",
-            "The certificate on this terminal does not match the registered one, so the "
-            "request failed. Check that this PC holds the certificate of the office user id "
+            "The certificate on this terminal does not match the registered one, so nothing "
+            "can be sent or received. Check that this PC holds the certificate of the office user id "
             "used when applying."},
     Message{"cert_bad_identity",
             "電子証明書に事業所番号（10桁）と事業所ユーザID（KJ+12桁）が正しく記載されていません。"

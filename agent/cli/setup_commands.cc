@@ -138,10 +138,31 @@ void PrintHomeJson(const HomeStatus& home) {
              {"licence_until", home.office.licence_until()},
              {"licensed", home.office.licensed()},
              {"certificate_not_after_unix", home.certificate.not_after},
+             {"certificate_ok", home.terminal.ok()},
              {"notices", notices}});
 }
 
 // ホーム: system status, this office and its licence, certificate, notices.
+// What needs doing soon: a certificate that no longer fits this PC, and a
+// licence or certificate that ends within 30 days (nothing renews itself).
+void PrintHomeWarnings(const HomeStatus& home) {
+  if (!home.terminal.ok()) std::printf("  ⚠ %s\n", Rendered(home.terminal).c_str());
+  const int64_t today = JstDay(Env::Default()->NowSeconds());
+  auto licence_day = ParseDate(home.office.licence_until());
+  if (home.office.licensed() && licence_day.ok() && *licence_day - today <= 30) {
+    std::printf(J() ? "  ⚠ 利用ライセンスの期限まであと%lld日です。更新の手続きをしてください。\n"
+                    : "  ⚠ The licence ends in %lld days. Renew it.\n",
+                static_cast<long long>(*licence_day - today));
+  }
+  const int64_t cert_days = JstDay(home.certificate.not_after) - today;
+  if (cert_days >= 0 && cert_days <= 30) {
+    std::printf(
+        J() ? "  ⚠ 電子証明書の有効期限まであと%lld日です。電子請求受付システムで新しい証明書を取得してください。\n"
+            : "  ⚠ The certificate ends in %lld days. Obtain a new one.\n",
+        static_cast<long long>(cert_days));
+  }
+}
+
 void PrintHomeText(const HomeStatus& home) {
   std::printf(
       J() ? "ホーム\n  システム状況: %s\n  事業所: %s %s\n  ライセンス期限: %s%s\n  証明書の有効期限: %s\n"
@@ -151,6 +172,7 @@ void PrintHomeText(const HomeStatus& home) {
       home.office.office().c_str(), home.office.name().c_str(), home.office.licence_until().c_str(),
       home.office.licensed() ? "" : (J() ? "（期限切れ: 更新してください）" : " (EXPIRED: renew it)"),
       JstDate(home.certificate.not_after).c_str());
+  PrintHomeWarnings(home);
   std::printf(J() ? "お知らせ（%d件）\n" : "Notices (%d)\n", home.notices.notices_size());
   for (const auto& n : home.notices.notices()) {
     std::printf("  %s%s  %s\n    %s\n", n.kind() == "maintenance" ? (J() ? "【メンテナンス】" : "[maintenance] ") : "",

@@ -20,9 +20,12 @@ pb::Manifest ManifestOf(const pb::MailEntry& e) {
 
 const char* StateName(pb::MessageState s) {
   switch (s) {
-    case pb::DOWNLOADED: return "downloaded";
-    case pb::EXPIRED: return "expired";
-    default: return "pending";
+    case pb::DOWNLOADED:
+      return "downloaded";
+    case pb::EXPIRED:
+      return "expired";
+    default:
+      return "pending";
   }
 }
 
@@ -47,21 +50,28 @@ json ErrorJson(const Status& st) {
 
 int HttpStatus(const Status& st) {
   switch (st.code()) {
-    case Code::kInvalidArgument: return 400;
-    case Code::kUnauthenticated: return 401;
-    case Code::kPermissionDenied: return 403;
-    case Code::kNotFound: return 404;
+    case Code::kInvalidArgument:
+      return 400;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kPermissionDenied:
+      return 403;
+    case Code::kNotFound:
+      return 404;
     case Code::kAlreadyExists:
-    case Code::kFailedPrecondition: return 409;
+    case Code::kFailedPrecondition:
+      return 409;
     case Code::kUnavailable:
-    case Code::kDeadlineExceeded: return 503;
-    default: return 500;
+    case Code::kDeadlineExceeded:
+      return 503;
+    default:
+      return 500;
   }
 }
 
 json FindingJson(const careplan::Finding& f) {
-  return {{"file", f.file}, {"line", f.line}, {"column", f.column},
-          {"reason", careplan::CategoryReason(f.category)}, {"ja", f.ja}, {"en", f.en}};
+  return {{"file", f.file}, {"line", f.line}, {"column", f.column}, {"reason", careplan::CategoryReason(f.category)},
+          {"ja", f.ja},     {"en", f.en}};
 }
 
 json FindingsJson(const std::vector<careplan::Finding>& findings) {
@@ -72,7 +82,8 @@ json FindingsJson(const std::vector<careplan::Finding>& findings) {
 
 json FilesJson(const pb::Manifest& m) {
   json files = json::array();
-  for (const auto& f : m.files()) files.push_back({{"name", f.name()}, {"size", f.size()}, {"kind", FileKind(f.name())}});
+  for (const auto& f : m.files())
+    files.push_back({{"name", f.name()}, {"size", f.size()}, {"kind", FileKind(f.name())}});
   return files;
 }
 
@@ -128,8 +139,11 @@ json ReceiptJson(const ReceiptInfo& r) {
 }
 
 json OfficeJson(const pb::OfficeInfo& info) {
-  return {{"office", info.office()},         {"registered", info.registered()}, {"name", info.name()},
-          {"licensed", info.licensed()},     {"enrolled", info.enrolled()},
+  return {{"office", info.office()},
+          {"registered", info.registered()},
+          {"name", info.name()},
+          {"licensed", info.licensed()},
+          {"enrolled", info.enrolled()},
           {"licence_until", info.licence_until()},
           {"can_receive", info.registered() && info.licensed() && info.enrolled()}};
 }
@@ -137,7 +151,10 @@ json OfficeJson(const pb::OfficeInfo& info) {
 json HomeJson(const HomeStatus& home, int64_t now, int unread) {
   json notices = json::array();
   for (const auto& n : home.notices.notices()) {
-    notices.push_back({{"id", n.id()}, {"kind", n.kind()}, {"title", n.title()}, {"body", n.body()},
+    notices.push_back({{"id", n.id()},
+                       {"kind", n.kind()},
+                       {"title", n.title()},
+                       {"body", n.body()},
                        {"posted", JstDate(n.posted_unix())}});
   }
   int licence_days = 0;
@@ -153,9 +170,14 @@ json HomeJson(const HomeStatus& home, int64_t now, int unread) {
           {"certificate_until", JstDate(home.certificate.not_after)},
           {"certificate_days_left", DaysLeft(home.certificate.not_after, now)},
           {"unread", unread},
+          {"certificate_problem", home.terminal.ok() ? json() : ErrorJson(home.terminal)["error"]},
           {"version", kVersion},
-          {"help", "使い方は README.md の「職員の方へ」をご覧ください。困ったときは事業所の管理者か、介護ソフトの販売元にお問い合わせください。"},
-          {"help_en", "See \"For office staff\" in README.md. For help, ask your office's administrator or your care software vendor."}};
+          {"help",
+           "使い方は README.md "
+           "の「職員の方へ」をご覧ください。困ったときは事業所の管理者か、介護ソフトの販売元にお問い合わせください。"},
+          {"help_en",
+           "See \"For office staff\" in README.md. For help, ask your office's administrator or your care software "
+           "vendor."}};
 }
 
 json CheckJson(const std::vector<std::string>& paths, const careplan::CheckReport& report) {
@@ -231,8 +253,8 @@ json DraftJson(const pb::Draft& d, const careplan::CheckReport& report) {
 }
 
 json EventJson(const pb::Event& e) {
-  return {{"kind", e.kind()}, {"id", e.message_id()}, {"office", e.office()}, {"name", e.name()},
-          {"at", When(e.at_unix())}, {"files", e.files()}};
+  return {{"kind", e.kind()}, {"id", e.message_id()},    {"office", e.office()},
+          {"name", e.name()}, {"at", When(e.at_unix())}, {"files", e.files()}};
 }
 
 }  // namespace tayori::agent::serve

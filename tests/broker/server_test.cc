@@ -308,7 +308,7 @@ TEST_F(ExchangeTest, SendListFetchAndReceipt) {
   EXPECT_TRUE((*inbox)[0].is_new);
   EXPECT_EQ((*inbox)[0].message, "message");
   EXPECT_EQ((*inbox)[0].entry.sender_name(), "居宅介護支援A");
-  EXPECT_TRUE(b_->Inbox()->front().is_new);  // new until downloaded
+  EXPECT_TRUE(b_->Inbox()->front().is_new);        // new until downloaded
   EXPECT_FALSE(b_->Inbox()->front().first_shown);  // but shown before
   auto sent = a_->Sent();
   ASSERT_EQ(sent->size(), 1u);
@@ -696,6 +696,23 @@ TEST_F(ExchangeTest, AgentsLearnRevocationsAndRefuseRevokedSigners) {
   auto a = agent::Agent::Open(dir_.Sub("home-a"), &env_);
   auto receipt = (*a)->Receipt(received);  // A itself is cut off by the broker
   EXPECT_FALSE(receipt.ok());
+}
+
+// A PC whose certificate was swapped for another office's was told only
+// when a download failed, as a failed send; inbox and Home said nothing.
+TEST_F(ExchangeTest, AnotherOfficesCertificateIsSaidAtOnce) {
+  SendToB("%PDF-1.7\nfor B");
+  for (const char* f : {"cert.pem", "key.pem"}) {
+    ASSERT_TRUE(
+        WriteFileAtomic(dir_.Sub(std::string("home-b/keys/") + f), *ReadFile(dir_.Sub(std::string("ca/c/") + f)), 0600)
+            .ok());
+  }
+  auto b = agent::Agent::Open(dir_.Sub("home-b"), &env_);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ((*b)->Inbox().status().reason(), "cert_mismatch");
+  auto home = (*b)->Home();
+  ASSERT_TRUE(home.ok()) << home.status().ToString();
+  EXPECT_EQ(home->terminal.reason(), "cert_mismatch");
 }
 
 // One office left 90 uploads of 10 MiB in seconds and nothing was refused.
