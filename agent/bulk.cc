@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "common/ids.h"
+#include "common/reasons.h"
 
 namespace tayori::agent {
 namespace {
@@ -77,7 +78,9 @@ careplan::Finding Unaddressed(const std::string& name) {
   careplan::Finding f;
   f.file = name;
   f.category = careplan::Category::kParty;
-  f.ja = "このファイルの送信先がわかりません。PDFや画像は、送信先の事業所番号を指定して添付してください（--attach 事業所番号=ファイル）。";
+  f.ja =
+      "このファイルの送信先がわかりません。PDFや画像は、送信先の事業所番号を指定して添付してください（--attach "
+      "事業所番号=ファイル）。";
   f.en = "no recipient for this file: attach PDFs and images to an office with --attach N=FILE";
   return f;
 }
@@ -111,7 +114,8 @@ StatusOr<std::vector<BulkGroup>> GroupBulkFiles(const std::vector<std::string>& 
     return InvalidArgument("name_invalid", detail);
   }
   if (by_key.empty()) {
-    return InvalidArgument("usage", "no standard CSV files among the inputs (add PDFs and images with --attach N=FILE)");
+    return InvalidArgument("usage",
+                           "no standard CSV files among the inputs (add PDFs and images with --attach N=FILE)");
   }
   // Files whose kind fits several units join the one unit of their export.
   for (auto it = by_key.begin(); it != by_key.end();) {
@@ -162,8 +166,8 @@ StatusOr<std::vector<BulkGroup>> GroupBulkFiles(const std::vector<std::string>& 
     groups.push_back(std::move(g));
   }
   if (groups.size() > kMaxBulkGroups) {
-    return InvalidArgument("bulk_too_large", std::to_string(groups.size()) + " sends; at most " +
-                                                 std::to_string(kMaxBulkGroups));
+    return InvalidArgument("bulk_too_large",
+                           std::to_string(groups.size()) + " sends; at most " + std::to_string(kMaxBulkGroups));
   }
   return groups;
 }
@@ -231,7 +235,7 @@ void Bulk::SendOne(Agent* agent, BulkGroup* g, size_t i, const std::string& bulk
         g->message_id = sent->message_id;
       } else {
         g->error = sent.status();
-        g->state = g->error.reason() == "interrupted" ? BulkGroup::kInterrupted : BulkGroup::kFailed;
+        g->state = g->error.reason() == reason::kInterrupted ? BulkGroup::kInterrupted : BulkGroup::kFailed;
       }
     }
   }

@@ -8,6 +8,7 @@
 #include "agent/findings.h"
 #include "agent/transfer.h"
 #include "common/ids.h"
+#include "common/reasons.h"
 #include "common/wire/codec.h"
 
 namespace tayori::agent {
@@ -244,14 +245,14 @@ StatusOr<int64_t> Agent::Deliver(const pb::OutboxRecord& rec, const pb::Manifest
     if (b.complete()) return b.accepted_unix();
     const std::vector<uint64_t> present(b.present().begin(), b.present().end());
     last = Upload(rec, m, b.message_id(), present, progress, cancel);
-    if (!last.ok() && last.reason() != "message_not_found") return last;
+    if (!last.ok() && last.reason() != reason::kMessageNotFound) return last;
     if (!last.ok()) continue;  // the broker forgot the upload: begin again
     pb::Request commit;
     commit.mutable_commit()->set_message_id(b.message_id());
     auto committed = client->Call(commit);
     if (committed.ok()) return committed->response.commit().accepted_unix();
     last = committed.status();
-    if (last.reason() != "upload_incomplete" && last.reason() != "message_not_found") return last;
+    if (last.reason() != reason::kUploadIncomplete && last.reason() != reason::kMessageNotFound) return last;
   }
   return last;
 }
@@ -305,9 +306,9 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const s
   options.cancel = cancel;
   options.stalled_detail = "upload stalled: no answer from " + config_.broker;
   Status st = RunTransfer(todo, options, io, env_);
-  if (st.reason() == "interrupted") {
+  if (st.reason() == reason::kInterrupted) {
     return Status(
-        st.code(), "interrupted",
+        st.code(), reason::kInterrupted,
         "stopped after " + std::to_string(done) + " of " + std::to_string(total) + " bytes; send again to resume");
   }
   return st;

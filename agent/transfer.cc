@@ -4,6 +4,7 @@
 #include <deque>
 #include <map>
 
+#include "common/reasons.h"
 #include "common/wire/codec.h"
 
 namespace tayori::agent {
@@ -81,7 +82,7 @@ Status RunTransfer(const std::vector<uint64_t>& items, const TransferOptions& op
   int64_t deadline = env->MonotonicMillis() + options.stall_timeout_ms;  // reset on each answer
   while (!pipeline.Done()) {
     if (options.cancel != nullptr && options.cancel->load()) {
-      return Status(Code::kDeadlineExceeded, "interrupted", "stopped; run again to resume");
+      return Status(Code::kDeadlineExceeded, reason::kInterrupted, "stopped; run again to resume");
     }
     RETURN_IF_ERROR(pipeline.Fill());
     auto answer = io.receive(options.attempt_timeout_ms);

@@ -12,6 +12,7 @@
 #include "common/env.h"
 #include "common/ids.h"
 #include "common/messages.h"
+#include "common/version.h"
 
 using nlohmann::json;
 using tayori::Status;
@@ -319,6 +320,7 @@ int main(int argc, char** argv) {
   app.add_option("--broker-dir", a.broker_dir, "the broker's data_dir (holds broker.info, admin.key)");
   app.add_option("--lang", a.lang, "ja or en");
   app.add_option("--timeout", a.timeout_s, "seconds to wait for the broker");
+  app.set_version_flag("--version", std::string("tayori-admin ") + tayori::kVersion);
   DefineCaCommands(app, &a);
   DefineRegistryCommands(app, &a);
   DefineOperationsCommands(app, &a);

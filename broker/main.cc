@@ -9,6 +9,7 @@
 #include "broker/config.h"
 #include "broker/server.h"
 #include "common/messages.h"
+#include "common/version.h"
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   CLI::App app{"tayori-broker: store-and-forward exchange for care plan data"};
   std::string config_path;
   app.add_option("--config", config_path, "YAML config (see config/broker.yaml); default: embedded");
+  app.set_version_flag("--version", std::string("tayori-broker ") + tayori::kVersion);
   CLI11_PARSE(app, argc, argv);
 
   tayori::broker::BrokerOptions options;

@@ -43,9 +43,11 @@ pb::Manifest ManifestOf(const pb::MailEntry& e) {
 void PrintBar(const std::string& label, uint64_t done, uint64_t total) {
   const int width = 30;
   const int filled = total == 0 ? width : static_cast<int>(done * width / total);
-  std::fprintf(stderr, "\r%s [%s%s] %llu/%llu", label.c_str(), std::string(filled, '#').c_str(),
-               std::string(width - filled, '.').c_str(), static_cast<unsigned long long>(done),
-               static_cast<unsigned long long>(total));
+  // Staff read percent and megabytes, not byte counts.
+  const char* what = label == "upload" ? (J() ? "送信中" : "sending") : (J() ? "取得中" : "downloading");
+  std::fprintf(stderr, "\r%s [%s%s] %3d%%  %.1f / %.1f MB", what, std::string(filled, '#').c_str(),
+               std::string(width - filled, '.').c_str(), total == 0 ? 100 : static_cast<int>(done * 100 / total),
+               static_cast<double>(done) / (1 << 20), static_cast<double>(total) / (1 << 20));
   if (done == total) std::fprintf(stderr, "\n");
 }
 

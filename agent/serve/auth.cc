@@ -41,7 +41,8 @@ Auth::Auth(Env* env, std::string api_token, std::string sessions_path)
     const std::string line = text->substr(pos, end - pos);
     pos = end + 1;
     const size_t space = line.find(' ');
-    if (space != 64 || line.find_first_not_of("0123456789", space + 1) != std::string::npos || line.size() > 90) continue;
+    if (space != 64 || line.find_first_not_of("0123456789", space + 1) != std::string::npos || line.size() > 90)
+      continue;
     sessions_[line.substr(0, 64)] = std::stoll(line.substr(65));
   }
 }

@@ -40,7 +40,7 @@ class BulkRuns {
     std::vector<BulkGroup> groups;  // guarded by BulkRuns::mu_
     std::atomic<bool> cancel{false};
     std::thread thread;
-    bool running = false;           // guarded by BulkRuns::mu_
+    bool running = false;  // guarded by BulkRuns::mu_
   };
   void Send(const std::string& id, Run* run, std::vector<size_t> indexes);
 

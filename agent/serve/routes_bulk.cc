@@ -9,7 +9,8 @@ namespace tayori::agent::serve {
 namespace {
 
 // {office: text} of BODY[NAME].
-Status OfficeMap(const json& body, const char* name, const std::function<Status(const std::string&, const json&)>& add) {
+Status OfficeMap(const json& body, const char* name,
+                 const std::function<Status(const std::string&, const json&)>& add) {
   if (!body.contains(name)) return Status::Ok();
   if (!body[name].is_object()) return InvalidArgument("bad_request", std::string(name) + " must be an object");
   for (const auto& [office, value] : body[name].items()) {
@@ -37,7 +38,8 @@ StatusOr<BulkOptions> PlanOptions(Service* s, const json& body) {
     for (const auto& name : names) {
       if (!name.is_string()) return InvalidArgument("bad_request", "attach lists file names per office");
       ASSIGN_OR_RETURN(std::string path, s->uploads().PathFor(upload, name.get<std::string>()));
-      if (!s->env()->IsRegularFile(path)) return InvalidArgument("usage", "the upload has no file " + name.get<std::string>());
+      if (!s->env()->IsRegularFile(path))
+        return InvalidArgument("usage", "the upload has no file " + name.get<std::string>());
       o.attachments[office].push_back(path);
       attached.insert(path);
     }
@@ -95,11 +97,14 @@ StatusOr<json> BulkStatus(Service* s, const httplib::Request& req) {
 }  // namespace
 
 void AddBulkRoutes(httplib::Server* server, Service* s) {
-  server->Post("/api/bulk/plan", [s](const httplib::Request& req, httplib::Response& res) { Reply(res, PlanBulk(s, req)); });
-  server->Post("/api/bulk/start", [s](const httplib::Request& req, httplib::Response& res) { Reply(res, StartBulk(s, req)); });
+  server->Post("/api/bulk/plan",
+               [s](const httplib::Request& req, httplib::Response& res) { Reply(res, PlanBulk(s, req)); });
+  server->Post("/api/bulk/start",
+               [s](const httplib::Request& req, httplib::Response& res) { Reply(res, StartBulk(s, req)); });
   server->Post("/api/bulk/cancel",
                [s](const httplib::Request& req, httplib::Response& res) { Reply(res, CancelBulk(s, req)); });
-  server->Get("/api/bulk", [s](const httplib::Request& req, httplib::Response& res) { Reply(res, BulkStatus(s, req)); });
+  server->Get("/api/bulk",
+              [s](const httplib::Request& req, httplib::Response& res) { Reply(res, BulkStatus(s, req)); });
 }
 
 }  // namespace tayori::agent::serve

@@ -52,8 +52,8 @@ StatusOr<json> Fetch(Service* s, const httplib::Request& req) {
     for (const std::string& id : ids) {
       auto fetched = agent.Fetch(id, dest, nullptr);
       if (fetched.ok()) {
-        results.push_back({{"id", id}, {"ok", true}, {"files", fetched->saved_paths},
-                           {"problems", FindingsJson(fetched->problems)}});
+        results.push_back(
+            {{"id", id}, {"ok", true}, {"files", fetched->saved_paths}, {"problems", FindingsJson(fetched->problems)}});
       } else {
         json r = ErrorJson(fetched.status());
         r["id"] = id;

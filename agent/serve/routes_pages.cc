@@ -41,8 +41,7 @@ httplib::Server::HandlerResponse Gate(Service* service, const httplib::Request& 
     return httplib::Server::HandlerResponse::Unhandled;
   }
   const std::string authorization = req.get_header_value("Authorization");
-  const bool bearer =
-      authorization.rfind("Bearer ", 0) == 0 && service->auth().IsApiToken(authorization.substr(7));
+  const bool bearer = authorization.rfind("Bearer ", 0) == 0 && service->auth().IsApiToken(authorization.substr(7));
   const bool session = service->auth().IsSession(CookieValue(req.get_header_value("Cookie"), kCookie));
   if (!bearer && !session) {
     if (IsApi(req)) {

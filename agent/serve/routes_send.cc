@@ -132,7 +132,9 @@ StatusOr<json> Check(Service* s, const httplib::Request& req) {
 }
 
 json SendResultJson(const SendResult& r) {
-  return {{"id", r.message_id}, {"recipient", r.recipient}, {"recipient_name", r.recipient_name},
+  return {{"id", r.message_id},
+          {"recipient", r.recipient},
+          {"recipient_name", r.recipient_name},
           {"accepted", JstDateTime(r.accepted_unix)}};
 }
 
@@ -141,7 +143,9 @@ StatusOr<json> Send(Service* s, const httplib::Request& req) {
   ASSIGN_OR_RETURN(std::vector<std::string> files, UploadFiles(s, body));
   ASSIGN_OR_RETURN(std::string to, Recipient(body));
   ASSIGN_OR_RETURN(std::string message, StringField(body, "message"));
-  ASSIGN_OR_RETURN(SendResult sent, s->WithAgent([&](Agent& agent) { return agent.Send({to, message, files}, nullptr); }));
+  ASSIGN_OR_RETURN(SendResult sent, s->WithAgent([&](Agent& agent) {
+    return agent.Send({to, message, files}, nullptr);
+  }));
   (void)s->uploads().Remove(body["upload"].get<std::string>());  // accepted: the copies go (R13)
   return SendResultJson(sent);
 }
@@ -251,7 +255,8 @@ StatusOr<json> DraftDelete(Service* s, const httplib::Request& req) {
 
 using Handler = StatusOr<json> (*)(Service*, const httplib::Request&);
 void Post(httplib::Server* server, Service* s, const char* path, Handler handler) {
-  server->Post(path, [s, handler](const httplib::Request& req, httplib::Response& res) { Reply(res, handler(s, req)); });
+  server->Post(path,
+               [s, handler](const httplib::Request& req, httplib::Response& res) { Reply(res, handler(s, req)); });
 }
 
 }  // namespace

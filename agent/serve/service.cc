@@ -16,8 +16,7 @@ constexpr size_t kHttpWorkers = 16;
 constexpr int64_t kStaleUploadSeconds = 86400;
 }  // namespace
 
-Service::Service(ServeOptions options)
-    : options_(std::move(options)), uploads_(options_.home, options_.env) {}
+Service::Service(ServeOptions options) : options_(std::move(options)), uploads_(options_.home, options_.env) {}
 
 Service::~Service() {
   events_.Close();

@@ -15,6 +15,7 @@
 #include "common/wire/client.h"
 #include "common/wire/codec.h"
 #include "tests/support/careplan_corpus.h"
+#include "tests/support/fault_env.h"
 #include "tests/support/test_util.h"
 
 namespace tayori::broker {
@@ -36,6 +37,7 @@ class ServerTest : public ::testing::Test {
     o.ca_cert = ca_.ca_pem();
     o.ca_crl = ca_.crl_pem();
     o.max_chunk_bytes = kChunk;
+    o.metrics_endpoint = "127.0.0.1:0";
     o.env = &env_;
     if (tweak_) tweak_(&o);
     auto server = Server::Start(o);
@@ -713,6 +715,34 @@ TEST_F(ExchangeTest, AnotherOfficesCertificateIsSaidAtOnce) {
   auto home = (*b)->Home();
   ASSERT_TRUE(home.ok()) << home.status().ToString();
   EXPECT_EQ(home->terminal.reason(), "cert_mismatch");
+}
+
+// A full disk or a failed fsync while downloading: nothing is acknowledged,
+// nothing half-written carries the file's name, and the download succeeds
+// once the disk is fine again.
+TEST_F(ExchangeTest, FullDiskOrFailedFsyncWhileDownloadingLosesNothing) {
+  const std::string content = "%PDF-1.7\n" + testing::RandomHex(200000);
+  const std::string id = SendToB(content);
+  testing::FaultInjectionEnv faulty(&env_);
+  auto b = agent::Agent::Open(dir_.Sub("home-b"), &faulty);
+  ASSERT_TRUE(b.ok());
+  const std::string dest = dir_.Sub("recv");
+  faulty.SetSpaceLeft(100000);
+  auto full = (*b)->Fetch(id, dest, nullptr);
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.status().code(), Code::kIoError) << full.status().ToString();
+  EXPECT_FALSE(FileExists(dest + "/plan-0.pdf"));
+  EXPECT_EQ(a_->Sent()->front().entry.state(), pb::DELIVERED);  // not acknowledged
+  faulty.SetSpaceLeft(-1);
+  faulty.FailSyncs(true);
+  EXPECT_EQ((*b)->Fetch(id, dest, nullptr).status().code(), Code::kIoError);
+  EXPECT_FALSE(FileExists(dest + "/plan-0.pdf"));
+  EXPECT_EQ(a_->Sent()->front().entry.state(), pb::DELIVERED);
+  faulty.FailSyncs(false);
+  auto fetched = (*b)->Fetch(id, dest, nullptr);
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  EXPECT_EQ(*ReadFile(dest + "/plan-0.pdf"), content);
+  EXPECT_EQ(a_->Sent()->front().entry.state(), pb::DOWNLOADED);
 }
 
 // One office left 90 uploads of 10 MiB in seconds and nothing was refused.

@@ -37,10 +37,12 @@ class Cluster {
     if (!extra.empty()) extra_ = extra;
     const std::string config = dir_.Sub("broker.yaml");
     EXPECT_TRUE(WriteFileAtomic(config, "endpoint: tcp://127.0.0.1:" + port +
-                                            "\nadmin_endpoint: tcp://127.0.0.1:0\ndata_dir: " +
-                                            DataDir() + "\nca_cert: " + CaDir() + "/ca.pem\nca_crl: " +
-                                            CaDir() + "/crl.pem\nmax_chunk_bytes: 65536\nmin_chunk_bytes: 4096\n"
-                                            "metrics_endpoint: 127.0.0.1:0\n" + extra_).ok());
+                                            "\nadmin_endpoint: tcp://127.0.0.1:0\ndata_dir: " + DataDir() +
+                                            "\nca_cert: " + CaDir() + "/ca.pem\nca_crl: " + CaDir() +
+                                            "/crl.pem\nmax_chunk_bytes: 65536\nmin_chunk_bytes: 4096\n"
+                                            "metrics_endpoint: 127.0.0.1:0\n" +
+                                            extra_)
+                    .ok());
     broker_ = std::make_unique<Process>(testing::BinDir() + "/tayori-broker",
                                         std::vector<std::string>{"--config", config}, env_);
     ASSERT_TRUE(broker_->WaitForOut("data_dir:", 20000)) << broker_->err();
@@ -79,17 +81,18 @@ class Cluster {
               const std::string& type = "care-insurance") {
     RunResult r = Admin({"office", "add", number, "--name", "office " + home});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = Admin({"ca", "issue", "--dir", CaDir(), "--office", number, "--user", user, "--type", type,
-               "--out", dir_.Sub("certs-" + home)});
+    r = Admin({"ca", "issue", "--dir", CaDir(), "--office", number, "--user", user, "--type", type, "--out",
+               dir_.Sub("certs-" + home)});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = Agent(home, {"init", "--broker", endpoint_, "--broker-key", key_, "--cert",
-                     dir_.Sub("certs-" + home + "/cert.pem"), "--key",
-                     dir_.Sub("certs-" + home + "/key.pem"), "--ca", CaDir() + "/ca.pem"});
+    r = Agent(home,
+              {"init", "--broker", endpoint_, "--broker-key", key_, "--cert", dir_.Sub("certs-" + home + "/cert.pem"),
+               "--key", dir_.Sub("certs-" + home + "/key.pem"), "--ca", CaDir() + "/ca.pem"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     // Small chunks and quick retries, so uploads span many round trips.
     const std::string yaml = dir_.Sub(home + "/agent.yaml");
     ASSERT_TRUE(WriteFileAtomic(yaml, *ReadFile(yaml) + "chunk_size: 65536\nwindow: 2\n"
-                                                        "attempt_timeout_s: 1\ntimeout_s: 60\n").ok());
+                                                        "attempt_timeout_s: 1\ntimeout_s: 60\n")
+                    .ok());
     r = Agent(home, {"enrol"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
@@ -250,8 +253,10 @@ TEST(ExchangeIntegrationTest, StaffSeeTheNationalClientsMessages) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("現在有効なライセンスを持っていません"), std::string::npos) << r.err;
   // A proxy certificate is refused at set-up.
-  ASSERT_EQ(c.Admin({"ca", "issue", "--dir", c.CaDir(), "--office", "0123456780", "--user",
-                     "KJ000000000009", "--type", "proxy", "--out", c.Sub("proxy")}).exit_code, 0);
+  ASSERT_EQ(c.Admin({"ca", "issue", "--dir", c.CaDir(), "--office", "0123456780", "--user", "KJ000000000009", "--type",
+                     "proxy", "--out", c.Sub("proxy")})
+                .exit_code,
+            0);
   r = c.Agent("p", {"init", "--broker", c.endpoint(), "--broker-key", std::string(40, 'x'), "--cert",
                     c.Sub("proxy/cert.pem"), "--key", c.Sub("proxy/key.pem"), "--ca", c.CaDir() + "/ca.pem"});
   EXPECT_NE(r.exit_code, 0);
@@ -297,8 +302,7 @@ TEST(ExchangeIntegrationTest, OperatorToolingAgainstARunningBroker) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("YYYY-MM-DD"), std::string::npos) << r.err;
   EXPECT_EQ(c.Json(c.Admin({"office", "list", "--json"}))["offices"].size(), 2u);
-  r = c.Admin({"ca", "issue", "--dir", c.CaDir(), "--office", "0123456789", "--user", "KJ1",
-               "--out", c.Sub("x")});
+  r = c.Admin({"ca", "issue", "--dir", c.CaDir(), "--office", "0123456789", "--user", "KJ1", "--out", c.Sub("x")});
   EXPECT_EQ(r.exit_code, 2);
 
   // Revocation through the CLI reaches the running broker without a restart.
@@ -345,8 +349,8 @@ TEST(ExchangeIntegrationTest, HomeNoticesReceiptsAndStatistics) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("正常稼働中"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ライセンス期限"), std::string::npos);
-  r = c.Admin({"notice", "post", "--title", "メンテナンスのお知らせ", "--body", "12月1日 2時から停止します",
-               "--kind", "maintenance"});
+  r = c.Admin({"notice", "post", "--title", "メンテナンスのお知らせ", "--body", "12月1日 2時から停止します", "--kind",
+               "maintenance"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto status = c.Json(c.Agent("b", {"status", "--json"}));
   EXPECT_EQ(status["system_status"], "maintenance_announced");
@@ -404,8 +408,8 @@ TEST(BulkIntegrationTest, GroupsByRecipientLeavesFailuresAsDraftsAndResumes) {
     }
   }
   const std::string pdf = c.WriteFile("第3表.pdf", "%PDF-1.7 weekly");
-  RunResult r = c.Agent("a", {"bulk", export_dir, "--json", "--message", "12月分です",
-                              "--message-for", "1300000000=C様 12月分", "--attach", "1299999999=" + pdf});
+  RunResult r = c.Agent("a", {"bulk", export_dir, "--json", "--message", "12月分です", "--message-for",
+                              "1300000000=C様 12月分", "--attach", "1299999999=" + pdf});
   EXPECT_EQ(r.exit_code, 1) << r.err;  // one group could not go
   std::vector<nlohmann::json> events;
   std::istringstream lines(r.out);
@@ -611,21 +615,25 @@ TEST(CheckCommandTest, ValidExportPassesAndBrokenOnesSayWhereAndWhy) {
   r = testing::Run(testing::BinDir() + "/tayori-agent", en, env);
   EXPECT_NE(r.out.find("line 2 column 2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("insurer number is 6 digits"), std::string::npos) << r.out;
-  r = testing::Run(testing::BinDir() + "/tayori-agent", broken, {{"XDG_STATE_HOME", dir.Sub("s")}, {"LANG", "en_US.UTF-8"}});
+  r = testing::Run(testing::BinDir() + "/tayori-agent", broken,
+                   {{"XDG_STATE_HOME", dir.Sub("s")}, {"LANG", "en_US.UTF-8"}});
   EXPECT_NE(r.out.find("wrong combination"), std::string::npos) << r.out;
 
   // Archives and renamed files, with the national client's hints.
   EXPECT_TRUE(WriteFileAtomic(dir.Sub("export.zip"), "PK\x03\x04rest").ok());
   EXPECT_TRUE(WriteFileAtomic(dir.Sub("12月分提供票.CSV"), plan.content).ok());
-  r = testing::Run(testing::BinDir() + "/tayori-agent", {"check", dir.Sub("export.zip"), dir.Sub("12月分提供票.CSV"),
-                                                        dir.Sub("missing.pdf"), "--json"}, env);
+  r = testing::Run(testing::BinDir() + "/tayori-agent",
+                   {"check", dir.Sub("export.zip"), dir.Sub("12月分提供票.CSV"), dir.Sub("missing.pdf"), "--json"},
+                   env);
   EXPECT_EQ(r.exit_code, 2);
   j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["files"][0]["problems"][0]["reason"], "archive");
   EXPECT_EQ(j["files"][1]["problems"][0]["reason"], "name_invalid");
   EXPECT_EQ(j["files"][2]["problems"][0]["reason"], "file_type_invalid");
   // Bad flags.
-  EXPECT_EQ(testing::Run(testing::BinDir() + "/tayori-agent", {"check", "--to", "12", dir.Sub("export.zip")}, env).exit_code, 2);
+  EXPECT_EQ(
+      testing::Run(testing::BinDir() + "/tayori-agent", {"check", "--to", "12", dir.Sub("export.zip")}, env).exit_code,
+      2);
   EXPECT_NE(testing::Run(testing::BinDir() + "/tayori-agent", {"check"}, env).exit_code, 0);
 }
 
@@ -638,7 +646,9 @@ TEST(ExchangeIntegrationTest, SendRefusesBadSetsWithTheNationalWording) {
   auto plan = corpus.File("UPPLAN", true);
   RunResult r = c.Agent("a", {"send", c.WriteFile(plan.name, plan.content)});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("ファイルの組み合わせが正しくありません。CSVファイルの組み合わせを確認してください。"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ファイルの組み合わせが正しくありません。CSVファイルの組み合わせを確認してください。"),
+            std::string::npos)
+      << r.err;
   r = c.Agent("a", {"send", "--to", "1299999999", c.WriteFile("export.zip", "PK\x05\x06" + std::string(18, '\0'))});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("展開"), std::string::npos) << r.err;
@@ -652,8 +662,8 @@ TEST(ExchangeIntegrationTest, BrokerRefusesGarbageConfig) {
   testing::TempDir dir;
   const std::string bad = dir.Sub("bad.yaml");
   ASSERT_TRUE(WriteFileAtomic(bad, "endpoint: tcp://127.0.0.1:0\nretention: forever\n").ok());
-  RunResult r = testing::Run(testing::BinDir() + "/tayori-broker", {"--config", bad},
-                             {{"XDG_STATE_HOME", dir.Sub("s")}});
+  RunResult r =
+      testing::Run(testing::BinDir() + "/tayori-broker", {"--config", bad}, {{"XDG_STATE_HOME", dir.Sub("s")}});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("retention"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("設定ファイル"), std::string::npos) << r.err;

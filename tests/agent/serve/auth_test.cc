@@ -59,7 +59,8 @@ TEST(AuthTest, ApiTokenIsKeptForTheUserOnly) {
 TEST(AuthTest, HostOriginAndCookie) {
   EXPECT_TRUE(HostAllowed("127.0.0.1:8080", 8080));
   EXPECT_TRUE(HostAllowed("localhost:8080", 8080));
-  for (const char* bad : {"", "127.0.0.1", "127.0.0.1:8081", "evil.example:8080", "127.0.0.1:8080.evil", "LOCALHOST:8080"}) {
+  for (const char* bad :
+       {"", "127.0.0.1", "127.0.0.1:8081", "evil.example:8080", "127.0.0.1:8080.evil", "LOCALHOST:8080"}) {
     EXPECT_FALSE(HostAllowed(bad, 8080)) << bad;
   }
   EXPECT_TRUE(OriginAllowed("http://127.0.0.1:8080", 8080));

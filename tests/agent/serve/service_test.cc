@@ -115,8 +115,8 @@ class ServiceTest : public ::testing::Test {
     return json::parse(res->body, nullptr, false);
   }
 
-  std::string Upload(Service* s, const std::string& cookie, const std::vector<std::pair<std::string, std::string>>& files,
-                     int want = 200) {
+  std::string Upload(Service* s, const std::string& cookie,
+                     const std::vector<std::pair<std::string, std::string>>& files, int want = 200) {
     httplib::Client c("127.0.0.1", s->port());
     httplib::MultipartFormDataItems items;
     for (const auto& [name, content] : files) items.push_back({"files", content, name, "application/octet-stream"});
