@@ -17,14 +17,7 @@ namespace {
 constexpr size_t kHeadBytes = 4096;
 
 Finding Make(const std::string& file, Category c, std::string ja, std::string en, int line = 0, int column = 0) {
-  Finding f;
-  f.file = file;
-  f.category = c;
-  f.ja = std::move(ja);
-  f.en = std::move(en);
-  f.line = line;
-  f.column = column;
-  return f;
+  return MakeFinding(file, c, std::move(ja), std::move(en), line, column);
 }
 
 std::string KindList(const Rules& rules, const std::vector<std::string>& prefixes, bool ja) {

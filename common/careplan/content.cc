@@ -20,14 +20,7 @@ namespace {
 constexpr size_t kMaxFindingsPerFile = 20;
 
 Finding Make(const std::string& file, Category c, std::string ja, std::string en, int line = 0, int column = 0) {
-  Finding f;
-  f.file = file;
-  f.category = c;
-  f.ja = std::move(ja);
-  f.en = std::move(en);
-  f.line = line;
-  f.column = column;
-  return f;
+  return MakeFinding(file, c, std::move(ja), std::move(en), line, column);
 }
 
 // What to do about content not to the standard, after every such finding.

@@ -34,6 +34,19 @@ struct Finding {
   Severity severity = Severity::kError;
 };
 
+// A finding about FILE (empty: the send), at LINE and COLUMN (0: none).
+inline Finding MakeFinding(const std::string& file, Category c, std::string ja, std::string en, int line = 0,
+                           int column = 0) {
+  Finding f;
+  f.file = file;
+  f.category = c;
+  f.ja = std::move(ja);
+  f.en = std::move(en);
+  f.line = line;
+  f.column = column;
+  return f;
+}
+
 }  // namespace tayori::careplan
 
 #endif  // TAYORI_COMMON_CAREPLAN_FINDING_H_
