@@ -61,7 +61,8 @@ json PlanJson(const std::string& id, const std::vector<BulkGroup>& groups) {
 StatusOr<json> PlanBulk(Service* s, const httplib::Request& req) {
   ASSIGN_OR_RETURN(json body, JsonBody(req));
   ASSIGN_OR_RETURN(BulkOptions o, PlanOptions(s, body));
-  ASSIGN_OR_RETURN(std::string id, s->WithAgent([&](Agent& agent) { return s->bulks().Plan(&agent, o); }));
+  const std::string upload = body["upload"].get<std::string>();
+  ASSIGN_OR_RETURN(std::string id, s->WithAgent([&](Agent& agent) { return s->bulks().Plan(&agent, o, upload); }));
   ASSIGN_OR_RETURN(std::vector<BulkGroup> groups, s->bulks().Groups(id));
   return PlanJson(id, groups);
 }
@@ -88,6 +89,13 @@ StatusOr<json> CancelBulk(Service* s, const httplib::Request& req) {
   return json{{"ok", true}};
 }
 
+StatusOr<json> DiscardBulk(Service* s, const httplib::Request& req) {
+  ASSIGN_OR_RETURN(json body, JsonBody(req));
+  ASSIGN_OR_RETURN(std::string id, StringField(body, "bulk"));
+  RETURN_IF_ERROR(s->bulks().Discard(id));
+  return json{{"ok", true}};
+}
+
 StatusOr<json> BulkStatus(Service* s, const httplib::Request& req) {
   const std::string id = req.get_param_value("bulk");
   ASSIGN_OR_RETURN(std::vector<BulkGroup> groups, s->bulks().Groups(id));
@@ -103,6 +111,8 @@ void AddBulkRoutes(httplib::Server* server, Service* s) {
                [s](const httplib::Request& req, httplib::Response& res) { Reply(res, StartBulk(s, req)); });
   server->Post("/api/bulk/cancel",
                [s](const httplib::Request& req, httplib::Response& res) { Reply(res, CancelBulk(s, req)); });
+  server->Post("/api/bulk/discard",
+               [s](const httplib::Request& req, httplib::Response& res) { Reply(res, DiscardBulk(s, req)); });
   server->Get("/api/bulk",
               [s](const httplib::Request& req, httplib::Response& res) { Reply(res, BulkStatus(s, req)); });
 }

@@ -94,7 +94,7 @@ void Events(Service* service, httplib::Response& res) {
       },
       [hub, sub](bool) { hub->Unsubscribe(sub); });
   // The page reloads what it shows when this arrives (also after a restart).
-  service->events().Publish("status", json{{"connected", service->broker_reachable()}}.dump());
+  service->events().Publish("status", Dump(json{{"connected", service->broker_reachable()}}));
 }
 
 }  // namespace
@@ -119,7 +119,7 @@ void AddPageRoutes(httplib::Server* server, Service* service) {
 }
 
 void ReplyJson(httplib::Response& res, const nlohmann::json& body) {
-  res.set_content(body.dump(), "application/json; charset=utf-8");
+  res.set_content(Dump(body), "application/json; charset=utf-8");
 }
 
 void ReplyError(httplib::Response& res, const Status& status) {

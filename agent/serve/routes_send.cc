@@ -3,6 +3,7 @@
 // held whole in memory; a send's copies are removed once the broker
 // accepted it.
 #include <map>
+#include <set>
 
 #include "agent/draft_edit.h"
 #include "agent/drafts.h"
@@ -146,7 +147,7 @@ StatusOr<json> Send(Service* s, const httplib::Request& req) {
   ASSIGN_OR_RETURN(SendResult sent, s->WithAgent([&](Agent& agent) {
     return agent.Send({to, message, files}, nullptr);
   }));
-  (void)s->uploads().Remove(body["upload"].get<std::string>());  // accepted: the copies go (R13)
+  s->ReleaseUpload(body["upload"].get<std::string>());  // accepted: the copies go (R13)
   return SendResultJson(sent);
 }
 
@@ -191,8 +192,30 @@ StatusOr<json> DraftCreate(Service* s, const httplib::Request& req) {
   ASSIGN_OR_RETURN(std::string to, Recipient(body));
   ASSIGN_OR_RETURN(std::string message, StringField(body, "message"));
   DraftStore drafts(s->home(), s->env());
+  auto lock = s->LockUploadRefs();
   ASSIGN_OR_RETURN(pb::Draft d, drafts.Create(to, message, files));
+  lock.unlock();
   return DraftWithCheck(s, d, Office(s));
+}
+
+// Releases the uploads a draft's files were in (after its send, deletion or
+// change: the agent keeps no copies). The staff's own files, referenced by
+// path, are not uploads and stay.
+void RemoveDraftUploads(Service* s, const pb::Draft& d) {
+  std::set<std::string> ids;
+  for (const auto& path : d.paths()) ids.insert(s->uploads().UploadOf(path));
+  ids.erase("");
+  for (const std::string& id : ids) s->ReleaseUpload(id);
+}
+
+// An upload the page no longer needs (its files were changed before a
+// send): released unless a draft or bulk send refers to it.
+StatusOr<json> DiscardUpload(Service* s, const httplib::Request& req) {
+  ASSIGN_OR_RETURN(json body, JsonBody(req));
+  ASSIGN_OR_RETURN(std::string upload, StringField(body, "upload"));
+  if (!IsId(upload)) return NotFound("upload_not_found", "no upload " + upload);
+  s->ReleaseUpload(upload);
+  return json{{"ok", true}};
 }
 
 StatusOr<json> DraftUpdate(Service* s, const httplib::Request& req) {
@@ -217,18 +240,12 @@ StatusOr<json> DraftUpdate(Service* s, const httplib::Request& req) {
     }
   }
   ASSIGN_OR_RETURN(pb::Draft changed, ApplyDraftEdit(d, edit));
-  RETURN_IF_ERROR(drafts.Put(changed));
-  return DraftWithCheck(s, changed, Office(s));
-}
-
-// Removes the upload folders a draft's files were in (after its send or
-// deletion: the agent keeps no copies).
-void RemoveDraftUploads(Service* s, const pb::Draft& d) {
-  const std::string prefix = s->home() + "/uploads/";
-  for (const auto& path : d.paths()) {
-    if (path.rfind(prefix, 0) != 0) continue;  // the staff's own file, referenced
-    (void)s->uploads().Remove(BaseName(DirName(path)));
+  {
+    auto lock = s->LockUploadRefs();
+    RETURN_IF_ERROR(drafts.Put(changed));
   }
+  RemoveDraftUploads(s, d);  // files the edit removed
+  return DraftWithCheck(s, changed, Office(s));
 }
 
 StatusOr<json> DraftSend(Service* s, const httplib::Request& req) {
@@ -266,6 +283,7 @@ void AddSendRoutes(httplib::Server* server, Service* s) {
                                    const httplib::ContentReader& reader) { Upload(s, req, res, reader); });
   Post(server, s, "/api/check", Check);
   Post(server, s, "/api/send", Send);
+  Post(server, s, "/api/uploads/discard", DiscardUpload);
   server->Get("/api/drafts", [s](const httplib::Request&, httplib::Response& res) { Reply(res, Drafts(s)); });
   Post(server, s, "/api/drafts", DraftCreate);
   Post(server, s, "/api/drafts/update", DraftUpdate);

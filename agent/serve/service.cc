@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "agent/drafts.h"
 #include "agent/serve/routes.h"
 #include "agent/serve/views.h"
 
@@ -38,9 +39,14 @@ Status Service::Init() {
   ASSIGN_OR_RETURN(auto host_port, ParseListen(listen));
   ASSIGN_OR_RETURN(std::string api_token, Auth::LoadOrCreateApiToken(options_.home, env));
   auth_ = std::make_unique<Auth>(env, api_token, options_.home + "/sessions");
-  uploads_.RemoveStale(kStaleUploadSeconds);
   const std::string home = options_.home;
-  bulks_ = std::make_unique<BulkRuns>(home, env, &events_, [home, env] { return Agent::Open(home, env); });
+  bulks_ = std::make_unique<BulkRuns>(
+      home, env, &events_, [home, env] { return Agent::Open(home, env); },
+      [this](const std::string& upload) { ReleaseUpload(upload); });
+  {
+    auto lock = LockUploadRefs();
+    uploads_.RemoveStale(kStaleUploadSeconds, UploadsInUse());
+  }
 
   http_ = std::make_unique<httplib::Server>();
   http_->new_task_queue = [] { return new httplib::ThreadPool(kHttpWorkers); };
@@ -55,7 +61,13 @@ Status Service::Init() {
   if (port_ <= 0) {
     return InvalidArgument("listen_failed", "cannot listen on " + listen + " (is another agent running there?)");
   }
-  http_thread_ = std::thread([this] { http_->listen_after_bind(); });
+  http_thread_ = std::thread([this] {
+    http_->listen_after_bind();
+    http_ended_ = true;
+  });
+  // stop() only ends a server that is already listening: wait for it, so
+  // that a service stopped at once still ends.
+  while (!http_->is_running() && !http_ended_) std::this_thread::yield();
   return Status::Ok();
 }
 
@@ -66,6 +78,28 @@ std::string Service::SignInUrl() {
 std::string Service::DownloadDir() const {
   const std::string& configured = agent_->config().download_dir;  // constant after Open
   return configured.empty() ? DefaultDownloadDir() : configured;
+}
+
+std::set<std::string> Service::UploadsInUse() {
+  std::set<std::string> in_use = bulks_->UploadsInUse();
+  auto drafts = DraftStore(options_.home, options_.env).List();
+  if (!drafts.ok()) {
+    // Unknown references: keep every upload rather than lose a draft's files.
+    for (const std::string& id : options_.env->GetChildren(options_.home + "/uploads")) in_use.insert(id);
+    return in_use;
+  }
+  for (const pb::Draft& d : *drafts) {
+    for (const std::string& path : d.paths()) {
+      const std::string id = uploads_.UploadOf(path);
+      if (!id.empty()) in_use.insert(id);
+    }
+  }
+  return in_use;
+}
+
+void Service::ReleaseUpload(const std::string& id) {
+  auto lock = LockUploadRefs();
+  if (UploadsInUse().count(id) == 0) (void)uploads_.Remove(id);
 }
 
 void Service::Run(const std::atomic<bool>* stop) { WatchLoop(stop); }
@@ -80,16 +114,16 @@ void Service::WatchLoop(const std::atomic<bool>* stop) {
                                    [this](const pb::Event& e) {
                                      if (e.kind() == "subscribed") {
                                        broker_reachable_ = true;
-                                       events_.Publish("status", json{{"connected", true}}.dump());
+                                       events_.Publish("status", Dump(json{{"connected", true}}));
                                        return;
                                      }
-                                     events_.Publish(e.kind() == "new_mail" ? "mail" : e.kind(), EventJson(e).dump());
+                                     events_.Publish(e.kind() == "new_mail" ? "mail" : e.kind(), Dump(EventJson(e)));
                                    },
                                    [stop] { return stop->load(); })
                              : watcher.status();
     if (st.ok()) continue;
     broker_reachable_ = false;
-    events_.Publish("status", json{{"connected", false}}.dump());
+    events_.Publish("status", Dump(json{{"connected", false}}));
     // Try again in a few seconds, still answering a stop at once.
     for (int i = 0; i < 25 && !stop->load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -60,12 +61,19 @@ class Service {
   Env* env() const { return options_.env; }
   const std::string& home() const { return options_.home; }
   std::string DownloadDir() const;
+  // Removes upload ID unless a draft or a bulk send still refers to it
+  // (after a send: the agent keeps no copies, R13). Held by the caller
+  // while it makes a draft refer to an upload, so that no release races it.
+  void ReleaseUpload(const std::string& id);
+  std::unique_lock<std::mutex> LockUploadRefs() { return std::unique_lock<std::mutex>(upload_refs_mu_); }
   bool broker_reachable() const { return broker_reachable_; }
 
  private:
   explicit Service(ServeOptions options);
   Status Init();
   void WatchLoop(const std::atomic<bool>* stop);
+  // The uploads drafts and bulk sends refer to (REQUIRES upload_refs_mu_).
+  std::set<std::string> UploadsInUse();
 
   const ServeOptions options_;
   std::unique_ptr<Agent> agent_;  // guarded by agent_mu_
@@ -73,9 +81,11 @@ class Service {
   std::unique_ptr<Auth> auth_;
   EventHub events_;
   Uploads uploads_;
+  std::mutex upload_refs_mu_;
   std::unique_ptr<BulkRuns> bulks_;
   std::unique_ptr<httplib::Server> http_;
   std::thread http_thread_;
+  std::atomic<bool> http_ended_{false};
   int port_ = 0;
   std::atomic<bool> broker_reachable_{false};
 };

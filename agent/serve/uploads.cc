@@ -33,12 +33,21 @@ Status Uploads::Remove(const std::string& id) {
   return env_->RemoveDir(dir);
 }
 
-void Uploads::RemoveStale(int64_t max_age_seconds) {
+void Uploads::RemoveStale(int64_t max_age_seconds, const std::set<std::string>& in_use) {
   const int64_t now = env_->NowMillis();
   for (const std::string& id : env_->GetChildren(dir_)) {
-    if (!IsId(id)) continue;
+    if (!IsId(id) || in_use.count(id)) continue;
     if (now - IdMillis(id) > max_age_seconds * 1000) (void)Remove(id);
   }
+}
+
+std::string Uploads::UploadOf(const std::string& path) const {
+  const std::string prefix = dir_ + "/";
+  if (path.rfind(prefix, 0) != 0) return "";
+  const size_t slash = path.find('/', prefix.size());
+  if (slash == std::string::npos) return "";
+  const std::string id = path.substr(prefix.size(), slash - prefix.size());
+  return IsId(id) ? id : "";
 }
 
 }  // namespace tayori::agent::serve

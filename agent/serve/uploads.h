@@ -6,6 +6,7 @@
 #ifndef TAYORI_AGENT_SERVE_UPLOADS_H_
 #define TAYORI_AGENT_SERVE_UPLOADS_H_
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,10 +31,14 @@ class Uploads {
   StatusOr<std::string> PathFor(const std::string& id, const std::string& name) const;
   // The files of upload ID (absolute paths, sorted); upload_not_found if none.
   StatusOr<std::vector<std::string>> Files(const std::string& id) const;
+  // Removes upload ID with its files. Callers that may share the upload
+  // with a draft or a bulk send go through Service::ReleaseUpload.
   Status Remove(const std::string& id);
   // Removes uploads older than MAX_AGE_SECONDS (left by a crash, or by a
-  // page closed before sending).
-  void RemoveStale(int64_t max_age_seconds);
+  // page closed before sending), except those in IN_USE.
+  void RemoveStale(int64_t max_age_seconds, const std::set<std::string>& in_use);
+  // The upload a file at PATH lies in ("" if PATH is not in one).
+  std::string UploadOf(const std::string& path) const;
 
  private:
   const std::string dir_;

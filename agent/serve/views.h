@@ -18,6 +18,10 @@ namespace tayori::agent::serve {
 
 using nlohmann::json;
 
+// J as text; bytes that are not UTF-8 (in text another office or a file
+// system wrote) become U+FFFD instead of failing the answer.
+inline std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 // {"error": {reason, ja, en, detail}}
 json ErrorJson(const Status& status);
 // The HTTP status for a failed STATUS.

@@ -30,6 +30,10 @@
     if (!B.files.size) { B.plan = null; B.groups = []; render(); return; }
     T.setStatus(status, T.t("planning"));
     try {
+      if (B.plan && B.plan.bulk) {
+        // The earlier plan goes with its upload (refused while it sends).
+        T.api.post("/api/bulk/discard", { bulk: B.plan.bulk }).catch(() => {});
+      }
       const up = await T.api.upload([...B.files.values()]);
       const attach = {};
       for (const [o, names] of Object.entries(B.attach)) if (names.length) attach[o] = names;

@@ -27,7 +27,10 @@
   const runCheck = async (reupload) => {
     if (S.draftId) return;
     const seq = ++S.seq;
-    if (reupload) S.upload = null;
+    if (reupload && S.upload) {
+      T.api.post("/api/uploads/discard", { upload: S.upload }).catch(() => {});  // its files changed
+      S.upload = null;
+    }
     if (!S.files.size) { S.check = null; renderCheck(); return; }
     T.setStatus(node("compose-status"), T.t(S.upload ? "checking" : "uploading"));
     try {

@@ -168,6 +168,8 @@ def drafts(ctx):
 
 def bulk(ctx):
     a = ctx.a
+    uploads = os.path.join(ctx.A.home, "uploads")
+    before = set(os.listdir(uploads)) if os.path.isdir(uploads) else set()
     go(a, ctx.A.base(), "bulk")
     folder = os.path.join(ctx.dir, "export")
     offices = [B] + [n for n, _ in MORE]
@@ -198,6 +200,8 @@ def bulk(ctx):
     wait(a, lambda: "要修正" not in text(a, "#bulk-table"), 20, "the fixed send")
     click(a, "#bulk-start")
     wait(a, lambda: sum("成功" in s for s in states()) == 5, 60, "the fixed send to succeed")
+    # Everything sent: the agent keeps no copy of the export (R13).
+    wait(a, lambda: set(os.listdir(uploads)) <= before, 20, "the bulk's uploads to be deleted")
 
 
 class _Evil(SimpleHTTPRequestHandler):

@@ -235,5 +235,47 @@ TEST_F(ServiceTest, BadUploadsAreRefusedAndLeaveNothing) {
   EXPECT_EQ(Call(a_, ca, "POST", "/api/send", {{"upload", 7}}, 400)["error"]["reason"], "bad_request");
 }
 
+// Uploads go once nothing refers to them (R13), and never while a draft
+// still does: not when the page discards them, not when a restarted agent
+// clears what is a day old, not when another draft's send releases them.
+TEST_F(ServiceTest, UploadsADraftRefersToStayUntilTheDraftGoes) {
+  const std::string ca = SignIn(a_);
+  const std::string kept = Upload(a_, ca, {{"計画書.pdf", "%PDF-1.7\nplan"}});
+  const std::string loose = Upload(a_, ca, {{"古い.pdf", "%PDF-1.7\nold"}});
+  const std::string discarded = Upload(a_, ca, {{"変更前.pdf", "%PDF-1.7\nbefore"}});
+  json draft = Call(a_, ca, "POST", "/api/drafts", {{"upload", kept}, {"to", "1299999999"}, {"message", "下書き"}});
+  json twin = Call(a_, ca, "POST", "/api/drafts", {{"upload", kept}, {"to", "1299999999"}, {"message", "写し"}});
+  const auto exists = [&](const std::string& id) {
+    return Env::Default()->FileExists(dir_.Sub("home-a/uploads/" + id));
+  };
+
+  Call(a_, ca, "POST", "/api/uploads/discard", {{"upload", kept}});
+  Call(a_, ca, "POST", "/api/uploads/discard", {{"upload", discarded}});
+  EXPECT_TRUE(exists(kept));
+  EXPECT_FALSE(exists(discarded));
+
+  // A day and more later a second agent process starts on the same home.
+  env_.Advance(2 * 86400 * 1000);
+  ServeOptions so;
+  so.home = dir_.Sub("home-a");
+  so.listen = "127.0.0.1:0";
+  so.env = &env_;
+  ASSERT_TRUE(Service::Start(so).ok());
+  EXPECT_TRUE(exists(kept));
+  EXPECT_FALSE(exists(loose));
+
+  // Sending one draft leaves the files the other still needs.
+  const std::string again = SignIn(a_);  // the first session has ended
+  Call(a_, again, "POST", "/api/drafts/send", {{"id", draft["id"]}});
+  EXPECT_TRUE(exists(kept));
+  json ready = Call(a_, again, "GET", "/api/drafts");
+  ASSERT_EQ(ready["items"].size(), 1u);
+  EXPECT_TRUE(ready["items"][0]["ready"].get<bool>()) << ready.dump();
+  Call(a_, again, "POST", "/api/drafts/send", {{"id", twin["id"]}});
+  EXPECT_FALSE(exists(kept));
+  EXPECT_EQ(Call(a_, again, "POST", "/api/uploads/discard", {{"upload", "../x"}}, 404)["error"]["reason"],
+            "upload_not_found");
+}
+
 }  // namespace
 }  // namespace tayori::agent::serve
