@@ -4,6 +4,7 @@
 
 #include "common/crypto/curve.h"
 #include "common/ids.h"
+#include "common/utf8.h"
 
 namespace tayori::agent {
 
@@ -130,7 +131,9 @@ std::string Agent::DecryptMessage(const pb::Manifest& m) const {
   auto key = OwnSendKey(m);
   if (!key.ok()) return "";
   auto text = crypto::DecryptChunk(*key, crypto::kMessageFileIndex, 0, 1, m.message_cipher());
-  return text.ok() ? *text : "";
+  // Text another office wrote: kept and shown, never allowed to break the
+  // records and JSON it goes into.
+  return text.ok() ? ValidUtf8(*text) : "";
 }
 
 // Every entry of this office's inbox (or sent list), page by page.

@@ -1,6 +1,7 @@
 #include "agent/drafts.h"
 
 #include "common/ids.h"
+#include "common/utf8.h"
 
 namespace tayori::agent {
 
@@ -19,6 +20,12 @@ StatusOr<pb::Draft> DraftStore::Create(const std::string& to, const std::string&
 }
 
 Status DraftStore::Put(pb::Draft draft) {
+  // Records hold text only: a draft that could not be read back would be lost.
+  if (!IsValidUtf8(draft.message())) return InvalidArgument("message_not_text", "the message is not valid UTF-8");
+  for (const auto& path : draft.paths()) {
+    if (!IsValidUtf8(path))
+      return InvalidArgument("file_name_not_text", "the file name is not valid UTF-8: " + ValidUtf8(path));
+  }
   draft.set_updated_unix(env_->NowSeconds());
   return store_.PutDraft(draft);
 }

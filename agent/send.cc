@@ -9,6 +9,7 @@
 #include "agent/transfer.h"
 #include "common/ids.h"
 #include "common/reasons.h"
+#include "common/utf8.h"
 #include "common/wire/codec.h"
 
 namespace tayori::agent {
@@ -104,6 +105,10 @@ Status DescribeFile(SourceFiles* files, size_t i, const std::string& key, uint32
 StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& progress) {
   if (options.files.empty()) return InvalidArgument("usage", "name at least one file to send");
   if (!options.to.empty()) RETURN_IF_ERROR(CheckOfficeNumber(options.to));
+  if (!IsValidUtf8(options.message)) return InvalidArgument("message_not_text", "the message is not valid UTF-8");
+  for (const std::string& f : options.files) {  // the outbox record keeps the paths as text
+    if (!IsValidUtf8(f)) return InvalidArgument("file_name_not_text", "the path is not valid UTF-8: " + ValidUtf8(f));
+  }
   const careplan::CheckReport report = CheckFiles(options.files, config_.office, options.to, env_);
   if (!report.ok()) return FindingsStatus(report);
   SendOptions o = options;

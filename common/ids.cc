@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/utf8.h"
+
 namespace tayori {
 namespace {
 
@@ -17,7 +19,7 @@ bool IsDigits(std::string_view s) {
 }
 
 bool IsSafeFileName(const std::string& name) {
-  if (name.empty() || name.size() > 255 || name[0] == '.') return false;
+  if (name.empty() || name.size() > 255 || name[0] == '.' || !IsValidUtf8(name)) return false;
   if (std::any_of(name.begin(), name.end(),
                   [](unsigned char c) { return c < 0x20 || c == 0x7f || c == '/' || c == '\\'; })) {
     return false;

@@ -88,6 +88,12 @@ constexpr std::array kMessages = {
             "保存先フォルダを探すか、送信元事業所に再送を依頼してください。",
             "This message was already downloaded; it cannot be downloaded again. Look in the "
             "folder it was saved to, or ask the sender to send it again."},
+    Message{"message_not_text",
+            "メッセージに文字として読めない部分があります。メッセージを入力し直してから、もう一度送信してください。",
+            "The message contains bytes that are not text. Type the message again, then send."},
+    Message{"file_name_not_text",
+            "ファイル名に文字として読めない部分があります。ファイル名を付け直してから、もう一度指定してください。",
+            "A file name contains bytes that are not text. Rename the file, then choose it again."},
     Message{"message_not_found",
             "指定されたデータは受信一覧にありません。`tayori-agent inbox` で番号を確認してください。",
             "No such message in this office's inbox. Check the id with `tayori-agent inbox`."},

@@ -99,8 +99,10 @@ int Fail(const Status& status) {
   return status.code() == Code::kInvalidArgument ? 2 : 1;
 }
 
-void PrintJson(const json& j) { std::printf("%s\n", j.dump(2).c_str()); }
-void PrintJsonLine(const json& j) { std::printf("%s\n", j.dump().c_str()); }
+void PrintJson(const json& j) { std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str()); }
+void PrintJsonLine(const json& j) {
+  std::printf("%s\n", j.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+}
 
 Progress MakeProgress() {
   if (Settings().quiet || Settings().json) return nullptr;

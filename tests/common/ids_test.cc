@@ -28,7 +28,7 @@ TEST(IdsTest, SafeFileNames) {
        {std::string(""), std::string("."), std::string(".."), std::string("../x.pdf"), std::string("a/b.pdf"),
         std::string("a\\b.pdf"), std::string("a\nb.pdf"), std::string("a\0b", 3), std::string(256, 'x'),
         std::string(".hidden.pdf"), std::string("evil\u202Efdp.exe"), std::string("a\u200Fb.pdf"),
-        std::string("a\u2066b.pdf"), std::string("a\u061Cb.pdf")}) {
+        std::string("a\u2066b.pdf"), std::string("a\u061Cb.pdf"), std::string("\x8C\x76\x89\xE6.pdf")}) {
     EXPECT_FALSE(IsSafeFileName(bad)) << bad;
   }
   EXPECT_TRUE(IsDigits("0123"));

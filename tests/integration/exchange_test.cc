@@ -655,7 +655,19 @@ TEST(ExchangeIntegrationTest, SendRefusesBadSetsWithTheNationalWording) {
   r = c.Agent("a", {"send", "--json", c.WriteFile("only.pdf", "%PDF-1.7")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(nlohmann::json::parse(r.out)["problems"][0]["reason"], "party_invalid");
-  EXPECT_TRUE(c.Json(c.Agent("b", {"inbox", "--json"}))["inbox"].empty());
+  // A message or file name that is not text (Shift_JIS bytes from another
+  // program) is refused before anything is stored, and says what to do.
+  const std::string pdf = c.WriteFile("plan.pdf", "%PDF-1.7");
+  r = c.Agent("a", {"send", "--to", "1299999999", "--message", "\x8C\x76\x89\xE6", pdf});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("メッセージを入力し直して"), std::string::npos) << r.err;
+  r = c.Agent("a", {"send", "--to", "1299999999", c.WriteFile("\x8C\x76\x89\xE6.pdf", "%PDF-1.7")});
+  EXPECT_EQ(r.exit_code, 2);
+  r = c.Agent("a", {"draft", "save", "--to", "1299999999", "--message", "\x8C\x76", pdf});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("メッセージを入力し直して"), std::string::npos) << r.err;
+  EXPECT_EQ(c.Agent("a", {"send", "--to", "1299999999", "--message", "よろしく", pdf}).exit_code, 0);
+  EXPECT_EQ(c.Json(c.Agent("b", {"inbox", "--json"}))["inbox"].size(), 1u);
 }
 
 TEST(ExchangeIntegrationTest, BrokerRefusesGarbageConfig) {
