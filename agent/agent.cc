@@ -54,6 +54,12 @@ StatusOr<wire::Client*> Agent::Connection() {
   return client_.get();
 }
 
+Status Agent::RefreshRevocations() {
+  const bool fresh = client_ == nullptr;
+  ASSIGN_OR_RETURN(wire::Client * client, Connection());
+  return fresh ? Status::Ok() : LearnRevocations(client);  // a new connection has just learned
+}
+
 Status Agent::LearnRevocations(wire::Client* client) {
   pb::Request req;
   req.mutable_get_trust();

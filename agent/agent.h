@@ -60,7 +60,7 @@ struct SendResult {
 
 struct InboxItem {
   pb::MailEntry entry;
-  std::string message;  // decrypted free text
+  std::string message;       // decrypted free text
   bool is_new = false;       // not downloaded yet (★ until it is)
   bool first_shown = false;  // not shown by an earlier `inbox`
   // Care plan rules the message breaks: by its names, and once downloaded,
@@ -127,6 +127,9 @@ class Agent {
   // until STOP returns true (checked every half second).
   Status Watch(const std::function<void(const pb::Event&)>& on_event, const std::function<bool()>& stop);
   StatusOr<HomeStatus> Home();
+  // Learns the CA's newest CRL from the broker now (a new connection does so
+  // by itself; a long-running service calls this from time to time).
+  Status RefreshRevocations();
 
   const AgentConfig& config() const { return config_; }
   Env* env() const { return env_; }

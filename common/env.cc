@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -262,7 +263,10 @@ StatusOr<std::string> Env::ReadFile(const std::string& path) {
 }
 
 Status Env::WriteFileAtomic(const std::string& path, std::string_view data, int mode) {
-  const std::string tmp = path + ".tmp";
+  // A name of its own per write: two threads or processes writing PATH at
+  // once each rename a whole file, never one the other is still writing.
+  static std::atomic<uint64_t> writes{0};
+  const std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(writes.fetch_add(1));
   ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, NewWritableFile(tmp, mode));
   Status st = file->Append(data);
   if (st.ok()) st = file->Sync();

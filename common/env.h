@@ -78,7 +78,8 @@ class Env {
 
   // ---- helpers on top of the above
   StatusOr<std::string> ReadFile(const std::string& path);
-  // Writes PATH.tmp, fsyncs it, renames it over PATH, fsyncs the directory.
+  // Writes a temporary file beside PATH (a name of its own per call), fsyncs
+  // it, renames it over PATH, fsyncs the directory.
   Status WriteFileAtomic(const std::string& path, std::string_view data, int mode = 0644);
 
   static Env* Default();

@@ -15,6 +15,8 @@ namespace {
 constexpr size_t kHttpWorkers = 16;
 // Uploads a closed page left behind go after a day.
 constexpr int64_t kStaleUploadSeconds = 86400;
+// How often a request first learns the newest revocations.
+constexpr int64_t kRevocationsMillis = 10 * 60 * 1000;
 }  // namespace
 
 Service::Service(ServeOptions options) : options_(std::move(options)), uploads_(options_.home, options_.env) {}
@@ -35,6 +37,7 @@ StatusOr<std::unique_ptr<Service>> Service::Start(const ServeOptions& options) {
 Status Service::Init() {
   Env* env = options_.env;
   ASSIGN_OR_RETURN(agent_, Agent::Open(options_.home, env));
+  revocations_learned_ms_ = env->MonotonicMillis();  // its first connection learns them
   const std::string listen = options_.listen.empty() ? agent_->config().listen : options_.listen;
   ASSIGN_OR_RETURN(auto host_port, ParseListen(listen));
   ASSIGN_OR_RETURN(std::string api_token, Auth::LoadOrCreateApiToken(options_.home, env));
@@ -100,6 +103,13 @@ std::set<std::string> Service::UploadsInUse() {
 void Service::ReleaseUpload(const std::string& id) {
   auto lock = LockUploadRefs();
   if (UploadsInUse().count(id) == 0) (void)uploads_.Remove(id);
+}
+
+void Service::RefreshRevocationsLocked() {
+  const int64_t now = options_.env->MonotonicMillis();
+  if (now - revocations_learned_ms_ < kRevocationsMillis) return;
+  // Unreachable now: the request itself will say so; try again next time.
+  if (agent_->RefreshRevocations().ok()) revocations_learned_ms_ = now;
 }
 
 void Service::Run(const std::atomic<bool>* stop) { WatchLoop(stop); }

@@ -49,9 +49,13 @@ class Service {
 
   // ---- for the routes
   // Runs FN with the serving Agent, one caller at a time.
+  // The agent learns revocations (the CRL) again when it was last told
+  // more than ten minutes ago, so that a service running for weeks refuses
+  // a signer revoked since it started.
   template <typename Fn>
   auto WithAgent(Fn&& fn) {
     std::lock_guard<std::mutex> lock(agent_mu_);
+    RefreshRevocationsLocked();
     return fn(*agent_);
   }
   Auth& auth() { return *auth_; }
@@ -72,12 +76,14 @@ class Service {
   explicit Service(ServeOptions options);
   Status Init();
   void WatchLoop(const std::atomic<bool>* stop);
+  void RefreshRevocationsLocked();  // REQUIRES agent_mu_
   // The uploads drafts and bulk sends refer to (REQUIRES upload_refs_mu_).
   std::set<std::string> UploadsInUse();
 
   const ServeOptions options_;
   std::unique_ptr<Agent> agent_;  // guarded by agent_mu_
   std::mutex agent_mu_;
+  int64_t revocations_learned_ms_ = 0;  // monotonic; guarded by agent_mu_
   std::unique_ptr<Auth> auth_;
   EventHub events_;
   Uploads uploads_;

@@ -691,6 +691,12 @@ TEST_F(ExchangeTest, AgentsLearnRevocationsAndRefuseRevokedSigners) {
   auto fetched = (*b)->Fetch(to_b, dir_.Sub("recv2"), nullptr);
   ASSERT_FALSE(fetched.ok());
   EXPECT_EQ(fetched.status().reason(), "cert_revoked");
+  // So does a session kept open since before (a long-running service) when
+  // it refreshes.
+  ASSERT_TRUE(b_->RefreshRevocations().ok());
+  fetched = b_->Fetch(to_b, dir_.Sub("recv3"), nullptr);
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_EQ(fetched.status().reason(), "cert_revoked");
   EXPECT_TRUE(FileExists(dir_.Sub("home-b/keys/crl.pem")));
   ASSERT_TRUE(ca_.ca().RevokeOffice("1299999999", now_).ok());  // and B's
   auto c = agent::Agent::Open(dir_.Sub("home-c"), &env_);

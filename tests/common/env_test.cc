@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "tests/support/test_util.h"
 
 namespace tayori {
@@ -106,9 +109,32 @@ TEST(EnvTest, AtomicWriteReplacesWholeFile) {
   ASSERT_TRUE(WriteFileAtomic(path, "first").ok());
   ASSERT_TRUE(WriteFileAtomic(path, "second").ok());
   EXPECT_EQ(*ReadFile(path), "second");
-  EXPECT_FALSE(FileExists(path + ".tmp"));
+  EXPECT_EQ(ListDir(dir.Sub("a/b")), std::vector<std::string>{"file"});  // no temporary left
   EXPECT_FALSE(ReadFile(dir.Sub("missing")).ok());
   EXPECT_FALSE(WriteFileAtomic(dir.Sub("no/such/dir/file"), "x").ok());
+}
+
+// Writers racing on one file (two screens saving, an agent and a service)
+// each leave a whole file: the result is one of theirs, never a mixture.
+TEST(EnvTest, AtomicWritesRacingOnOneFileLeaveOneWholeFile) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("state");
+  std::vector<std::thread> writers;
+  std::atomic<int> failed{0};
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      const std::string content(64 * 1024, static_cast<char>('a' + w));
+      for (int i = 0; i < 50; ++i) {
+        if (!WriteFileAtomic(path, content).ok()) ++failed;
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  const std::string got = *ReadFile(path);
+  ASSERT_EQ(got.size(), 64u * 1024);
+  EXPECT_EQ(got.find_first_not_of(got[0]), std::string::npos);
+  EXPECT_EQ(ListDir(dir.path()), std::vector<std::string>{"state"});
 }
 
 }  // namespace
