@@ -82,7 +82,8 @@ void DefineRegistryCommands(CLI::App& app, Args* a) {
   a->terminal_list = terminal->add_subcommand("list", "list an office's terminals");
   a->terminal_list->add_option("number", a->office, "office number")->required();
   a->terminal_list->add_flag("--json", a->json, "one JSON document on stdout");
-  a->terminal_remove = terminal->add_subcommand("remove", "remove a terminal: its connections are refused at once");
+  a->terminal_remove = terminal->add_subcommand(
+      "remove", "remove a terminal: its connections are refused at once and its certificate may not enrol again");
   a->terminal_remove->add_option("number", a->office, "office number")->required();
   a->terminal_remove->add_option("terminal", a->terminal_id, "terminal id (from terminal list)")->required();
 }

@@ -25,6 +25,9 @@
 
 namespace tayori::broker {
 
+// Live terminals an office may have: a send seals its key to each of them.
+inline constexpr size_t kMaxTerminals = 16;
+
 // Ciphertext digests of an upload in progress, fed by chunks that arrive in
 // order, so a commit need not read them back. Lost on restart (the commit
 // then reads the chunks).
@@ -70,7 +73,7 @@ class ServerContext {
   // that are already open, at their next request.
   Status CheckTerminal(const Caller& caller);
   // The terminals of REC whose certificates are not revoked: the ones a
-  // sender seals keys to.
+  // sender seals keys to, at most kMaxTerminals.
   std::vector<const pb::Terminal*> LiveTerminals(const pb::OfficeRecord& rec) const;
   // Forgets cached terminal checks (after an enrolment or removal).
   void TerminalsChanged() { terminal_checks_.clear(); }

@@ -3,6 +3,7 @@
 #include "broker/verbs.h"
 #include "common/crypto/x509.h"
 #include "common/ids.h"
+#include "common/reasons.h"
 
 namespace tayori::broker {
 
@@ -31,11 +32,22 @@ Status HandleEnrol(ServerContext& ctx, const Call& call, pb::Response* out, std:
   if (c.kind == Caller::kOffice && c.office != info.office) {
     return PermissionDenied("cert_mismatch", "this connection belongs to office " + c.office);
   }
+  for (const std::string& removed : rec.removed_cert_serials()) {
+    if (removed == info.serial_hex) {
+      return PermissionDenied(reason::kTerminalRemoved, "the operator removed the terminal of certificate " +
+                                                            info.serial_hex + "; it may not enrol again");
+    }
+  }
   // One terminal per office is the rule, but a second PC may enrol too
-  // (R22); enrolling the same terminal again replaces its entry.
+  // (R22); enrolling the same terminal again replaces its entry. A send
+  // seals its key to at most kMaxTerminals terminals.
   pb::Terminal* t = nullptr;
   for (pb::Terminal& existing : *rec.mutable_terminals()) {
     if (existing.curve_pk() == binding.curve_pk()) t = &existing;
+  }
+  if (t == nullptr && ctx.LiveTerminals(rec).size() >= kMaxTerminals) {
+    return FailedPrecondition("too_many_terminals", "office " + rec.office() + " already has " +
+                                                        std::to_string(kMaxTerminals) + " terminals");
   }
   if (t == nullptr) t = rec.add_terminals();
   t->set_cert_der(r.cert_der());

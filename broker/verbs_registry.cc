@@ -112,6 +112,9 @@ Status HandleTerminalRemove(ServerContext& ctx, const Call& call, pb::Response* 
   for (int i = 0; i < terminals->size(); ++i) {
     if (TerminalId(terminals->Get(i)) != r.terminal_id()) continue;
     const std::string curve_pk = terminals->Get(i).curve_pk();
+    auto cert = crypto::Certificate::FromDer(terminals->Get(i).cert_der());
+    auto info = cert.ok() ? cert->Info() : StatusOr<crypto::CertInfo>(cert.status());
+    if (info.ok()) rec.add_removed_cert_serials(info->serial_hex);  // it may not come back
     terminals->DeleteSubrange(i, 1);
     RETURN_IF_ERROR(ctx.store->RemoveTerminal(rec, curve_pk));
     ctx.TerminalsChanged();  // its open connections are refused from now on

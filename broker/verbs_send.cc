@@ -62,7 +62,9 @@ Status CheckManifest(const BrokerOptions& o, const pb::Manifest& m) {
     return BadManifest("office numbers must be 10 digits");
   }
   RETURN_IF_ERROR(CheckFileSizes(o, m));
-  if (m.sealed_keys_size() == 0 || m.sealed_keys_size() > 16) return BadManifest("1 to 16 sealed keys");
+  if (m.sealed_keys_size() == 0 || static_cast<size_t>(m.sealed_keys_size()) > kMaxTerminals) {
+    return BadManifest("1 to " + std::to_string(kMaxTerminals) + " sealed keys");
+  }
   for (const pb::SealedKey& k : m.sealed_keys()) {
     if (k.e2e_pk().size() != 32 || k.sealed().size() != 32 + crypto_box_SEALBYTES) {
       return BadManifest("a sealed key has the wrong size");

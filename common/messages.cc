@@ -58,10 +58,15 @@ constexpr std::array kMessages = {
     Message{"cert_revoked", "この電子証明書は失効しています。電子請求受付システムで新しい証明書を取得してください。",
             "This certificate has been revoked. Obtain a new certificate."},
     Message{"terminal_removed",
-            "この端末の登録は運用者により取り消されました。証明書を確認し、`tayori-agent enrol` で"
-            "登録し直してください。",
-            "This terminal's enrolment was removed by the operator. Check the certificate and "
-            "enrol again with `tayori-agent enrol`."},
+            "この端末の登録は運用者により取り消されました。この証明書では登録し直せません。"
+            "電子請求受付システムで新しい証明書を取得し、`tayori-agent init` からやり直してください。",
+            "This terminal's enrolment was removed by the operator; its certificate cannot enrol "
+            "again. Obtain a new certificate and set the terminal up again with `tayori-agent init`."},
+    Message{"too_many_terminals",
+            "この事業所には登録できる端末の上限（16台）まで端末が登録されています。使わなくなった端末の"
+            "登録の取り消しを運用者に依頼してから、再度実行してください。",
+            "This office already has the most terminals it may have (16). Ask the operator to remove "
+            "a terminal no longer used, then try again."},
     Message{"cert_mismatch",
             "端末に登録されている証明書が一致しないため、送受信できません。利用申請時と同じKJから始まる"
             "事業所ユーザIDの証明書がこの端末に設定されているか確認してください。",

@@ -808,12 +808,35 @@ TEST_F(ExchangeTest, OperatorRemovesATerminal) {
   EXPECT_EQ(removed->response.terminal_list().terminals_size(), 0);
   EXPECT_EQ(b_->Inbox().status().reason(), "terminal_removed");  // its open connection
   EXPECT_FALSE(a_->Lookup("1299999999")->enrolled());
-  // A new connection with the same key is anonymous now: it may enrol again.
+  // A new connection with the same key is anonymous now, and the removed
+  // terminal's certificate may not enrol again (a lost PC stays out)...
   pb::Request hello;
   hello.mutable_hello();
   EXPECT_EQ(RawClient(AgentCurveKey("b"))->Call(hello).status().reason(), "not_enrolled");
-  EXPECT_TRUE(b_->Enrol().ok());
-  EXPECT_TRUE(b_->Inbox().ok());
+  EXPECT_EQ(b_->Enrol().status().reason(), "terminal_removed");
+  EXPECT_EQ(b_->Inbox().status().reason(), "terminal_removed");
+  // ...while a PC set up with a new certificate may.
+  auto renewed = MakeAgent("b-new", "1299999999", "KJ000000000002");
+  EXPECT_TRUE(renewed->Inbox().ok());
+}
+
+// A 17th terminal made the office unreachable: every send to it was refused
+// for having more sealed keys than allowed. It is refused at enrolment.
+TEST_F(ExchangeTest, AnOfficeHasAtMostSixteenTerminals) {
+  for (int i = 2; i <= 16; ++i) MakeAgent("b" + std::to_string(i), "1299999999", "KJ000000000002");
+  const std::string certs = ca_.IssueValid("b17", "1299999999", "KJ000000000002", now_);
+  agent::InitOptions io;
+  io.home = dir_.Sub("home-b17");
+  io.broker = server_->endpoint();
+  io.broker_key = server_->public_key();
+  io.cert_path = certs + "/cert.pem";
+  io.key_path = certs + "/key.pem";
+  io.ca_path = ca_.ca_pem();
+  ASSERT_TRUE(agent::Agent::Init(io, &env_).ok());
+  EXPECT_EQ((*agent::Agent::Open(io.home, &env_))->Enrol().status().reason(), "too_many_terminals");
+  EXPECT_TRUE(b_->Enrol().ok());  // one already enrolled enrols again
+  auto sent = a_->Send({"1299999999", "", {WriteFile("a.pdf", "%PDF-1.7\nfor all sixteen")}}, nullptr);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
 }
 
 }  // namespace
