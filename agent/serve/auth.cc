@@ -1,5 +1,7 @@
 #include "agent/serve/auth.h"
 
+#include <charconv>
+
 #include <sodium.h>
 
 #include "common/ids.h"
@@ -43,7 +45,10 @@ Auth::Auth(Env* env, std::string api_token, std::string sessions_path)
     const size_t space = line.find(' ');
     if (space != 64 || line.find_first_not_of("0123456789", space + 1) != std::string::npos || line.size() > 90)
       continue;
-    sessions_[line.substr(0, 64)] = std::stoll(line.substr(65));
+    int64_t until = 0;
+    const char* digits = line.data() + 65;
+    if (std::from_chars(digits, line.data() + line.size(), until).ec != std::errc()) continue;  // out of range
+    sessions_[line.substr(0, 64)] = until;
   }
 }
 

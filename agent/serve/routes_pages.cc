@@ -29,6 +29,9 @@ bool IsApi(const httplib::Request& req) { return req.path.rfind("/api/", 0) == 0
 
 // The gate: this server by name (DNS rebinding), a signed-in browser or the
 // API token, and for a browser's changes the page's own origin.
+// The largest body of a request other than an upload.
+constexpr unsigned long kMaxJsonBody = 1 << 20;
+
 httplib::Server::HandlerResponse Gate(Service* service, const httplib::Request& req, httplib::Response& res) {
   const int port = service->port();
   if (!HostAllowed(req.get_header_value("Host"), port)) {
@@ -56,6 +59,18 @@ httplib::Server::HandlerResponse Gate(Service* service, const httplib::Request& 
   if (changes && !bearer && !OriginAllowed(req.get_header_value("Origin"), port)) {
     ReplyError(res, PermissionDenied("cross_origin", "request from another origin"));
     return httplib::Server::HandlerResponse::Handled;
+  }
+  // Only uploads may be large; any other body is refused from its header,
+  // before it is read.
+  if (changes && req.path != "/api/uploads") {
+    const std::string length = req.get_header_value("Content-Length");
+    if (length.empty() ? req.has_header("Transfer-Encoding")
+                       : length.size() > 9 || length.find_first_not_of("0123456789") != std::string::npos ||
+                             std::stoul(length) > kMaxJsonBody) {
+      ReplyError(res, InvalidArgument("bad_request", "a request body is at most 1 MB of JSON"));
+      res.status = 413;
+      return httplib::Server::HandlerResponse::Handled;
+    }
   }
   return httplib::Server::HandlerResponse::Unhandled;
 }

@@ -14,8 +14,8 @@
 namespace tayori::agent::serve {
 namespace {
 
-// One multipart upload being written: each part to NAME.part, renamed when
-// complete and synced.
+// One multipart upload being written: each part to .NAME.part (no file
+// name starts with '.'), renamed to NAME when complete and synced.
 class UploadWriter {
  public:
   UploadWriter(Service* s, std::string id) : s_(s), id_(std::move(id)) {}
@@ -34,7 +34,8 @@ class UploadWriter {
     if (!path.ok()) return Fail(path.status());
     if (s_->env()->FileExists(*path)) return Fail(InvalidArgument("usage", "two files are named " + name));
     path_ = *path;
-    auto file = s_->env()->NewWritableFile(path_ + ".part", 0600);
+    part_path_ = DirName(path_) + "/." + name + ".part";
+    auto file = s_->env()->NewWritableFile(part_path_, 0600);
     if (!file.ok()) return Fail(file.status());
     file_ = std::move(file).value();
     files_.push_back({{"name", name}, {"size", 0}});
@@ -58,7 +59,7 @@ class UploadWriter {
     Status st = file_->Sync();
     if (st.ok()) st = file_->Close();
     file_.reset();
-    if (st.ok()) st = s_->env()->RenameFile(path_ + ".part", path_);
+    if (st.ok()) st = s_->env()->RenameFile(part_path_, path_);
     return st.ok() || Fail(st);
   }
 
@@ -74,6 +75,7 @@ class UploadWriter {
   const std::string id_;
   std::unique_ptr<WritableFile> file_;
   std::string path_;
+  std::string part_path_;
   size_t count_ = 0;
   uint64_t total_ = 0;
   json files_ = json::array();

@@ -20,7 +20,7 @@ StatusOr<std::vector<std::string>> Uploads::Files(const std::string& id) const {
   if (!IsId(id) || !env_->FileExists(dir_ + "/" + id)) return NotFound("upload_not_found", "no upload " + id);
   std::vector<std::string> paths;
   for (const std::string& name : env_->GetChildren(dir_ + "/" + id)) {
-    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".part") == 0) continue;  // still arriving
+    if (name[0] == '.') continue;  // still arriving (no file name starts with '.')
     paths.push_back(dir_ + "/" + id + "/" + name);
   }
   return paths;

@@ -35,7 +35,9 @@ TEST(AuthTest, SessionsSurviveARestartUntilTheyEnd) {
     Auth auth(&env, RandomToken(), dir.Sub("sessions"));
     session = auth.SignIn(auth.NewSignInToken());
   }
-  ASSERT_TRUE(env.WriteFileAtomic(dir.Sub("sessions"), *env.ReadFile(dir.Sub("sessions")) + "garbage line\n\n").ok());
+  ASSERT_TRUE(env.WriteFileAtomic(dir.Sub("sessions"), *env.ReadFile(dir.Sub("sessions")) + "garbage line\n\n" +
+                                                           std::string(64, 'f') + " " + std::string(24, '9') + "\n")
+                  .ok());
   Auth restarted(&env, RandomToken(), dir.Sub("sessions"));
   EXPECT_TRUE(restarted.IsSession(session));
   env.Advance((Auth::kSessionSeconds + 1) * 1000);

@@ -9,6 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "broker/admin_client.h"
 #include "broker/server.h"
 #include "tests/support/test_util.h"
@@ -17,6 +22,22 @@ namespace tayori::agent::serve {
 namespace {
 
 using nlohmann::json;
+
+// The status line's code of the answer to REQUEST (headers only) sent on a
+// plain socket to 127.0.0.1:PORT.
+int RawStatus(int port, const std::string& request) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
+  (void)!write(fd, request.data(), request.size());
+  char buf[64] = {};
+  const ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  return n > 12 ? std::atoi(buf + 9) : -1;
+}
 
 class ServiceTest : public ::testing::Test {
  protected:
@@ -233,6 +254,15 @@ TEST_F(ServiceTest, BadUploadsAreRefusedAndLeaveNothing) {
   EXPECT_EQ(Call(a_, ca, "POST", "/api/check", {{"upload", "01AAAAAAAAAAAAAAAAAAAAAAAA"}}, 404)["error"]["reason"],
             "upload_not_found");
   EXPECT_EQ(Call(a_, ca, "POST", "/api/send", {{"upload", 7}}, 400)["error"]["reason"], "bad_request");
+  // A file really named *.part is a file like any other.
+  const std::string part = Upload(a_, ca, {{"report.part", "x"}, {"report", "y"}});
+  EXPECT_EQ(Call(a_, ca, "POST", "/api/check", {{"upload", part}, {"to", "1299999999"}})["files"].size(), 2u);
+  // Bodies other than uploads are refused from their header, before they are read.
+  const std::string origin = "Origin: http://127.0.0.1:" + std::to_string(a_->port()) + "\r\n";
+  const std::string head = "POST /api/check HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(a_->port()) +
+                           "\r\nCookie: " + ca + "\r\n" + origin + "Content-Type: application/json\r\n";
+  EXPECT_EQ(RawStatus(a_->port(), head + "Content-Length: 2097152\r\n\r\n"), 413);
+  EXPECT_EQ(RawStatus(a_->port(), head + "Transfer-Encoding: chunked\r\n\r\n"), 413);
 }
 
 // Uploads go once nothing refers to them (R13), and never while a draft
