@@ -83,13 +83,22 @@ std::vector<const pb::Terminal*> ServerContext::LiveTerminals(const pb::OfficeRe
   return live;
 }
 
+void ServerContext::Notify(const std::string& office, const pb::Event& event) {
+  events->Notify(office, event, [&](const std::string& curve_pk) {
+    Caller terminal;
+    terminal.kind = Caller::kOffice;
+    terminal.office = office;
+    terminal.curve_pk = curve_pk;
+    return CheckTerminal(terminal).ok();
+  });
+}
+
 Status ServerContext::CheckTerminal(const Caller& caller) {
-  // Without a readable CA (an operator's mistake, logged where it is
-  // read), only removal is checked, and nothing is cached.
-  auto trust_or = trust->Get();
-  std::shared_ptr<const crypto::TrustStore> trust_store = trust_or.ok() ? *trust_or : nullptr;
+  // Without a readable CA and CRL (an operator's mistake, logged where it
+  // is read) nobody can be known not to be revoked: refuse, fail closed.
+  ASSIGN_OR_RETURN(std::shared_ptr<const crypto::TrustStore> trust_store, trust->Get());
   auto cached = terminal_checks_.find(caller.curve_pk);
-  if (trust_store && cached != terminal_checks_.end() && cached->second.trust == trust_store) {
+  if (cached != terminal_checks_.end() && cached->second.trust == trust_store) {
     return cached->second.status;
   }
   ASSIGN_OR_RETURN(pb::OfficeRecord rec, store->GetOffice(caller.office));
@@ -100,11 +109,11 @@ Status ServerContext::CheckTerminal(const Caller& caller) {
   for (const pb::Terminal& t : rec.terminals()) {
     if (t.curve_pk() != caller.curve_pk) continue;
     check.status =
-        trust_store && Revoked(*trust_store, t.cert_der(), Now())
+        Revoked(*trust_store, t.cert_der(), Now())
             ? PermissionDenied(reason::kCertRevoked, "the certificate this terminal enrolled with is revoked")
             : Status::Ok();
   }
-  if (trust_store) terminal_checks_[caller.curve_pk] = check;
+  terminal_checks_[caller.curve_pk] = check;
   return check.status;
 }
 

@@ -75,6 +75,9 @@ class ServerContext {
   // The terminals of REC whose certificates are not revoked: the ones a
   // sender seals keys to, at most kMaxTerminals.
   std::vector<const pb::Terminal*> LiveTerminals(const pb::OfficeRecord& rec) const;
+  // Pushes EVENT to the subscribed terminals of OFFICE that CheckTerminal
+  // still admits.
+  void Notify(const std::string& office, const pb::Event& event);
   // Forgets cached terminal checks (after an enrolment or removal).
   void TerminalsChanged() { terminal_checks_.clear(); }
 

@@ -29,11 +29,12 @@ pb::Event MakeEvent(EventKind kind, const pb::MessageRecord& record, const std::
   return event;
 }
 
-void Subscriptions::Subscribe(const std::string& office, const std::string& routing_id) {
-  subscribers_[office][routing_id] = env_->MonotonicMillis() + kLeaseMillis;
+void Subscriptions::Subscribe(const std::string& office, const std::string& routing_id, const std::string& curve_pk) {
+  subscribers_[office][routing_id] = Subscriber{env_->MonotonicMillis() + kLeaseMillis, curve_pk};
 }
 
-void Subscriptions::Notify(const std::string& office, const pb::Event& event) {
+void Subscriptions::Notify(const std::string& office, const pb::Event& event,
+                           const std::function<bool(const std::string& curve_pk)>& allowed) {
   auto it = subscribers_.find(office);
   if (it == subscribers_.end()) return;
   pb::Response push;
@@ -41,7 +42,7 @@ void Subscriptions::Notify(const std::string& office, const pb::Event& event) {
   const std::string bytes = wire::Serialize(push);
   const int64_t now = env_->MonotonicMillis();
   for (auto sub = it->second.begin(); sub != it->second.end();) {
-    bool keep = sub->second >= now;
+    bool keep = sub->second.until_ms >= now && allowed(sub->second.curve_pk);
     if (keep) {
       try {
         router_->send(zmq::buffer(sub->first), zmq::send_flags::sndmore | zmq::send_flags::dontwait);

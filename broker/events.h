@@ -9,6 +9,7 @@
 #define TAYORI_BROKER_EVENTS_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <zmq.hpp>
@@ -38,17 +39,24 @@ class Subscriptions {
 
   Subscriptions(zmq::socket_t* router, Env* env) : router_(router), env_(env) {}
 
-  // Subscribes (or renews) the connection ROUTING_ID of OFFICE.
-  void Subscribe(const std::string& office, const std::string& routing_id);
-  // Pushes EVENT to every live subscription of OFFICE; forgets lapsed ones
-  // and connections that are gone.
-  void Notify(const std::string& office, const pb::Event& event);
+  // Subscribes (or renews) the connection ROUTING_ID of OFFICE, whose
+  // terminal has the CURVE key CURVE_PK.
+  void Subscribe(const std::string& office, const std::string& routing_id, const std::string& curve_pk);
+  // Pushes EVENT to every live subscription of OFFICE whose terminal
+  // ALLOWED still admits (removed or revoked ones are forgotten); forgets
+  // lapsed ones and connections that are gone.
+  void Notify(const std::string& office, const pb::Event& event,
+              const std::function<bool(const std::string& curve_pk)>& allowed);
 
  private:
   zmq::socket_t* const router_;
   Env* const env_;
-  // office -> (routing id -> end of the subscription, monotonic ms)
-  std::map<std::string, std::map<std::string, int64_t>> subscribers_;
+  struct Subscriber {
+    int64_t until_ms;  // end of the subscription, monotonic
+    std::string curve_pk;
+  };
+  // office -> routing id -> subscriber
+  std::map<std::string, std::map<std::string, Subscriber>> subscribers_;
 };
 
 }  // namespace tayori::broker

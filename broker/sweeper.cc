@@ -59,8 +59,8 @@ StatusOr<SweepCounts> Sweeper::SweepOnce(size_t limit) {
     ctx_->metrics->AddPending(-1, -static_cast<int64_t>(r.cipher_bytes()));
     Log("info", "message_expired",
         {{"message_id", r.message_id()}, {"from", r.sender_office()}, {"to", r.recipient_office()}});
-    ctx_->events->Notify(r.sender_office(), MakeEvent(EventKind::kExpired, r, r.recipient_office(),
-                                                      ctx_->OfficeName(r.recipient_office()), now));
+    ctx_->Notify(r.sender_office(),
+                 MakeEvent(EventKind::kExpired, r, r.recipient_office(), ctx_->OfficeName(r.recipient_office()), now));
   }
   ctx_->metrics->Purged(purge.size());
   if (!purge.empty()) Log("info", "messages_purged", {{"count", purge.size()}});

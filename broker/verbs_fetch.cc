@@ -124,8 +124,8 @@ Status HandleAck(ServerContext& ctx, const Call& call, pb::Response* out, std::s
   ctx.metrics->AddPending(-1, -static_cast<int64_t>(rec.cipher_bytes()));
   Log("info", "message_downloaded", {{"message_id", rec.message_id()}, {"by", c.office}});
   ack->set_downloaded_unix(rec.downloaded_unix());
-  ctx.events->Notify(rec.sender_office(),
-                     MakeEvent(EventKind::kDownloaded, rec, c.office, office.name(), rec.downloaded_unix()));
+  ctx.Notify(rec.sender_office(),
+             MakeEvent(EventKind::kDownloaded, rec, c.office, office.name(), rec.downloaded_unix()));
   return Status::Ok();
 }
 

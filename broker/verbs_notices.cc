@@ -16,7 +16,7 @@ constexpr char kStatusMaintenance[] = "maintenance_announced";
 
 Status HandleSubscribe(ServerContext& ctx, const Call& call, pb::Response*, std::string*) {
   // Terminals renew every 20 seconds; a lapsed subscription is dropped.
-  ctx.events->Subscribe(call.caller.office, call.caller.routing_id);
+  ctx.events->Subscribe(call.caller.office, call.caller.routing_id, call.caller.curve_pk);
   return Status::Ok();
 }
 

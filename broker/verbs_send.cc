@@ -335,8 +335,8 @@ Status HandleCommit(ServerContext& ctx, const Call& call, pb::Response* out, std
          {"to", rec.recipient_office()},
          {"files", m.files_size()},
          {"bytes", rec.cipher_bytes()}});
-    ctx.events->Notify(rec.recipient_office(), MakeEvent(EventKind::kNewMail, rec, rec.sender_office(),
-                                                         ctx.OfficeName(rec.sender_office()), rec.accepted_unix()));
+    ctx.Notify(rec.recipient_office(), MakeEvent(EventKind::kNewMail, rec, rec.sender_office(),
+                                                 ctx.OfficeName(rec.sender_office()), rec.accepted_unix()));
   }
   out->mutable_commit()->set_message_id(rec.message_id());
   out->mutable_commit()->set_accepted_unix(rec.accepted_unix());

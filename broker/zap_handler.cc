@@ -64,7 +64,14 @@ void ZapHandler::Answer(std::vector<zmq::message_t>& request) {
         caller.kind = Caller::kOffice;
         caller.office = *office;
       }
-      status = "200", text = "OK", user = FormatIdentity(caller);
+      // A store that cannot answer must not turn an office into a stranger
+      // (or worse): the handshake fails and the client tries again.
+      if (office.ok() || office.status().code() == Code::kNotFound) {
+        status = "200", text = "OK", user = FormatIdentity(caller);
+      } else {
+        status = "500", text = "registry unavailable";
+        Log("error", "zap_store_error", {{"detail", office.status().ToString()}});
+      }
     }
   }
   if (status != "200") Log("warn", "zap_denied", {{"address", request.size() > 3 ? Str(request[3]) : ""}});

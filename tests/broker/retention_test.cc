@@ -260,57 +260,91 @@ TEST_F(RetentionTest, TwoTerminalsOfOneOfficeNeverBothDownload) {
   }
 }
 
-TEST_F(RetentionTest, EventsReachSubscribedTerminals) {
-  std::mutex mu;
-  std::vector<pb::Event> b_events, a_events;
-  std::atomic<bool> stop{false};
-  auto watcher = [&](agent::Agent* who, std::vector<pb::Event>* out) {
-    return std::thread([&, who, out] {
-      EXPECT_TRUE(who->Watch(
-                         [&](const pb::Event& e) {
-                           std::lock_guard<std::mutex> l(mu);
-                           out->push_back(e);
-                         },
-                         [&] { return stop.load(); })
+// The events one terminal (an agent home) receives, watched on a thread of
+// its own until it is destroyed.
+class EventWatch {
+ public:
+  EventWatch(const std::string& home, Env* env) : agent_(std::move(agent::Agent::Open(home, env)).value()) {
+    thread_ = std::thread([this] {
+      EXPECT_TRUE(agent_
+                      ->Watch(
+                          [this](const pb::Event& e) {
+                            std::lock_guard<std::mutex> l(mu_);
+                            events_.push_back(e);
+                          },
+                          [this] { return stop_.load(); })
                       .ok());
     });
-  };
-  auto wait_for = [&](std::vector<pb::Event>* events, const std::string& kind) {
-    for (int i = 0; i < 1000; ++i) {  // up to 10 s for the event to arrive
+  }
+  ~EventWatch() {
+    stop_ = true;
+    thread_.join();
+  }
+  // The first event of KIND (about message ID, if given); waits up to 10 s.
+  pb::Event WaitFor(const std::string& kind, const std::string& id = "") {
+    for (int i = 0; i < 1000; ++i) {
       {
-        std::lock_guard<std::mutex> l(mu);
-        for (const auto& e : *events)
-          if (e.kind() == kind) return e;
+        std::lock_guard<std::mutex> l(mu_);
+        for (const auto& e : events_)
+          if (e.kind() == kind && (id.empty() || e.message_id() == id)) return e;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return pb::Event();
-  };
-  // Watchers have their own terminals' connections (agents are one thread each).
-  auto b_watch = agent::Agent::Open(dir_.Sub("home-b"), &env_);
-  auto a_watch = agent::Agent::Open(dir_.Sub("home-a"), &env_);
-  std::thread tb = watcher(b_watch->get(), &b_events);
-  std::thread ta = watcher(a_watch->get(), &a_events);
-  EXPECT_EQ(wait_for(&b_events, "subscribed").kind(), "subscribed");
-  EXPECT_EQ(wait_for(&a_events, "subscribed").kind(), "subscribed");
+  }
+  std::vector<pb::Event> events() {
+    std::lock_guard<std::mutex> l(mu_);
+    return events_;
+  }
+
+ private:
+  std::unique_ptr<agent::Agent> agent_;  // its own connection
+  std::mutex mu_;
+  std::vector<pb::Event> events_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST_F(RetentionTest, EventsReachSubscribedTerminals) {
+  EventWatch b(dir_.Sub("home-b"), &env_), a(dir_.Sub("home-a"), &env_);
+  EXPECT_EQ(b.WaitFor("subscribed").kind(), "subscribed");
+  EXPECT_EQ(a.WaitFor("subscribed").kind(), "subscribed");
   const std::string id = Send(a_.get(), "1299999999", "plan");
-  pb::Event e = wait_for(&b_events, "new_mail");
+  pb::Event e = b.WaitFor("new_mail");
   EXPECT_EQ(e.message_id(), id);
   EXPECT_EQ(e.office(), "0123456789");
   EXPECT_EQ(e.name(), "A");
   ASSERT_TRUE(b_->Fetch(id, dir_.Sub("recv"), nullptr).ok());
-  e = wait_for(&a_events, "downloaded");
+  e = a.WaitFor("downloaded");
   EXPECT_EQ(e.message_id(), id);
   EXPECT_EQ(e.office(), "1299999999");
   const std::string unread = Send(a_.get(), "1299999999", "later");
   env_.Advance(91 * kDay * 1000);
   Sweep();
-  EXPECT_EQ(wait_for(&a_events, "expired").message_id(), unread);
-  stop = true;
-  ta.join();
-  tb.join();
-  std::lock_guard<std::mutex> l(mu);
-  for (const auto& ev : b_events) EXPECT_NE(ev.kind(), "downloaded");  // B is told only of its own affairs
+  EXPECT_EQ(a.WaitFor("expired").message_id(), unread);
+  for (const auto& ev : b.events()) EXPECT_NE(ev.kind(), "downloaded");  // B is told only of its own affairs
+}
+
+// A terminal the operator removed kept receiving its office's events on the
+// subscription it already had.
+TEST_F(RetentionTest, EventsStopAtARemovedTerminal) {
+  auto b2 = Agent("b2", "1299999999", "KJ000000000002");  // a second PC with its own certificate
+  EventWatch removed(dir_.Sub("home-b"), &env_), kept(dir_.Sub("home-b2"), &env_);
+  ASSERT_EQ(removed.WaitFor("subscribed").kind(), "subscribed");
+  ASSERT_EQ(kept.WaitFor("subscribed").kind(), "subscribed");
+  pb::Request list;
+  list.mutable_terminal_list()->set_office("1299999999");
+  auto terminals = Admin(list);
+  ASSERT_TRUE(terminals.ok());
+  ASSERT_EQ(terminals->response.terminal_list().terminals_size(), 2);
+  pb::Request remove;
+  remove.mutable_terminal_remove()->set_office("1299999999");
+  remove.mutable_terminal_remove()->set_terminal_id(terminals->response.terminal_list().terminals(0).terminal_id());
+  ASSERT_TRUE(Admin(remove).ok());  // home-b's, the older
+  const std::string id = Send(a_.get(), "1299999999", "after removal");
+  EXPECT_EQ(kept.WaitFor("new_mail", id).message_id(), id);
+  // Both were pushed in one pass, if at all: the removed one has nothing.
+  for (const auto& ev : removed.events()) EXPECT_NE(ev.message_id(), id);
 }
 
 TEST_F(RetentionTest, NoticesAndHomeStatus) {

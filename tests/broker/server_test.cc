@@ -390,6 +390,19 @@ TEST_F(ExchangeTest, RevocationTakesEffectWithoutRestart) {
   EXPECT_EQ(a_->Send({"1299999999", "", {f}}, nullptr).status().reason(), "cert_revoked");
 }
 
+// With its CRL unreadable the broker let every enrolled terminal on, as if
+// nothing were revoked. It fails closed, and opens again once it is fixed.
+TEST_F(ExchangeTest, AnUnreadableCrlRefusesTerminalsUntilFixed) {
+  ASSERT_TRUE(b_->Inbox().ok());
+  const std::string crl = *ReadFile(ca_.crl_pem());
+  ASSERT_TRUE(WriteFileAtomic(ca_.crl_pem(), "not a CRL").ok());
+  auto inbox = b_->Inbox();
+  ASSERT_FALSE(inbox.ok());
+  EXPECT_EQ(inbox.status().reason(), "config_invalid");
+  ASSERT_TRUE(WriteFileAtomic(ca_.crl_pem(), crl + "\n").ok());
+  EXPECT_TRUE(b_->Inbox().ok());
+}
+
 TEST_F(ExchangeTest, BrokerRefusesExpiredSenderCertificate) {
   // The agent's clock says the certificate is fine; the broker's does not.
   AddOffice("1600000000", "E", "2099-12-31");
