@@ -338,7 +338,7 @@ std::string DayToDate(int64_t days) {
   int y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
-  char buf[16];
+  char buf[32];  // room for any int year
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
   return buf;
 }
