@@ -13,6 +13,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,11 @@ struct SendOptions {
   // When it becomes true the send stops with reason "interrupted"; what was
   // uploaded stays, and the same send resumes later.
   const std::atomic<bool>* cancel = nullptr;
+  // An id the caller chose for this send (NewId), kept by the caller before
+  // the send starts: sending again with it after a crash resumes the send,
+  // or answers with the accepted one, and never sends twice. Empty: a new
+  // id (an identical send left unfinished still resumes).
+  std::string send_id;
 };
 
 struct SendResult {
@@ -152,6 +158,7 @@ class Agent {
   StatusOr<std::vector<std::string>> VerifyRecipient(const pb::OfficeInfo& info);
   StatusOr<pb::OutboxRecord> PrepareSend(const SendOptions& o, const std::vector<std::string>& recipient_pks,
                                          const std::string& recipient_name, bool* resumed);
+  StatusOr<std::optional<SendResult>> AcceptedSend(const std::string& send_id);
   StatusOr<pb::OutboxRecord> NewOutboxRecord(const SendOptions& o, const std::vector<std::string>& paths,
                                              const std::vector<uint64_t>& sizes,
                                              const std::vector<std::string>& recipient_pks,

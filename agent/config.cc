@@ -28,6 +28,45 @@ Lang LocaleLang() {
   return Lang::kJa;
 }
 
+// The handoff: map of agent.yaml (config/agent.yaml).
+Status ParseHandoff(const YAML::Node& node, AgentConfig::Handoff* h) {
+  if (!node.IsMap()) return Bad("handoff", "must be a map (see config/agent.yaml)");
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (key == "export_dir") {
+      h->export_dir = v.as<std::string>();
+    } else if (key == "import_dir") {
+      h->import_dir = v.as<std::string>();
+    } else if (key == "import_kinds") {
+      if (!v.IsSequence()) return Bad("handoff.import_kinds", "must be a list of registration, deletion, other");
+      h->import_kinds.clear();
+      for (const auto& k : v) {
+        const std::string kind = k.as<std::string>();
+        if (kind != "registration" && kind != "deletion" && kind != "other") {
+          return Bad("handoff.import_kinds", "must be a list of registration, deletion, other");
+        }
+        h->import_kinds.insert(kind);
+      }
+    } else if (key == "quiet_s") {
+      h->quiet_s = v.as<int>();
+    } else if (key == "unit_wait_s") {
+      h->unit_wait_s = v.as<int>();
+    } else {
+      return Bad("handoff." + key, "unknown key (see config/agent.yaml)");
+    }
+  }
+  for (const std::string* dir : {&h->export_dir, &h->import_dir}) {
+    if (!dir->empty() && (*dir)[0] != '/') return Bad("handoff", "export_dir and import_dir must be absolute paths");
+  }
+  if (!h->export_dir.empty() && h->export_dir == h->import_dir) {
+    return Bad("handoff", "export_dir and import_dir must be different folders");
+  }
+  if (h->quiet_s < 1 || h->quiet_s > 3600) return Bad("handoff.quiet_s", "1 to 3600");
+  if (h->unit_wait_s < h->quiet_s || h->unit_wait_s > 86400) return Bad("handoff.unit_wait_s", "quiet_s to 86400");
+  return Status::Ok();
+}
+
 StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
   YAML::Node root;
   try {
@@ -36,9 +75,9 @@ StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
     return InvalidArgument("config_invalid", std::string("agent config is not YAML: ") + e.what());
   }
   if (!root.IsMap()) return InvalidArgument("config_invalid", "agent config must be a YAML map");
-  static const std::set<std::string> kKeys = {"broker",    "broker_key", "office",      "user_id",
-                                              "lang",      "chunk_size", "window",      "attempt_timeout_s",
-                                              "timeout_s", "listen",     "download_dir"};
+  static const std::set<std::string> kKeys = {"broker",    "broker_key", "office",       "user_id",
+                                              "lang",      "chunk_size", "window",       "attempt_timeout_s",
+                                              "timeout_s", "listen",     "download_dir", "handoff"};
   AgentConfig c;
   std::string lang;
   for (const auto& kv : root) {
@@ -58,6 +97,7 @@ StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
       if (key == "timeout_s") c.timeout_s = v.as<int>();
       if (key == "listen") c.listen = v.as<std::string>();
       if (key == "download_dir") c.download_dir = v.as<std::string>();
+      if (key == "handoff") RETURN_IF_ERROR(ParseHandoff(v, &c.handoff));
     } catch (const YAML::Exception&) {
       return Bad(key, "has the wrong type");
     }
@@ -109,6 +149,17 @@ std::string FormatAgentConfig(const AgentConfig& c) {
   out << YAML::Key << "timeout_s" << YAML::Value << c.timeout_s;
   out << YAML::Key << "listen" << YAML::Value << c.listen;
   if (!c.download_dir.empty()) out << YAML::Key << "download_dir" << YAML::Value << c.download_dir;
+  const AgentConfig::Handoff& h = c.handoff;
+  if (!h.export_dir.empty() || !h.import_dir.empty()) {
+    out << YAML::Key << "handoff" << YAML::Value << YAML::BeginMap;
+    if (!h.export_dir.empty()) out << YAML::Key << "export_dir" << YAML::Value << h.export_dir;
+    if (!h.import_dir.empty()) out << YAML::Key << "import_dir" << YAML::Value << h.import_dir;
+    out << YAML::Key << "import_kinds" << YAML::Value << YAML::Flow
+        << std::vector<std::string>(h.import_kinds.begin(), h.import_kinds.end());
+    out << YAML::Key << "quiet_s" << YAML::Value << h.quiet_s;
+    out << YAML::Key << "unit_wait_s" << YAML::Value << h.unit_wait_s;
+    out << YAML::EndMap;
+  }
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "common/messages.h"
@@ -37,6 +38,21 @@ struct AgentConfig {
   // saved into. Empty download_dir: DefaultDownloadDir().
   std::string listen = "127.0.0.1:7780";
   std::string download_dir;
+  // Hand-off with the care software (agent/handoff/), while `serve` runs.
+  struct Handoff {
+    // Watched: complete files the care software writes here are checked
+    // and sent, then moved into 送信済/ or エラー/. Empty: not watched.
+    std::string export_dir;
+    // Where new mail is downloaded as it arrives. Empty: not downloaded.
+    std::string import_dir;
+    // Which mail is downloaded: registration, deletion, other (PDFs etc.).
+    std::set<std::string> import_kinds = {"registration", "deletion", "other"};
+    // A file unchanged (size and time) for this long is complete.
+    int quiet_s = 5;
+    // A send unit still missing files after this long is refused (into
+    // エラー/) instead of waited for.
+    int unit_wait_s = 300;
+  } handoff;
 };
 
 StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text);

@@ -38,18 +38,6 @@ std::string PartPath(const std::string& dest, const std::string& id, int fi) {
   return dest + "/.tayori-" + id + "-" + std::to_string(fi) + ".part";
 }
 
-// "name.csv", "name (2).csv", ... : the first that does not exist in DIR.
-std::string UniquePath(Env* env, const std::string& dir, const std::string& name, const std::set<std::string>& taken) {
-  std::string path = dir + "/" + name;
-  const size_t dot = name.find_last_of('.');
-  const std::string stem = dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
-  const std::string ext = dot == std::string::npos || dot == 0 ? "" : name.substr(dot);
-  for (int n = 2; env->FileExists(path) || taken.count(path); ++n) {
-    path = dir + "/" + stem + " (" + std::to_string(n) + ")" + ext;
-  }
-  return path;
-}
-
 void RemoveParts(Env* env, const std::vector<std::string>& parts) {
   for (const auto& p : parts) (void)env->RemoveFile(p);  // best effort: they may not exist
 }

@@ -73,6 +73,14 @@ StatusOr<pb::SentRecord> LocalStore::GetSent(const std::string& message_id) cons
   return ReadRecord<pb::SentRecord>(env_, Path("sent", message_id));
 }
 
+StatusOr<std::optional<pb::SentRecord>> LocalStore::FindSentBySendId(const std::string& send_id) const {
+  for (const std::string& id : Ids("sent")) {
+    ASSIGN_OR_RETURN(pb::SentRecord record, GetSent(id));
+    if (record.send_id() == send_id) return std::optional<pb::SentRecord>(std::move(record));
+  }
+  return std::optional<pb::SentRecord>();
+}
+
 Status LocalStore::PutReceived(const std::string& message_id, const pb::ReceivedRecord& record) {
   return env_->WriteFileAtomic(Path("received", message_id), record.SerializeAsString(), kRecordMode);
 }

@@ -6,6 +6,7 @@
 #ifndef TAYORI_AGENT_LOCAL_STORE_H_
 #define TAYORI_AGENT_LOCAL_STORE_H_
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ class LocalStore {
   // sent/<message id>.pb: the history of accepted sends.
   Status PutSent(const pb::SentRecord& record);
   StatusOr<pb::SentRecord> GetSent(const std::string& message_id) const;
+  // The accepted send with SEND_ID, if any (reads the whole history: for
+  // recovery after a crash, not for every send).
+  StatusOr<std::optional<pb::SentRecord>> FindSentBySendId(const std::string& send_id) const;
 
   // received/<message id>.pb: evidence of verified downloads.
   Status PutReceived(const std::string& message_id, const pb::ReceivedRecord& record);

@@ -109,6 +109,11 @@ StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& pro
   for (const std::string& f : options.files) {  // the outbox record keeps the paths as text
     if (!IsValidUtf8(f)) return InvalidArgument("file_name_not_text", "the path is not valid UTF-8: " + ValidUtf8(f));
   }
+  if (!options.send_id.empty()) {
+    if (!IsId(options.send_id)) return InvalidArgument("usage", "a send id is an id made by NewId");
+    ASSIGN_OR_RETURN(std::optional<SendResult> done, AcceptedSend(options.send_id));
+    if (done) return *done;
+  }
   const careplan::CheckReport report = CheckFiles(options.files, config_.office, options.to, env_);
   if (!report.ok()) return FindingsStatus(report);
   SendOptions o = options;
@@ -137,6 +142,21 @@ StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& pro
   // behind resumes as already complete.
   (void)store_.RemoveOutbox(rec.send_id());
   return result;
+}
+
+// The send with the caller's SEND_ID if it was accepted already: its outbox
+// record is gone and its history kept.
+StatusOr<std::optional<SendResult>> Agent::AcceptedSend(const std::string& send_id) {
+  if (env_->FileExists(store_.home() + "/outbox/" + send_id + ".pb")) return std::optional<SendResult>();
+  ASSIGN_OR_RETURN(std::optional<pb::SentRecord> sent, store_.FindSentBySendId(send_id));
+  if (!sent) return std::optional<SendResult>();
+  SendResult r;
+  r.message_id = sent->message_id();
+  r.recipient = sent->recipient_office();
+  r.recipient_name = sent->recipient_name();
+  r.accepted_unix = sent->accepted_unix();
+  r.resumed = true;
+  return std::optional<SendResult>(r);
 }
 
 // The end-to-end keys of every terminal of the recipient, each trusted
@@ -182,6 +202,11 @@ StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::v
   SourceFiles files(env_, paths);
   ASSIGN_OR_RETURN(std::vector<pb::OutboxRecord> outbox, store_.ListOutbox());
   for (pb::OutboxRecord& rec : outbox) {
+    if (!o.send_id.empty()) {  // only the caller's own send, begun before, resumes
+      if (rec.send_id() != o.send_id) continue;
+      *resumed = true;
+      return std::move(rec);
+    }
     ASSIGN_OR_RETURN(pb::Manifest m, StoredManifest(rec.signed_(), "outbox record " + rec.send_id()));
     ASSIGN_OR_RETURN(bool same, SameSend(rec, m, o, sizes, recipient_pks, paths, &files, config_.chunk_size));
     if (same) {
@@ -201,7 +226,7 @@ StatusOr<pb::OutboxRecord> Agent::NewOutboxRecord(const SendOptions& o, const st
   const std::string key = crypto::NewSendKey();
   pb::Manifest m;
   m.set_version(1);
-  m.set_send_id(NewId(env_->NowMillis()));
+  m.set_send_id(o.send_id.empty() ? NewId(env_->NowMillis()) : o.send_id);
   m.set_sender_office(config_.office);
   m.set_sender_user_id(config_.user_id);
   m.set_recipient_office(o.to);

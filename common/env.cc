@@ -176,6 +176,12 @@ StatusOr<uint64_t> PosixEnv::GetFileSize(const std::string& path) {
   return static_cast<uint64_t>(st.st_size);
 }
 
+StatusOr<int64_t> PosixEnv::GetFileModificationNanos(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return FileErrno("cannot stat", path);
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
 Status PosixEnv::RenameFile(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) return FileErrno("cannot rename " + from + " onto", to);
   return Status::Ok();
@@ -283,6 +289,17 @@ std::string DirName(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string UniquePath(Env* env, const std::string& dir, const std::string& name, const std::set<std::string>& taken) {
+  std::string path = dir + "/" + name;
+  const size_t dot = name.find_last_of('.');
+  const std::string stem = dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
+  const std::string ext = dot == std::string::npos || dot == 0 ? "" : name.substr(dot);
+  for (int n = 2; env->FileExists(path) || taken.count(path); ++n) {
+    path = dir + "/" + stem + " (" + std::to_string(n) + ")" + ext;
+  }
+  return path;
 }
 
 std::string BaseName(const std::string& path) {

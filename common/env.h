@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,9 @@ class Env {
   virtual StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path, int mode) = 0;
   virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
   virtual StatusOr<uint64_t> GetFileSize(const std::string& path) = 0;
+  // When PATH was last written (nanoseconds since the epoch, as the file
+  // system keeps it): with the size, tells a file still being written.
+  virtual StatusOr<int64_t> GetFileModificationNanos(const std::string& path) = 0;
   // Atomically replaces TO. Durable once the directory is synced.
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
@@ -95,6 +99,7 @@ class PosixEnv : public Env {
   StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path, int mode) override;
   Status TruncateFile(const std::string& path, uint64_t size) override;
   StatusOr<uint64_t> GetFileSize(const std::string& path) override;
+  StatusOr<int64_t> GetFileModificationNanos(const std::string& path) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
   Status RemoveDir(const std::string& dir) override;
@@ -137,6 +142,10 @@ std::vector<std::string> ListDir(const std::string& dir);
 
 // The folder part of PATH ("." if none).
 std::string DirName(const std::string& path);
+// "name.csv", "name (2).csv", ...: the first path in DIR that neither exists
+// (through ENV) nor is in TAKEN. Files are never written over.
+std::string UniquePath(Env* env, const std::string& dir, const std::string& name,
+                       const std::set<std::string>& taken = {});
 // The last part of PATH.
 std::string BaseName(const std::string& path);
 

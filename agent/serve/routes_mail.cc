@@ -22,6 +22,7 @@ StatusOr<json> Home(Service* s) {
     for (const auto& item : inbox) unread += item.entry.state() == pb::DELIVERED;
     json j = HomeJson(*home, s->env()->NowSeconds(), unread);
     j["download_dir"] = s->DownloadDir();
+    if (s->handoff() != nullptr) j["handoff"] = HandoffJson(s->handoff()->State());
     return j;
   });
 }

@@ -101,8 +101,26 @@ void Upload(Service* s, const httplib::Request& req, httplib::Response& res, con
   ReplyJson(res, {{"upload", *id}, {"files", writer.files()}});
 }
 
-// The files of the upload named in BODY.
+// The files of the upload named in BODY, or (care software driving the
+// local API) the absolute paths BODY lists; the files are not copied.
 StatusOr<std::vector<std::string>> UploadFiles(Service* s, const json& body) {
+  if (body.is_object() && body.contains("paths")) {
+    const json& paths = body["paths"];
+    if (!paths.is_array() || paths.empty() || paths.size() > Uploads::kMaxFiles) {
+      return InvalidArgument("bad_request", "paths must be a list of 1 to 500 absolute file paths");
+    }
+    std::vector<std::string> files;
+    for (const json& p : paths) {
+      if (!p.is_string() || p.get<std::string>().empty() || p.get<std::string>()[0] != '/') {
+        return InvalidArgument("bad_request", "paths must be a list of 1 to 500 absolute file paths");
+      }
+      if (!s->env()->IsRegularFile(p.get<std::string>())) {
+        return InvalidArgument("file_unreadable", p.get<std::string>() + " is not a readable file");
+      }
+      files.push_back(p.get<std::string>());
+    }
+    return files;
+  }
   ASSIGN_OR_RETURN(std::string upload, StringField(body, "upload"));
   return s->uploads().Files(upload);
 }
@@ -149,7 +167,7 @@ StatusOr<json> Send(Service* s, const httplib::Request& req) {
   ASSIGN_OR_RETURN(SendResult sent, s->WithAgent([&](Agent& agent) {
     return agent.Send({to, message, files}, nullptr);
   }));
-  s->ReleaseUpload(body["upload"].get<std::string>());  // accepted: the copies go (R13)
+  if (body.contains("upload")) s->ReleaseUpload(body["upload"].get<std::string>());  // accepted: the copies go (R13)
   return SendResultJson(sent);
 }
 

@@ -22,6 +22,7 @@ constexpr int64_t kRevocationsMillis = 10 * 60 * 1000;
 Service::Service(ServeOptions options) : options_(std::move(options)), uploads_(options_.home, options_.env) {}
 
 Service::~Service() {
+  handoff_.reset();
   events_.Close();
   if (http_) http_->stop();
   if (http_thread_.joinable()) http_thread_.join();
@@ -49,6 +50,10 @@ Status Service::Init() {
   {
     auto lock = LockUploadRefs();
     uploads_.RemoveStale(kStaleUploadSeconds, UploadsInUse());
+  }
+  const AgentConfig::Handoff& handoff = agent_->config().handoff;
+  if (!handoff.export_dir.empty() || !handoff.import_dir.empty()) {
+    handoff_ = std::make_unique<handoff::Runner>(home, handoff, env, [home, env] { return Agent::Open(home, env); });
   }
 
   http_ = std::make_unique<httplib::Server>();
@@ -122,6 +127,9 @@ void Service::WatchLoop(const std::atomic<bool>* stop) {
     auto watcher = Agent::Open(options_.home, options_.env);
     Status st = watcher.ok() ? (*watcher)->Watch(
                                    [this](const pb::Event& e) {
+                                     if (handoff_ && (e.kind() == "subscribed" || e.kind() == "new_mail")) {
+                                       handoff_->MailArrived();  // what came while away, or now
+                                     }
                                      if (e.kind() == "subscribed") {
                                        broker_reachable_ = true;
                                        events_.Publish("status", Dump(json{{"connected", true}}));

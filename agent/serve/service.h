@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "agent/agent.h"
+#include "agent/handoff/runner.h"
 #include "agent/serve/auth.h"
 #include "agent/serve/bulk_runs.h"
 #include "agent/serve/event_hub.h"
@@ -62,6 +63,8 @@ class Service {
   EventHub& events() { return events_; }
   Uploads& uploads() { return uploads_; }
   BulkRuns& bulks() { return *bulks_; }
+  // The hand-off with the care software; null when agent.yaml sets no folder.
+  handoff::Runner* handoff() { return handoff_.get(); }
   Env* env() const { return options_.env; }
   const std::string& home() const { return options_.home; }
   std::string DownloadDir() const;
@@ -89,6 +92,7 @@ class Service {
   Uploads uploads_;
   std::mutex upload_refs_mu_;
   std::unique_ptr<BulkRuns> bulks_;
+  std::unique_ptr<handoff::Runner> handoff_;
   std::unique_ptr<httplib::Server> http_;
   std::thread http_thread_;
   std::atomic<bool> http_ended_{false};

@@ -257,4 +257,17 @@ json EventJson(const pb::Event& e) {
           {"name", e.name()}, {"at", When(e.at_unix())}, {"files", e.files()}};
 }
 
+json HandoffJson(const handoff::HandoffState& h) {
+  const auto when = [](int64_t t) { return t > 0 ? JstDateTime(t) : std::string(); };
+  return {{"export_dir", h.export_dir},
+          {"import_dir", h.import_dir},
+          {"waiting", h.exported.waiting},
+          {"errors", h.exported.errors},
+          {"sent", h.exported.sent},
+          {"received", h.imported.received},
+          {"last_export", when(h.exported.last_activity)},
+          {"last_import", when(h.imported.last_activity)},
+          {"problem", !h.exported.last_problem.empty() ? h.exported.last_problem : h.imported.last_problem}};
+}
+
 }  // namespace tayori::agent::serve

@@ -11,6 +11,7 @@
 
 #include "agent/agent.h"
 #include "agent/bulk.h"
+#include "agent/handoff/runner.h"
 #include "common/careplan/check.h"
 #include "common/status.h"
 
@@ -32,6 +33,8 @@ json FindingsJson(const std::vector<careplan::Finding>& findings);
 // The files of a message: name, size, and per file 登録/削除/PDF等.
 json FilesJson(const pb::Manifest& m);
 json InboxItemJson(const InboxItem& item);
+// The hand-off's folders and counts, for ホーム.
+json HandoffJson(const handoff::HandoffState& state);
 json SentItemJson(const SentItem& item);
 json ReceiptJson(const ReceiptInfo& r);
 json OfficeJson(const pb::OfficeInfo& info);

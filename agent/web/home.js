@@ -41,6 +41,24 @@
     return help;
   };
 
+  // The hand-off with the care software: folders, what waits, what failed.
+  const handoffNode = (x) => {
+    const rows = [];
+    if (x.export_dir) {
+      rows.push(el("p", {}, T.t("handoff_export"), "：", x.export_dir));
+      rows.push(el("p", {}, T.t("handoff_counts", { waiting: x.waiting || 0, sent: x.sent || 0 }),
+        x.last_export ? "（" + T.t("handoff_last", { at: x.last_export }) + "）" : ""));
+      if (x.errors) rows.push(el("p", { class: "warn" }, el("strong", {}, T.t("attention")), " ", T.t("handoff_errors", { n: x.errors })));
+    }
+    if (x.import_dir) {
+      rows.push(el("p", {}, T.t("handoff_import"), "：", x.import_dir));
+      rows.push(el("p", {}, T.t("handoff_received", { n: x.received || 0 }),
+        x.last_import ? "（" + T.t("handoff_last", { at: x.last_import }) + "）" : ""));
+    }
+    if (x.problem) rows.push(el("p", { class: "warn" }, el("strong", {}, T.t("attention")), " ", x.problem));
+    return rows;
+  };
+
   const render = (h) => {
     const dl = el("dl", { class: "facts" },
       el("dt", {}, T.t("office")), el("dd", {}, T.officeText(h.office, h.name)),
@@ -49,7 +67,7 @@
       el("dt", {}, T.t("unread")), el("dd", {}, T.t("unread_n", { n: h.unread || 0 }), "　",
         el("a", { href: "#inbox" }, T.t("open_inbox"))),
       h.download_dir ? [el("dt", {}, T.t("download_dir")), el("dd", {}, h.download_dir)] : null,
-      h.handoff && typeof h.handoff === "string" ? [el("dt", {}, T.t("handoff")), el("dd", {}, h.handoff)] : null,
+      h.handoff ? [el("dt", {}, T.t("handoff")), el("dd", {}, handoffNode(h.handoff))] : null,
       el("dt", {}, T.t("version")), el("dd", {}, h.version || "—"),
       el("dt", {}, T.t("help")), el("dd", {}, helpNode(h)));
     section.replaceChildren(T.heading("h-home", "home_title"), statusBox(h),

@@ -26,6 +26,41 @@ TEST(AgentConfigTest, FormatThenParseRoundTrips) {
   EXPECT_EQ(back->lang, Lang::kEn);
   EXPECT_FALSE(ParseAgentConfig(FormatAgentConfig(Valid()))->lang.has_value());
   EXPECT_EQ(back->window, 3u);
+  c.handoff.export_dir = "/srv/kaigo/出力";
+  c.handoff.import_dir = "/srv/kaigo/取込";
+  c.handoff.import_kinds = {"registration"};
+  c.handoff.quiet_s = 2;
+  back = ParseAgentConfig(FormatAgentConfig(c));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->handoff.export_dir, "/srv/kaigo/出力");
+  EXPECT_EQ(back->handoff.import_dir, "/srv/kaigo/取込");
+  EXPECT_EQ(back->handoff.import_kinds, std::set<std::string>{"registration"});
+  EXPECT_EQ(back->handoff.quiet_s, 2);
+}
+
+// The commented hand-off block of config/agent.yaml, uncommented, is valid
+// and states the defaults.
+TEST(AgentConfigTest, ShippedHandoffExampleStatesTheDefaults) {
+  std::string text = *ReadFile(std::string(TAYORI_SOURCE_DIR) + "/config/agent.yaml");
+  const size_t at = text.find("# handoff:");
+  ASSERT_NE(at, std::string::npos);
+  std::string block;
+  for (size_t pos = at; pos < text.size();) {
+    const size_t end = text.find('\n', pos);
+    std::string line = text.substr(pos, end - pos);
+    pos = end == std::string::npos ? text.size() : end + 1;
+    if (line.rfind("# ", 0) != 0) break;
+    line = line.substr(2);
+    if (line.find("#") != std::string::npos && line.find("#") == line.find_first_not_of(' ')) continue;
+    block += line + "\n";
+  }
+  auto c = ParseAgentConfig(FormatAgentConfig(Valid()) + block);
+  ASSERT_TRUE(c.ok()) << c.status().ToString() << "\n" << block;
+  AgentConfig::Handoff d;
+  EXPECT_FALSE(c->handoff.export_dir.empty());
+  EXPECT_EQ(c->handoff.import_kinds, d.import_kinds);
+  EXPECT_EQ(c->handoff.quiet_s, d.quiet_s);
+  EXPECT_EQ(c->handoff.unit_wait_s, d.unit_wait_s);
 }
 
 TEST(AgentConfigTest, ShippedConfigStatesTheDefaults) {
@@ -56,6 +91,13 @@ TEST(AgentConfigTest, GarbageIsRefusedNamingTheKey) {
            {good + "listen: 0.0.0.0:7780\n", "listen"},
            {good + "listen: 127.0.0.1:http\n", "listen"},
            {good + "download_dir: relative/path\n", "download_dir"},
+           {good + "handoff: /srv/x\n", "handoff"},
+           {good + "handoff:\n  export_dir: relative\n", "handoff"},
+           {good + "handoff:\n  export_dir: /a\n  import_dir: /a\n", "handoff"},
+           {good + "handoff:\n  import_kinds: [everything]\n", "handoff.import_kinds"},
+           {good + "handoff:\n  quiet_s: 0\n", "handoff.quiet_s"},
+           {good + "handoff:\n  quiet_s: 10\n  unit_wait_s: 5\n", "handoff.unit_wait_s"},
+           {good + "handoff:\n  watch: yes\n", "handoff.watch"},
            {"broker: tcp://x:1\nbroker_key: short\noffice: '0123456789'\nuser_id: KJ000000000001\n", "broker_key"},
        }) {
     auto c = ParseAgentConfig(yaml);

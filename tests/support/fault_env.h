@@ -44,6 +44,9 @@ class FaultInjectionEnv : public Env {
   StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path, int mode) override;
   Status TruncateFile(const std::string& path, uint64_t size) override;
   StatusOr<uint64_t> GetFileSize(const std::string& path) override { return base_->GetFileSize(path); }
+  StatusOr<int64_t> GetFileModificationNanos(const std::string& path) override {
+    return base_->GetFileModificationNanos(path);
+  }
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
   Status RemoveDir(const std::string& dir) override { return base_->RemoveDir(dir); }
