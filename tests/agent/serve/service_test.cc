@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -305,6 +306,34 @@ TEST_F(ServiceTest, UploadsADraftRefersToStayUntilTheDraftGoes) {
   EXPECT_FALSE(exists(kept));
   EXPECT_EQ(Call(a_, again, "POST", "/api/uploads/discard", {{"upload", "../x"}}, 404)["error"]["reason"],
             "upload_not_found");
+}
+
+// docs/openapi.yaml describes the API the service serves: every path and
+// method it lists is answered (not 404), and every row of docs/api.md's
+// table is in it.
+TEST_F(ServiceTest, TheOpenApiDocumentMatchesTheRoutes) {
+  const YAML::Node doc = YAML::LoadFile(std::string(TAYORI_SOURCE_DIR) + "/docs/openapi.yaml");
+  const std::string table = *ReadFile(std::string(TAYORI_SOURCE_DIR) + "/docs/api.md");
+  const std::string ca = SignIn(a_);
+  httplib::Client c("127.0.0.1", a_->port());
+  c.set_read_timeout(30, 0);
+  int checked = 0;
+  for (const auto& path : doc["paths"]) {
+    const std::string p = path.first.as<std::string>();
+    for (const auto& op : path.second) {
+      const std::string method = op.first.as<std::string>();
+      const std::string row = "| " + std::string(method == "get" ? "GET" : "POST") + " `" + p;
+      EXPECT_NE(table.find(row), std::string::npos) << row << " is not in docs/api.md";
+      if (p == "/api/events") continue;  // a stream: answered in SendFromTheBrowserAndSeeItArriveLive
+      auto res = method == "get" ? c.Get(p, Browser(a_, ca)) : c.Post(p, Browser(a_, ca), "{}", "application/json");
+      ASSERT_TRUE(res) << method << " " << p;
+      // A route that exists answers, if at all with 404, with an API error.
+      EXPECT_TRUE(res->status != 404 || res->body.find("\"reason\"") != std::string::npos)
+          << method << " " << p << " " << res->status << " " << res->body;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 20);
 }
 
 }  // namespace
