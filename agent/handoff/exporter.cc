@@ -42,6 +42,12 @@ Exporter::Exporter(std::string home, AgentConfig::Handoff config, Env* env)
 std::string Exporter::RecordPath(const std::string& send_id) const { return journal_dir_ + "/" + send_id + ".pb"; }
 
 Status Exporter::Pass(Agent* agent) {
+  Status st = PassOnce(agent);
+  counts_.waiting = static_cast<int>(seen_.size());  // what is left after this pass
+  return st;
+}
+
+Status Exporter::PassOnce(Agent* agent) {
   RETURN_IF_ERROR(env_->CreateDirs(journal_dir_, 0700));
   // Sends begun before (a crash, the broker away) come first.
   std::set<std::string> claimed;
@@ -100,7 +106,6 @@ std::vector<std::string> Exporter::Ready(const std::set<std::string>& claimed) {
   const int64_t now = env_->MonotonicMillis();
   std::map<std::string, Seen> still;
   std::vector<std::string> ready;
-  counts_.waiting = 0;
   for (const std::string& name : env_->GetChildren(config_.export_dir)) {
     const std::string path = config_.export_dir + "/" + name;
     if (name[0] == '.' || !env_->IsRegularFile(path) || claimed.count(path)) continue;
@@ -117,7 +122,6 @@ std::vector<std::string> Exporter::Ready(const std::set<std::string>& claimed) {
       s.stable_since = now;  // still being written
     }
     still[path] = s;
-    ++counts_.waiting;
     if (now - s.stable_since >= config_.quiet_s * 1000LL) ready.push_back(path);
   }
   seen_ = std::move(still);

@@ -49,6 +49,7 @@ class Exporter {
     int64_t stable_since = 0;  // monotonic ms
     int64_t first_seen = 0;    // monotonic ms
   };
+  Status PassOnce(Agent* agent);
   // Finishes the recorded send REC (sends it, or moves its files); keeps the
   // record when the failure may pass.
   Status Finish(Agent* agent, pb::HandoffSend rec);

@@ -28,6 +28,11 @@ def main():
     try:
         ex.start()
         ctx.A = ex.add_office(scenarios.A, "居宅介護支援事業所さくら")
+        # A's care software hands its exports over through a folder.
+        ctx.export_dir = os.path.join(ex.dir, "kaigo-export")
+        os.makedirs(ctx.export_dir)
+        with open(os.path.join(ctx.A.home, "agent.yaml"), "a") as f:
+            f.write(f"handoff:\n  export_dir: {ctx.export_dir}\n  quiet_s: 1\n  unit_wait_s: 5\n")
         ctx.B = ex.add_office(scenarios.B, "訪問介護ひまわり", "careplan-delegated")
         for number, name in scenarios.MORE:
             ex.add_office(number, name)

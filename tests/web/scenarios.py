@@ -358,5 +358,28 @@ def accessibility(ctx):
     assert not problems, "\n".join(problems)
 
 
+def handoff(ctx):
+    """A unit the care software exports into A's folder reaches B's open
+    受信一覧 without anyone touching it; A's ホーム tells what went and what did not."""
+    a, b = ctx.a, ctx.b
+    go(b, ctx.B.base(), "inbox")
+    files = cp.unit_files(A, B, stamp="20261121170000")
+    cp.write(ctx.export_dir, files)
+    cp.write(ctx.export_dir, {"計画書.pdf": b"%PDF-1.7\nplan"})  # no recipient in its name
+    first = sorted(files)[0]
+    wait(b, lambda: first in text(b, "#screen-inbox"), 60, "the handed-off send in B's inbox")
+
+    def home_says(*needles):
+        go(a, ctx.A.base(), "sent")
+        go(a, ctx.A.base(), "home")  # ホーム is read anew when opened
+        wait_text(a, "#screen-home", "送信待ち")
+        return all(n in text(a, "#screen-home") for n in needles)
+
+    wait(a, lambda: home_says("送信待ち 0 件・送信済 1 件", "送信できなかったファイルが 1 件"), 30, "ホーム's hand-off")
+    assert os.path.exists(os.path.join(ctx.export_dir, "エラー", "計画書.txt"))
+    assert sorted(os.listdir(os.path.join(ctx.export_dir, "送信済"))) == sorted(files)
+    shot(a, "home")
+
+
 ALL = [home, send_and_receive, pdf_alone_lookup, checks_say_what_to_do, drafts, bulk, other_origin_and_host,
-       english, keyboard, accessibility, reconnect]
+       english, keyboard, handoff, accessibility, reconnect]
