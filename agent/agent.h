@@ -125,6 +125,9 @@ class Agent {
   // Downloads, verifies and saves one message into DEST, then acknowledges.
   StatusOr<FetchResult> Fetch(const std::string& message_id, const std::string& dest, const Progress& progress);
   StatusOr<std::vector<SentItem>> Sent();
+  // The sends this terminal has had accepted, from its own history (no
+  // broker needed).
+  StatusOr<std::vector<pb::SentRecord>> SentHistory() const { return store_.ListSent(); }
   // The recipient's signed download receipt of a send, verified: its
   // certificate, signature, and that it names exactly this send's files.
   StatusOr<ReceiptInfo> Receipt(const std::string& message_id);

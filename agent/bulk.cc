@@ -178,8 +178,39 @@ StatusOr<std::vector<BulkGroup>> Bulk::Plan(const BulkOptions& o) {
   for (BulkGroup& g : groups) {
     if (!g.recipient.empty()) CheckGroup(*agent_, &g);  // files with no recipient say so already
   }
+  MarkAlreadySent(&groups);
   LookUp(&groups);
   return groups;
+}
+
+// A bulk send run again after a crash (as staff are told to) must not send
+// twice what the first run had sent: a group whose recipient and file names
+// match an accepted send in this terminal's history is done already. A
+// standard CSV name carries its export's time stamp, so a new export of the
+// same data is never taken for the old one.
+void Bulk::MarkAlreadySent(std::vector<BulkGroup>* groups) {
+  auto history = agent_->SentHistory();
+  if (!history.ok()) return;  // then nothing is known to be sent: the broker de-duplicates retries of one send
+  std::map<std::pair<std::string, std::vector<std::string>>, const pb::SentRecord*> sent;
+  for (const pb::SentRecord& r : *history) {
+    std::vector<std::string> names(r.file_names().begin(), r.file_names().end());
+    std::sort(names.begin(), names.end());
+    sent[{r.recipient_office(), names}] = &r;
+  }
+  for (BulkGroup& g : *groups) {
+    std::vector<std::string> names;
+    bool stamped = false;
+    for (const std::string& f : g.files) {
+      names.push_back(BaseName(f));
+      stamped = stamped || careplan::IsCsvName(names.back());
+    }
+    std::sort(names.begin(), names.end());
+    auto it = sent.find({g.recipient, names});
+    if (!stamped || it == sent.end() || !g.problems.empty()) continue;
+    g.state = BulkGroup::kSucceeded;
+    g.already_sent = true;
+    g.message_id = it->second->message_id();
+  }
 }
 
 StatusOr<std::vector<BulkGroup>> Bulk::PlanResume() {

@@ -29,7 +29,11 @@ struct BulkGroup {
   std::vector<careplan::Finding> problems;  // refused before sending
   enum State { kWaiting, kSending, kSucceeded, kFailed, kInterrupted } state = kWaiting;
   std::string message_id;  // when it succeeded
-  Status error;            // when it failed
+  // Sent before by an earlier run of the same bulk send (the same files to
+  // the same office: a standard name carries its export's time stamp), so
+  // not sent again.
+  bool already_sent = false;
+  Status error;  // when it failed
   uint64_t done = 0, total = 0;
 };
 
@@ -77,6 +81,7 @@ class Bulk {
 
  private:
   void LookUp(std::vector<BulkGroup>* groups);
+  void MarkAlreadySent(std::vector<BulkGroup>* groups);
   void SendOne(Agent* agent, BulkGroup* g, size_t i, const std::string& bulk_id,
                const std::function<void(size_t, const BulkGroup&)>& on_change, const std::atomic<bool>* cancel);
 

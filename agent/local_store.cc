@@ -74,11 +74,20 @@ StatusOr<pb::SentRecord> LocalStore::GetSent(const std::string& message_id) cons
 }
 
 StatusOr<std::optional<pb::SentRecord>> LocalStore::FindSentBySendId(const std::string& send_id) const {
-  for (const std::string& id : Ids("sent")) {
-    ASSIGN_OR_RETURN(pb::SentRecord record, GetSent(id));
+  ASSIGN_OR_RETURN(std::vector<pb::SentRecord> sent, ListSent());
+  for (pb::SentRecord& record : sent) {
     if (record.send_id() == send_id) return std::optional<pb::SentRecord>(std::move(record));
   }
   return std::optional<pb::SentRecord>();
+}
+
+StatusOr<std::vector<pb::SentRecord>> LocalStore::ListSent() const {
+  std::vector<pb::SentRecord> out;
+  for (const std::string& id : Ids("sent")) {
+    ASSIGN_OR_RETURN(pb::SentRecord record, GetSent(id));
+    out.push_back(std::move(record));
+  }
+  return out;
 }
 
 Status LocalStore::PutReceived(const std::string& message_id, const pb::ReceivedRecord& record) {

@@ -38,6 +38,8 @@ class LocalStore {
   // The accepted send with SEND_ID, if any (reads the whole history: for
   // recovery after a crash, not for every send).
   StatusOr<std::optional<pb::SentRecord>> FindSentBySendId(const std::string& send_id) const;
+  // Every accepted send kept in the history.
+  StatusOr<std::vector<pb::SentRecord>> ListSent() const;
 
   // received/<message id>.pb: evidence of verified downloads.
   Status PutReceived(const std::string& message_id, const pb::ReceivedRecord& record);

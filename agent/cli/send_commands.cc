@@ -190,6 +190,7 @@ json GroupJson(size_t i, const BulkGroup& g) {
             {"unit", g.unit}, {"files", g.files.size()}, {"state", BulkStateName(g.state)},
             {"done", g.done}, {"total", g.total}};
   if (!g.message_id.empty()) j["id"] = g.message_id;
+  if (g.already_sent) j["already_sent"] = true;
   if (!g.error.ok()) j["error"] = Rendered(g.error);
   if (!g.problems.empty()) j["problems"] = FindingsJson(g.problems);
   return j;
@@ -207,6 +208,10 @@ void PrintPlan(const std::vector<BulkGroup>& groups) {
       std::printf("  %2zu  %s %-20s  %s  %zu%s\n", i + 1, g.recipient.c_str(),
                   g.recipient_name.empty() ? (J() ? "（未登録）" : "(not registered)") : g.recipient_name.c_str(),
                   g.unit.c_str(), g.files.size(), J() ? "ファイル" : " files");
+      if (g.already_sent) {
+        std::printf("%s", J() ? "        前回の一括送信で送信済みです。もう一度は送りません。\n"
+                              : "        sent by an earlier run of this bulk send; not sent again\n");
+      }
       PrintFindings(stdout, g.problems, "        ");
     }
   }

@@ -230,6 +230,7 @@ json BulkGroupJson(size_t index, const BulkGroup& g) {
             {"files", files},
             {"message", g.message},
             {"problems", FindingsJson(g.problems)},
+            {"already_sent", g.already_sent},
             {"state", BulkStateName(g.state)},
             {"done", g.done},
             {"total", g.total}};

@@ -47,7 +47,8 @@
       B.groups = (r.groups || []).map((g) => Object.assign({}, g, { state: g.state === "waiting" ? "" : g.state || "" }));
       const keys = new Set(B.groups.map(key));
       B.selected = new Set([...B.selected].filter((k) => keys.has(k)));
-      for (const g of B.groups) if (!B.known || !B.known.has(key(g))) B.selected.add(key(g));
+      // A group an earlier run already sent is shown, not sent again.
+      for (const g of B.groups) if ((!B.known || !B.known.has(key(g))) && g.state !== "success") B.selected.add(key(g));
       B.known = keys;
       B.started.clear();
       render();
@@ -75,7 +76,7 @@
         const p = g.total ? Math.floor((100 * (g.done || 0)) / g.total) : 0;
         return `${T.t("g_sending")} ${T.t("percent", { p })}`;
       }
-      case "success": return T.t("g_succeeded");
+      case "success": return T.t(g.already_sent ? "g_already" : "g_succeeded");
       case "failed": return T.t("g_failed");
       case "interrupted": return T.t("g_interrupted");
       default: return T.t("g_unsent");
@@ -126,7 +127,7 @@
   const start = async () => {
     const picked = B.groups.filter((g) => B.selected.has(key(g)));
     // Groups that failed their checks cannot go until their files are fixed.
-    const chosen = picked.filter((g) => !(g.problems && g.problems.length));
+    const chosen = picked.filter((g) => !(g.problems && g.problems.length) && g.state !== "success");
     if (!chosen.length) {
       const why = picked.length ? T.t("bulk_fix_first") : T.t("bulk_none");
       T.setStatus(node("bulk-status"), "⚠ " + why, "error");

@@ -374,6 +374,43 @@ TEST(BulkIntegrationTest, InterruptedBulkResumesWithoutDuplicates) {
   EXPECT_TRUE(c.Json(c.Agent("a", {"draft", "list", "--json"}))["drafts"].empty());
 }
 
+// Killing the sending agent twice during a bulk send and then running the
+// same bulk again, as staff are told to, delivered some sends twice: the
+// groups sent before the kill went again.
+TEST(BulkIntegrationTest, KilledTwiceAndRunAgainEachSendArrivesOnce) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  c.SlowTransfers("a");
+  const std::vector<std::string> offices = {"1299999999", "1300000000", "1400000000", "1500000000"};
+  const std::string export_dir = c.Sub("export");
+  ASSERT_TRUE(MakeDirs(export_dir).ok());
+  std::vector<std::string> args = {"bulk", export_dir, "--json"};
+  for (size_t i = 0; i < offices.size(); ++i) {
+    c.Office("r" + std::to_string(i), offices[i], "KJ00000000001" + std::to_string(i));
+    for (const auto& f : testing::Corpus("0123456789", offices[i]).Unit("actuals", true)) {
+      ASSERT_TRUE(WriteFileAtomic(export_dir + "/" + f.name, f.content).ok());
+    }
+    const std::string pdf = c.WriteFile("p" + std::to_string(i) + ".pdf", "%PDF-1.7\n" + testing::RandomHex(512 << 10));
+    args.push_back("--attach");
+    args.push_back(offices[i] + "=" + pdf);
+  }
+  for (int kill = 1; kill <= 2; ++kill) {
+    auto bulk = c.StartAgent("a", args);
+    // Killed once a send has been accepted and the next one is under way.
+    ASSERT_TRUE(bulk->WaitForOut("\"state\":\"success\"", 60000)) << bulk->out() << bulk->err();
+    ASSERT_TRUE(bulk->WaitForOut("\"state\":\"sending\"", 60000)) << bulk->out();
+    bulk->Kill(SIGKILL);
+    bulk->Finish(10000);
+  }
+  RunResult r = c.Agent("a", args);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("\"already_sent\":true"), std::string::npos) << r.out;
+  for (size_t i = 0; i < offices.size(); ++i) {
+    EXPECT_EQ(c.Json(c.Agent("r" + std::to_string(i), {"inbox", "--json"}))["inbox"].size(), 1u) << offices[i];
+  }
+}
+
 TEST(BulkIntegrationTest, BadBulkInput) {
   Cluster c;
   c.StartBroker();
