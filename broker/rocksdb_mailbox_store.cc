@@ -98,6 +98,7 @@ StatusOr<std::unique_ptr<RocksDbMailboxStore>> RocksDbMailboxStore::Open(const s
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
+  if (options.rocksdb_env != nullptr) db_options.env = options.rocksdb_env;
   // Chunks are written without sync; the commit's synced write makes every
   // earlier WAL record durable too (one WAL, written in order).
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;

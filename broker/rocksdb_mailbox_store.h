@@ -21,6 +21,10 @@ struct StoreOptions {
   // which normally deletes them much earlier. 0: no backstop.
   int64_t backstop_seconds = 0;
   Env* env = Env::Default();  // the backstop's clock
+  // The files RocksDB writes go through this (nullptr: the default one).
+  // Tests and fuzz targets pass an in-memory or fault-injecting one; the
+  // store does not own it.
+  rocksdb::Env* rocksdb_env = nullptr;
 };
 
 class RocksDbMailboxStore : public MailboxStore {
