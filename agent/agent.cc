@@ -15,6 +15,10 @@ careplan::CheckReport Agent::CheckFiles(const std::vector<std::string>& paths, c
   for (const std::string& path : paths) {
     StatusOr<uint64_t> size = IoError("not a regular file: " + path);
     if (env->IsRegularFile(path)) size = env->GetFileSize(path);
+    if (size.ok()) {
+      auto file = env->NewRandomAccessFile(path);  // readable by this user, not locked
+      if (!file.ok()) size = file.status();
+    }
     if (!size.ok()) {
       careplan::Finding f;
       f.file = BaseName(path);

@@ -171,6 +171,10 @@ constexpr std::array kMessages = {
             "This terminal is not set up yet. Run `tayori-agent init`."},
     Message{"file_unreadable", "ファイルを読み込めませんでした。ファイルの場所と読み取り権限を確認してください。",
             "A file could not be read. Check its path and read permission."},
+    Message{"handoff_folder_missing",
+            "介護ソフトの出力先フォルダが見つかりません。フォルダを作るか、設定（agent.yaml の "
+            "handoff.export_dir）を直してください。",
+            "The care software's export folder is missing. Create it, or correct handoff.export_dir in agent.yaml."},
     Message{"bad_office_number", "事業所番号は10桁の数字です。番号を確認してください。",
             "An office number is 10 digits. Check the number."},
     Message{"bad_user_id", "事業所ユーザIDは KJ で始まる14文字（KJ+12桁）です。IDを確認してください。",

@@ -44,10 +44,20 @@ std::string Exporter::RecordPath(const std::string& send_id) const { return jour
 Status Exporter::Pass(Agent* agent) {
   Status st = PassOnce(agent);
   counts_.waiting = static_cast<int>(seen_.size());  // what is left after this pass
+  CountErrors();
   return st;
 }
 
 Status Exporter::PassOnce(Agent* agent) {
+  // A folder that is missing (not made yet, a network drive unplugged) is
+  // said on ホーム and in the log, and looked for again at the next pass.
+  if (!env_->FileExists(config_.export_dir) || env_->IsRegularFile(config_.export_dir)) {
+    counts_.last_problem =
+        "介護ソフトの出力先フォルダ（" + config_.export_dir +
+        "）が見つかりません。フォルダを作るか、設定（agent.yaml の handoff.export_dir）を直してください。";
+    return FailedPrecondition("handoff_folder_missing", config_.export_dir + " is not a folder");
+  }
+  if (counts_.last_problem.find(config_.export_dir) != std::string::npos) counts_.last_problem.clear();
   RETURN_IF_ERROR(env_->CreateDirs(journal_dir_, 0700));
   // Sends begun before (a crash, the broker away) come first.
   std::set<std::string> claimed;
@@ -83,7 +93,6 @@ Status Exporter::PassOnce(Agent* agent) {
     }
     csvs.push_back(path);
   }
-  CountErrors();
   if (csvs.empty()) return Status::Ok();
   // A unit goes only when none of its files (same recipient and export
   // time stamp) is still being written.

@@ -1,6 +1,9 @@
 #include "agent/handoff/runner.h"
 
 #include <chrono>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
 
 namespace tayori::agent::handoff {
 
@@ -36,6 +39,20 @@ HandoffState Runner::State() {
   return state_;
 }
 
+// One JSON line on stderr (the journal, under the user unit) when a side's
+// problem starts, changes or ends; not one a second while it lasts.
+void Runner::Logged(const char* side, const Status& st, std::string* last) {
+  const std::string now = st.ok() ? "" : st.reason() + ": " + st.detail();
+  if (now == *last) return;
+  *last = now;
+  nlohmann::json line = {{"event", st.ok() ? "handoff_recovered" : "handoff_problem"}, {"side", side}};
+  if (!st.ok()) {
+    line["reason"] = st.reason();
+    line["detail"] = st.detail();
+  }
+  std::fprintf(stderr, "%s\n", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
+
 void Runner::Loop() {
   using Clock = std::chrono::steady_clock;
   std::unique_ptr<Agent> agent;
@@ -56,10 +73,11 @@ void Runner::Loop() {
       if (!opened.ok()) continue;
       agent = std::move(opened).value();
     }
-    if (!config_.export_dir.empty()) (void)exporter_.Pass(agent.get());
+    if (!config_.export_dir.empty()) Logged("export", exporter_.Pass(agent.get()), &export_problem_);
     if (import) {
-      retry_import =
-          importer_.Pass(agent.get()).ok() ? Clock::time_point::max() : Clock::now() + std::chrono::seconds(5);
+      const Status st = importer_.Pass(agent.get());
+      Logged("import", st, &import_problem_);
+      retry_import = st.ok() ? Clock::time_point::max() : Clock::now() + std::chrono::seconds(5);
     }
     std::lock_guard<std::mutex> lock(mu_);
     state_.exported = exporter_.counts();

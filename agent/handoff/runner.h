@@ -39,11 +39,13 @@ class Runner {
 
  private:
   void Loop();
+  void Logged(const char* side, const Status& st, std::string* last);
 
   const AgentConfig::Handoff config_;
   const OpenAgent open_agent_;
-  Exporter exporter_;  // used by the loop only
-  Importer importer_;  // used by the loop only
+  Exporter exporter_;                            // used by the loop only
+  Importer importer_;                            // used by the loop only
+  std::string export_problem_, import_problem_;  // last logged; the loop only
   std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;       // guarded by mu_

@@ -200,6 +200,30 @@ TEST_F(ServiceTest, NobodyButTheSignedInUserGetsAnything) {
   EXPECT_EQ(garbage->status, 400);
 }
 
+// Care software's way in (docs/api.md): the API token, and nothing else.
+TEST_F(ServiceTest, TheApiRefusesNoTokenAWrongTokenAForeignHostAndBadJson) {
+  auto token = Auth::LoadOrCreateApiToken(dir_.Sub("home-a"), Env::Default());
+  ASSERT_TRUE(token.ok());
+  const std::string port = std::to_string(a_->port());
+  httplib::Client c("127.0.0.1", a_->port());
+  auto none = c.Post("/api/send", "{\"paths\":[]}", "application/json");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(json::parse(none->body)["error"]["reason"], "signin_required");
+  auto wrong = c.Get("/api/inbox", {{"Authorization", "Bearer " + token->substr(0, token->size() - 1) + "x"}});
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(c.Get("/api/inbox", {{"Authorization", "Token " + *token}})->status, 401);
+  auto foreign = c.Get("/api/inbox", {{"Authorization", "Bearer " + *token}, {"Host", "evil.example:" + port}});
+  EXPECT_EQ(foreign->status, 421);
+  const httplib::Headers ok = {{"Authorization", "Bearer " + *token}};
+  auto bad = c.Post("/api/send", ok, "{\"paths\": [", "application/json");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(json::parse(bad->body)["error"]["reason"], "bad_request");
+  EXPECT_EQ(c.Post("/api/send", ok, "[1,2]", "application/json")->status, 400);
+  // The right token on the right Host: served, with no Origin needed.
+  EXPECT_EQ(c.Get("/api/home", ok)->status, 200);
+}
+
 TEST_F(ServiceTest, SendFromTheBrowserAndSeeItArriveLive) {
   const std::string ca = SignIn(a_), cb = SignIn(b_);
   // B's open 受信一覧 listens for new mail.
