@@ -2,6 +2,8 @@
 // shares. See agent.h.
 #include "agent/agent.h"
 
+#include <algorithm>
+
 #include "common/crypto/curve.h"
 #include "common/ids.h"
 #include "common/utf8.h"
@@ -47,7 +49,8 @@ StatusOr<wire::Client*> Agent::Connection() {
     o.secret_key = keys_.curve_secret;
     o.attempt_timeout_ms = config_.attempt_timeout_s * 1000;
     o.deadline_ms = config_.timeout_s * 1000;
-    o.max_frame = static_cast<int64_t>(config_.chunk_size) * 2 + 65536;
+    // A chunk, or a page of a list (at most about 512 KiB: docs/protocol.md).
+    o.max_frame = std::max<int64_t>(static_cast<int64_t>(config_.chunk_size) * 2 + 65536, 1 << 20);
     ASSIGN_OR_RETURN(client_, wire::Client::Connect(o));
     Status learned = LearnRevocations(client_.get());
     if (learned.code() == Code::kUnavailable) {

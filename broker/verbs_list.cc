@@ -7,6 +7,10 @@ namespace {
 
 constexpr uint32_t kDefaultPage = 100;
 constexpr uint32_t kMaxPage = 500;
+// A page ends after the entry that takes it past this many bytes, so a
+// response fits the 1 MiB every client accepts (docs/protocol.md) whatever
+// the entries carry (manifests of seven files, receipts, certificates).
+constexpr size_t kMaxPageBytes = 512 << 10;
 
 enum class Box { kInbox, kSent };
 
@@ -18,8 +22,13 @@ Status List(ServerContext& ctx, const Caller& c, const pb::ListRequest& r, Box b
   ASSIGN_OR_RETURN(auto page, box == Box::kInbox ? ctx.store->ListInbox(c.office, r.after_id(), limit + 1)
                                                  : ctx.store->ListSent(c.office, r.after_id(), limit + 1));
   pb::ListResponse* list = out->mutable_list();
-  for (size_t i = 0; i < page.size() && i < limit; ++i) ctx.FillEntry(page[i], list->add_entries());
-  list->set_more(page.size() > limit);
+  size_t bytes = 0, i = 0;
+  for (; i < page.size() && i < limit && bytes < kMaxPageBytes; ++i) {
+    pb::MailEntry* e = list->add_entries();
+    ctx.FillEntry(page[i], e);
+    bytes += e->ByteSizeLong();
+  }
+  list->set_more(page.size() > i);
   return Status::Ok();
 }
 

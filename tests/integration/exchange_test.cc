@@ -283,6 +283,29 @@ TEST(ExchangeIntegrationTest, HomeNoticesReceiptsAndStatistics) {
   EXPECT_NE(r.out.find("disk now"), std::string::npos);
 }
 
+// A sender with small chunks and a long history of downloaded sends (each
+// with its receipt) could not list them any more: the list page was larger
+// than the frames the agent accepted, sized from its chunk size.
+TEST(ExchangeIntegrationTest, ALongHistoryListsWhateverTheChunkSize) {
+  Cluster c;
+  c.StartBroker();
+  c.Office("a", "0123456789", "KJ000000000001");
+  c.Office("b", "1299999999", "KJ000000000002");
+  c.SlowTransfers("a");
+  c.SlowTransfers("b");
+  const int kSends = 40;
+  for (int i = 0; i < kSends; ++i) {
+    const std::string pdf = c.WriteFile("p" + std::to_string(i) + ".pdf", "%PDF-1.7\n" + std::to_string(i));
+    RunResult r = c.Agent("a", {"send", "--to", "1299999999", "--message", std::string(2000, 'm'), pdf});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  ASSERT_EQ(c.Agent("b", {"fetch", "--all", "--dest", c.Sub("dl"), "--quiet"}).exit_code, 0);
+  auto sent = c.Json(c.Agent("a", {"sent", "--json"}));
+  ASSERT_EQ(sent["sent"].size(), static_cast<size_t>(kSends));
+  for (const auto& e : sent["sent"]) EXPECT_TRUE(e["receipt"].get<bool>());
+  EXPECT_EQ(c.Json(c.Agent("b", {"inbox", "--json"}))["inbox"].size(), static_cast<size_t>(kSends));
+}
+
 TEST(BulkIntegrationTest, GroupsByRecipientLeavesFailuresAsDraftsAndResumes) {
   Cluster c;
   c.StartBroker();
