@@ -108,23 +108,41 @@ Status DownloadFile(MessageDownload* d, int fi, const std::string& part) {
   return out->Close();
 }
 
-// Every file verified and on disk: gives them their names in DEST.
-StatusOr<std::vector<std::string>> NameParts(Env* env, const std::string& dest, const pb::Manifest& m,
-                                             const std::vector<std::string>& parts) {
+// Every file verified and on disk: the names they will have in DEST, none
+// over an existing file.
+std::vector<std::string> FinalPaths(Env* env, const std::string& dest, const pb::Manifest& m) {
   std::set<std::string> taken;
-  std::vector<std::string> saved;
+  std::vector<std::string> out;
   for (int fi = 0; fi < m.files_size(); ++fi) {
-    const std::string final_path = UniquePath(env, dest, m.files(fi).name(), taken);
-    taken.insert(final_path);
-    Status st = env->RenameFile(parts[static_cast<size_t>(fi)], final_path);
-    if (!st.ok()) {
-      RemoveParts(env, parts);
-      return st;
-    }
-    saved.push_back(AbsolutePath(final_path));
+    out.push_back(AbsolutePath(UniquePath(env, dest, m.files(fi).name(), taken)));
+    taken.insert(out.back());
   }
-  RETURN_IF_ERROR(env->SyncDir(dest));
-  return saved;
+  return out;
+}
+
+// Gives the verified .part files of message ID the names RECORD holds for
+// them. Run after RECORD is stored, and again after a crash: a part already
+// renamed is left as it is, and a name taken meanwhile by another file is
+// replaced by a free one (then *CHANGED). The files appear under their
+// names only here, whole.
+Status PlaceParts(Env* env, const std::string& id, pb::ReceivedRecord* record, bool* changed) {
+  std::set<std::string> dirs;
+  for (int fi = 0; fi < record->saved_paths_size(); ++fi) {
+    const std::string final_path = record->saved_paths(fi);
+    const std::string dest = DirName(final_path);
+    const std::string part = PartPath(dest, id, fi);
+    if (!env->FileExists(part)) continue;  // renamed before a crash
+    std::string target = final_path;
+    if (env->FileExists(target)) {
+      target = AbsolutePath(UniquePath(env, dest, BaseName(final_path)));
+      record->set_saved_paths(fi, target);
+      *changed = true;
+    }
+    RETURN_IF_ERROR(env->RenameFile(part, target));
+    dirs.insert(dest);
+  }
+  for (const std::string& dir : dirs) RETURN_IF_ERROR(env->SyncDir(dir));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -144,7 +162,11 @@ StatusOr<FetchResult> Agent::Fetch(const std::string& id, const std::string& des
     return FailedPrecondition("already_downloaded",
                               id + " was saved at " + JstDateTime(stored->downloaded_unix()) + " JST to:" + where);
   }
-  // Saved before, but the acknowledgement did not reach the broker: send it now.
+  // Saved before (perhaps not yet under every name, if the agent stopped),
+  // but the acknowledgement did not reach the broker: finish, then send it.
+  bool changed = false;
+  RETURN_IF_ERROR(PlaceParts(env_, id, &stored.value(), &changed));
+  if (changed) RETURN_IF_ERROR(store_.PutReceived(id, *stored));
   return Acknowledge(id, &stored.value());
 }
 
@@ -201,15 +223,19 @@ StatusOr<pb::ReceivedRecord> Agent::Download(const std::string& id, const std::s
       return st;
     }
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> saved, NameParts(env_, dest, m, parts));
   pb::ReceivedRecord record;
-  for (const auto& p : saved) record.add_saved_paths(p);
+  for (const auto& p : FinalPaths(env_, dest, m)) record.add_saved_paths(p);
   *record.mutable_entry() = entry;
   record.set_message(DecryptMessage(m));
   // The sender's agent checked the files, but it may be modified or old:
   // check again and flag what does not conform instead of passing it on.
-  for (const auto& f : ReceivedProblems(m, saved)) *record.add_problems() = ProblemToProto(f);
+  for (const auto& f : ReceivedProblems(m, parts)) *record.add_problems() = ProblemToProto(f);
+  // Recorded before the files get their names: a crash from here on is
+  // finished by the next fetch, never downloaded a second time.
   RETURN_IF_ERROR(store_.PutReceived(id, record));
+  bool changed = false;
+  RETURN_IF_ERROR(PlaceParts(env_, id, &record, &changed));
+  if (changed) RETURN_IF_ERROR(store_.PutReceived(id, record));
   return record;
 }
 

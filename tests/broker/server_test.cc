@@ -764,6 +764,29 @@ TEST_F(ExchangeTest, FullDiskOrFailedFsyncWhileDownloadingLosesNothing) {
   EXPECT_EQ(a_->Sent()->front().entry.state(), pb::DOWNLOADED);
 }
 
+// A download stopped after its first file got its name and before the
+// second did was downloaded again by the next fetch: the first file then
+// arrived twice ("name (2)"), in the folder care software imports from.
+TEST_F(ExchangeTest, AFetchStoppedWhileNamingItsFilesIsFinishedNotRepeated) {
+  const std::string one = "%PDF-1.7\n" + testing::RandomHex(90000), two = "%PDF-1.7\n" + testing::RandomHex(90000);
+  auto sent = a_->Send({"1299999999", "", {WriteFile("first.pdf", one), WriteFile("second.pdf", two)}}, nullptr);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  testing::FaultInjectionEnv faulty(&env_);
+  auto b = agent::Agent::Open(dir_.Sub("home-b"), &faulty);
+  ASSERT_TRUE(b.ok());
+  const std::string dest = dir_.Sub("recv");
+  faulty.FailRenamesOf("-1.part");
+  EXPECT_EQ((*b)->Fetch(sent->message_id, dest, nullptr).status().code(), Code::kIoError);
+  EXPECT_EQ(a_->Sent()->front().entry.state(), pb::DELIVERED);  // not acknowledged
+  faulty.FailRenamesOf("");
+  auto fetched = (*b)->Fetch(sent->message_id, dest, nullptr);
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  EXPECT_EQ(ListDir(dest), (std::vector<std::string>{"first.pdf", "second.pdf"}));
+  EXPECT_EQ(*ReadFile(dest + "/first.pdf"), one);
+  EXPECT_EQ(*ReadFile(dest + "/second.pdf"), two);
+  EXPECT_EQ(a_->Sent()->front().entry.state(), pb::DOWNLOADED);
+}
+
 // One office left 90 uploads of 10 MiB in seconds and nothing was refused.
 class QuotaTest : public ExchangeTest {
  protected:

@@ -60,17 +60,22 @@ class Cluster {
     broker_.reset();
   }
   void RestartBroker() { StartBroker(port_); }
+  bool broker_running() const { return broker_ != nullptr; }
 
   RunResult Admin(std::vector<std::string> args) {
     args.insert(args.begin(), {"--broker-dir", DataDir()});
     return Run(BinDir() + "/tayori-admin", args, env_);
   }
+  std::unique_ptr<Process> StartAdmin(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--broker-dir", DataDir()});
+    return std::make_unique<Process>(BinDir() + "/tayori-admin", args, env_);
+  }
   std::vector<std::string> AgentArgs(const std::string& home, std::vector<std::string> args) {
     args.insert(args.begin(), {"--home", dir_.Sub(home)});
     return args;
   }
-  RunResult Agent(const std::string& home, std::vector<std::string> args) {
-    return Run(BinDir() + "/tayori-agent", AgentArgs(home, args), env_);
+  RunResult Agent(const std::string& home, std::vector<std::string> args, int timeout_ms = 60000) {
+    return Run(BinDir() + "/tayori-agent", AgentArgs(home, args), env_, timeout_ms);
   }
   std::unique_ptr<Process> StartAgent(const std::string& home, std::vector<std::string> args) {
     return std::make_unique<Process>(BinDir() + "/tayori-agent", AgentArgs(home, args), env_);

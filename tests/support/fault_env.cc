@@ -103,7 +103,20 @@ Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
   return Status::Ok();
 }
 
+void FaultInjectionEnv::FailRenamesOf(const std::string& suffix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_renames_of_ = suffix;
+}
+
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string& suffix = fail_renames_of_;
+    if (!suffix.empty() && from.size() >= suffix.size() &&
+        from.compare(from.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      return IoError("rename " + from + ": injected failure");
+    }
+  }
   Replaced replaced;
   if (base_->FileExists(to)) {
     ASSIGN_OR_RETURN(std::string old, base_->ReadFile(to));

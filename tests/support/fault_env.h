@@ -30,6 +30,9 @@ class FaultInjectionEnv : public Env {
   // Appends fail with "No space left on device" once BYTES more have been
   // written (-1: no limit).
   void SetSpaceLeft(int64_t bytes);
+  // Renames of a path ending in SUFFIX fail with an I/O error while set
+  // ("" for none): a program stopped between two renames.
+  void FailRenamesOf(const std::string& suffix);
   // Simulates a power cut (see above).
   Status DropUnsyncedData();
   int64_t sync_count() const;
@@ -75,6 +78,7 @@ class FaultInjectionEnv : public Env {
   mutable std::mutex mu_;
   bool fail_syncs_ = false;                  // guarded by mu_
   int64_t space_left_ = -1;                  // guarded by mu_
+  std::string fail_renames_of_;              // guarded by mu_
   int64_t sync_count_ = 0;                   // guarded by mu_
   std::map<std::string, FileState> files_;   // guarded by mu_
   std::map<std::string, Replaced> renamed_;  // by target path; guarded by mu_
