@@ -8,6 +8,10 @@
 
 #include "common/env.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace tayori::broker {
 
 struct BrokerOptions {
@@ -72,6 +76,9 @@ struct BrokerOptions {
 
   // Clock; tests inject a FakeEnv. Not settable from YAML.
   Env* env = Env::Default();
+  // The store's files go through this RocksDB Env (nullptr: the real file
+  // system); tests inject one that can cut the power. Not settable from YAML.
+  rocksdb::Env* rocksdb_env = nullptr;
 };
 
 }  // namespace tayori::broker

@@ -58,6 +58,7 @@ Status Server::OpenStore() {
   RETURN_IF_ERROR(options_.env->CreateDirs(options_.data_dir, 0700));
   StoreOptions store_options;
   store_options.env = options_.env;
+  store_options.rocksdb_env = options_.rocksdb_env;
   // Nothing legitimately lives longer than this; a day's margin on top.
   store_options.backstop_seconds =
       std::max(options_.upload_timeout_seconds, options_.retention_seconds + options_.expired_keep_seconds) + 86400;
