@@ -15,9 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "broker/admin_client.h"
-#include "broker/server.h"
-#include "tests/support/test_util.h"
+#include "tests/support/in_process_exchange.h"
 
 namespace tayori::agent::serve {
 namespace {
@@ -42,23 +40,9 @@ int RawStatus(int port, const std::string& request) {
 
 class ServiceTest : public ::testing::Test {
  protected:
-  ServiceTest() : now_(Env::Default()->NowSeconds()), env_(now_ * 1000), ca_(dir_.Sub("ca"), now_) {}
-
   void SetUp() override {
-    broker::BrokerOptions o;
-    o.endpoint = "tcp://127.0.0.1:0";
-    o.admin_endpoint = "tcp://127.0.0.1:0";
-    o.metrics_endpoint = "";
-    o.data_dir = dir_.Sub("broker");
-    o.ca_cert = ca_.ca_pem();
-    o.ca_crl = ca_.crl_pem();
-    o.env = &env_;
-    auto server = broker::Server::Start(o);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    broker_ = std::move(server).value();
-    broker_thread_ = std::thread([this] { broker_->Run(&broker_stop_); });
-    AddOffice("0123456789", "居宅介護支援A");
-    AddOffice("1299999999", "訪問介護B");
+    x_.AddOffice("0123456789", "居宅介護支援A");
+    x_.AddOffice("1299999999", "訪問介護B");
     a_ = StartService("a", "0123456789", "KJ000000000001");
     b_ = StartService("b", "1299999999", "KJ000000000002");
   }
@@ -69,37 +53,14 @@ class ServiceTest : public ::testing::Test {
       if (thread.joinable()) thread.join();
     }
     services_.clear();
-    broker_stop_ = true;
-    if (broker_thread_.joinable()) broker_thread_.join();
-  }
-
-  void AddOffice(const std::string& office, const std::string& name) {
-    pb::Request req;
-    req.mutable_office_add()->set_office(office);
-    req.mutable_office_add()->set_name(name);
-    auto client = broker::ConnectAdmin(dir_.Sub("broker"), 10000);
-    ASSERT_TRUE(client.ok());
-    ASSERT_TRUE((*client)->Call(req).ok());
   }
 
   Service* StartService(const std::string& label, const std::string& office, const std::string& user) {
-    const std::string certs = ca_.IssueValid(label, office, user, now_);
-    InitOptions io;
-    io.home = dir_.Sub("home-" + label);
-    io.broker = broker_->endpoint();
-    io.broker_key = broker_->public_key();
-    io.cert_path = certs + "/cert.pem";
-    io.key_path = certs + "/key.pem";
-    io.ca_path = ca_.ca_pem();
-    EXPECT_TRUE(Agent::Init(io, &env_).ok());
-    std::string yaml = *ReadFile(io.home + "/agent.yaml");
-    yaml += "chunk_size: 65536\nattempt_timeout_s: 1\ntimeout_s: 20\ndownload_dir: " + dir_.Sub("dl-" + label) + "\n";
-    EXPECT_TRUE(WriteFileAtomic(io.home + "/agent.yaml", yaml).ok());
-    EXPECT_TRUE((*Agent::Open(io.home, &env_))->Enrol().ok());
+    EXPECT_NE(x_.NewAgent(label, office, user), nullptr);  // set up and enrolled
     ServeOptions so;
-    so.home = io.home;
+    so.home = x_.home(label);
     so.listen = "127.0.0.1:0";
-    so.env = &env_;
+    so.env = x_.env();
     auto service = Service::Start(so);
     EXPECT_TRUE(service.ok()) << service.status().ToString();
     Service* s = service->get();
@@ -150,13 +111,7 @@ class ServiceTest : public ::testing::Test {
     return res->status == 200 ? body["upload"].get<std::string>() : body["error"]["reason"].get<std::string>();
   }
 
-  const int64_t now_;
-  testing::TempDir dir_;
-  FakeEnv env_;
-  testing::CaFixture ca_;
-  std::unique_ptr<broker::Server> broker_;
-  std::atomic<bool> broker_stop_{false};
-  std::thread broker_thread_;
+  testing::InProcessExchange x_;
   std::atomic<bool> stop_{false};
   std::vector<std::pair<std::unique_ptr<Service>, std::thread>> services_;
   Service* a_ = nullptr;
@@ -189,7 +144,7 @@ TEST_F(ServiceTest, NobodyButTheSignedInUserGetsAnything) {
   auto page = c.Get("/api/home", {{"Cookie", cookie}});
   EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'self'"), std::string::npos);
   // Care software: the API token, readable only by this user.
-  auto token = Auth::LoadOrCreateApiToken(dir_.Sub("home-a"), Env::Default());
+  auto token = Auth::LoadOrCreateApiToken(x_.Sub("home-a"), Env::Default());
   ASSERT_TRUE(token.ok());
   auto api = c.Get("/api/sent", {{"Authorization", "Bearer " + *token}});
   EXPECT_EQ(api->status, 200);
@@ -202,7 +157,7 @@ TEST_F(ServiceTest, NobodyButTheSignedInUserGetsAnything) {
 
 // Care software's way in (docs/api.md): the API token, and nothing else.
 TEST_F(ServiceTest, TheApiRefusesNoTokenAWrongTokenAForeignHostAndBadJson) {
-  auto token = Auth::LoadOrCreateApiToken(dir_.Sub("home-a"), Env::Default());
+  auto token = Auth::LoadOrCreateApiToken(x_.Sub("home-a"), Env::Default());
   ASSERT_TRUE(token.ok());
   const std::string port = std::to_string(a_->port());
   httplib::Client c("127.0.0.1", a_->port());
@@ -245,7 +200,7 @@ TEST_F(ServiceTest, SendFromTheBrowserAndSeeItArriveLive) {
   EXPECT_TRUE(check["can_receive"]);
   json sent = Call(a_, ca, "POST", "/api/send", {{"upload", upload}, {"to", "1299999999"}, {"message", "よろしく"}});
   ASSERT_TRUE(sent.contains("id"));
-  EXPECT_TRUE(Env::Default()->GetChildren(dir_.Sub("home-a/uploads")).empty());  // no copy kept
+  EXPECT_TRUE(Env::Default()->GetChildren(x_.Sub("home-a/uploads")).empty());  // no copy kept
   listener.join();
   EXPECT_TRUE(got_mail);
   json inbox = Call(b_, cb, "GET", "/api/inbox");
@@ -255,7 +210,7 @@ TEST_F(ServiceTest, SendFromTheBrowserAndSeeItArriveLive) {
   EXPECT_TRUE(Call(b_, cb, "GET", "/api/inbox")["items"][0]["new"]);  // stays new until downloaded
   json fetched = Call(b_, cb, "POST", "/api/fetch", {{"ids", {sent["id"]}}});
   ASSERT_TRUE(fetched["results"][0]["ok"]) << fetched.dump();
-  EXPECT_EQ(*ReadFile(dir_.Sub("dl-b/計画書.pdf")), "%PDF-1.7\nplan");
+  EXPECT_EQ(*ReadFile(x_.Sub("dl-b/計画書.pdf")), "%PDF-1.7\nplan");
   json again = Call(b_, cb, "POST", "/api/fetch", {{"ids", {sent["id"]}}});
   EXPECT_FALSE(again["results"][0]["ok"]);
   EXPECT_EQ(again["results"][0]["error"]["reason"], "already_downloaded");
@@ -269,13 +224,13 @@ TEST_F(ServiceTest, BadUploadsAreRefusedAndLeaveNothing) {
   const std::string ca = SignIn(a_);
   // A path in the name keeps only its last part, inside the upload's folder.
   const std::string kept = Upload(a_, ca, {{"../../escape.pdf", "x"}});
-  EXPECT_TRUE(Env::Default()->FileExists(dir_.Sub("home-a/uploads/" + kept + "/escape.pdf")));
+  EXPECT_TRUE(Env::Default()->FileExists(x_.Sub("home-a/uploads/" + kept + "/escape.pdf")));
   EXPECT_EQ(Upload(a_, ca, {{".hidden.pdf", "x"}}, 400), "usage");
   EXPECT_EQ(Upload(a_, ca, {{"same.pdf", "x"}, {"same.pdf", "y"}}, 400), "usage");
   httplib::Client c("127.0.0.1", a_->port());
   auto plain = c.Post("/api/uploads", Browser(a_, ca), "not multipart", "text/plain");
   EXPECT_EQ(plain->status, 400);
-  EXPECT_FALSE(Env::Default()->FileExists(dir_.Sub("escape.pdf")));
+  EXPECT_FALSE(Env::Default()->FileExists(x_.Sub("escape.pdf")));
   EXPECT_EQ(Call(a_, ca, "POST", "/api/check", {{"upload", "01AAAAAAAAAAAAAAAAAAAAAAAA"}}, 404)["error"]["reason"],
             "upload_not_found");
   EXPECT_EQ(Call(a_, ca, "POST", "/api/send", {{"upload", 7}}, 400)["error"]["reason"], "bad_request");
@@ -300,9 +255,7 @@ TEST_F(ServiceTest, UploadsADraftRefersToStayUntilTheDraftGoes) {
   const std::string discarded = Upload(a_, ca, {{"変更前.pdf", "%PDF-1.7\nbefore"}});
   json draft = Call(a_, ca, "POST", "/api/drafts", {{"upload", kept}, {"to", "1299999999"}, {"message", "下書き"}});
   json twin = Call(a_, ca, "POST", "/api/drafts", {{"upload", kept}, {"to", "1299999999"}, {"message", "写し"}});
-  const auto exists = [&](const std::string& id) {
-    return Env::Default()->FileExists(dir_.Sub("home-a/uploads/" + id));
-  };
+  const auto exists = [&](const std::string& id) { return Env::Default()->FileExists(x_.Sub("home-a/uploads/" + id)); };
 
   Call(a_, ca, "POST", "/api/uploads/discard", {{"upload", kept}});
   Call(a_, ca, "POST", "/api/uploads/discard", {{"upload", discarded}});
@@ -310,11 +263,11 @@ TEST_F(ServiceTest, UploadsADraftRefersToStayUntilTheDraftGoes) {
   EXPECT_FALSE(exists(discarded));
 
   // A day and more later a second agent process starts on the same home.
-  env_.Advance(2 * 86400 * 1000);
+  x_.env()->Advance(2 * 86400 * 1000);
   ServeOptions so;
-  so.home = dir_.Sub("home-a");
+  so.home = x_.Sub("home-a");
   so.listen = "127.0.0.1:0";
-  so.env = &env_;
+  so.env = x_.env();
   ASSERT_TRUE(Service::Start(so).ok());
   EXPECT_TRUE(exists(kept));
   EXPECT_FALSE(exists(loose));
