@@ -6,6 +6,7 @@
 #include <thread>
 #include <tuple>
 
+#include "common/crypto/e2e.h"
 #include "common/ids.h"
 #include "common/reasons.h"
 
@@ -184,32 +185,42 @@ StatusOr<std::vector<BulkGroup>> Bulk::Plan(const BulkOptions& o) {
 }
 
 // A bulk send run again after a crash (as staff are told to) must not send
-// twice what the first run had sent: a group whose recipient and file names
-// match an accepted send in this terminal's history is done already. A
-// standard CSV name carries its export's time stamp, so a new export of the
-// same data is never taken for the old one.
+// twice what the first run had sent: a group whose files (names and
+// contents) went to the same recipient in an accepted send of this terminal
+// is done already. Only the very same bytes count: corrected data under the
+// same names is sent.
 void Bulk::MarkAlreadySent(std::vector<BulkGroup>* groups) {
   auto history = agent_->SentHistory();
-  if (!history.ok()) return;  // then nothing is known to be sent: the broker de-duplicates retries of one send
-  std::map<std::pair<std::string, std::vector<std::string>>, const pb::SentRecord*> sent;
+  // Unreadable history: nothing is known to be sent, and the groups go.
+  if (!history.ok()) return;
+  // recipient and sorted names -> the send, with each name's digest
+  std::map<std::pair<std::string, std::vector<std::string>>,
+           std::pair<const pb::SentRecord*, std::map<std::string, std::string>>>
+      sent;
   for (const pb::SentRecord& r : *history) {
+    if (r.file_sha256_size() != r.file_names_size()) continue;  // recorded before digests were kept
     std::vector<std::string> names(r.file_names().begin(), r.file_names().end());
+    std::map<std::string, std::string> digests;
+    for (int i = 0; i < r.file_names_size(); ++i) digests[r.file_names(i)] = r.file_sha256(i);
     std::sort(names.begin(), names.end());
-    sent[{r.recipient_office(), names}] = &r;
+    sent[{r.recipient_office(), names}] = {&r, std::move(digests)};
   }
   for (BulkGroup& g : *groups) {
+    if (!g.problems.empty()) continue;
     std::vector<std::string> names;
-    bool stamped = false;
-    for (const std::string& f : g.files) {
-      names.push_back(BaseName(f));
-      stamped = stamped || careplan::IsCsvName(names.back());
-    }
+    for (const std::string& f : g.files) names.push_back(BaseName(f));
     std::sort(names.begin(), names.end());
     auto it = sent.find({g.recipient, names});
-    if (!stamped || it == sent.end() || !g.problems.empty()) continue;
+    if (it == sent.end()) continue;
+    bool same = true;
+    for (const std::string& f : g.files) {
+      auto bytes = agent_->env()->ReadFile(f);
+      same = same && bytes.ok() && crypto::Sha256Of(*bytes) == it->second.second[BaseName(f)];
+    }
+    if (!same) continue;
     g.state = BulkGroup::kSucceeded;
     g.already_sent = true;
-    g.message_id = it->second->message_id();
+    g.message_id = it->second.first->message_id();
   }
 }
 
@@ -227,6 +238,7 @@ StatusOr<std::vector<BulkGroup>> Bulk::PlanResume() {
     groups.push_back(std::move(g));
     if (groups.size() == kMaxBulkGroups) break;
   }
+  MarkAlreadySent(&groups);  // accepted before its draft was deleted: the draft goes now
   LookUp(&groups);
   return groups;
 }

@@ -135,7 +135,10 @@ StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& pro
   sent.set_recipient_office(o.to);
   sent.set_recipient_name(recipient.name());
   sent.set_message(rec.message());
-  for (const auto& f : m.files()) sent.add_file_names(f.name());
+  for (const auto& f : m.files()) {
+    sent.add_file_names(f.name());
+    sent.add_file_sha256(f.sha256());
+  }
   sent.set_accepted_unix(result.accepted_unix);
   RETURN_IF_ERROR(store_.PutSent(sent));
   // The send is accepted whatever happens here: an outbox record left

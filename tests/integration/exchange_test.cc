@@ -432,6 +432,14 @@ TEST(BulkIntegrationTest, KilledTwiceAndRunAgainEachSendArrivesOnce) {
   for (size_t i = 0; i < offices.size(); ++i) {
     EXPECT_EQ(c.Json(c.Agent("r" + std::to_string(i), {"inbox", "--json"}))["inbox"].size(), 1u) << offices[i];
   }
+  // Corrected data exported under the same name is new: it goes, the rest
+  // does not.
+  const testing::CorpusFile fixed = testing::Corpus("0123456789", offices[0]).File("UPJSK", true, "202612", 5);
+  ASSERT_TRUE(WriteFileAtomic(export_dir + "/" + fixed.name, fixed.content).ok());
+  r = c.Agent("a", args);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(c.Json(c.Agent("r0", {"inbox", "--json"}))["inbox"].size(), 2u);
+  EXPECT_EQ(c.Json(c.Agent("r1", {"inbox", "--json"}))["inbox"].size(), 1u);
 }
 
 TEST(BulkIntegrationTest, BadBulkInput) {
