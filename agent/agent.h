@@ -173,6 +173,8 @@ class Agent {
 
   // fetch.cc
   StatusOr<crypto::CertInfo> VerifyEntry(const pb::MailEntry& entry, pb::Manifest* manifest);
+  // Downloads and verifies ID into .part files in DEST; the record of it,
+  // with the names they are to get, is stored before Fetch renames them.
   StatusOr<pb::ReceivedRecord> Download(const std::string& id, const std::string& dest, const Progress& progress);
   StatusOr<FetchResult> Acknowledge(const std::string& id, pb::ReceivedRecord* record);
 

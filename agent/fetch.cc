@@ -3,6 +3,7 @@
 // try left), checks it against its signed digest, gives the files their
 // names, keeps the evidence and acknowledges with a signed receipt. See
 // agent.h.
+#include <functional>
 #include <set>
 
 #include "agent/agent.h"
@@ -122,23 +123,32 @@ std::vector<std::string> FinalPaths(Env* env, const std::string& dest, const pb:
 
 // Gives the verified .part files of message ID the names RECORD holds for
 // them. Run after RECORD is stored, and again after a crash: a part already
-// renamed is left as it is, and a name taken meanwhile by another file is
-// replaced by a free one (then *CHANGED). The files appear under their
-// names only here, whole.
-Status PlaceParts(Env* env, const std::string& id, pb::ReceivedRecord* record, bool* changed) {
-  std::set<std::string> dirs;
+// renamed is left as it is; a name taken meanwhile by another file is
+// replaced by a free one, recorded through SAVE before the rename. The files
+// appear under their names only here, whole. data_loss (parts_lost) if a
+// file is under neither name (a power cut took it): download it again.
+Status PlaceParts(Env* env, const std::string& id, pb::ReceivedRecord* record,
+                  const std::function<Status(const pb::ReceivedRecord&)>& save) {
+  std::vector<int> to_rename;
+  bool changed = false;
   for (int fi = 0; fi < record->saved_paths_size(); ++fi) {
-    const std::string final_path = record->saved_paths(fi);
+    const std::string& final_path = record->saved_paths(fi);
     const std::string dest = DirName(final_path);
-    const std::string part = PartPath(dest, id, fi);
-    if (!env->FileExists(part)) continue;  // renamed before a crash
-    std::string target = final_path;
-    if (env->FileExists(target)) {
-      target = AbsolutePath(UniquePath(env, dest, BaseName(final_path)));
-      record->set_saved_paths(fi, target);
-      *changed = true;
+    if (!env->FileExists(PartPath(dest, id, fi))) {
+      if (!env->FileExists(final_path)) return Status(Code::kDataLoss, "parts_lost", final_path + " was not saved");
+      continue;  // renamed before a crash
     }
-    RETURN_IF_ERROR(env->RenameFile(part, target));
+    if (env->FileExists(final_path)) {
+      record->set_saved_paths(fi, AbsolutePath(UniquePath(env, dest, BaseName(final_path))));
+      changed = true;
+    }
+    to_rename.push_back(fi);
+  }
+  if (changed) RETURN_IF_ERROR(save(*record));
+  std::set<std::string> dirs;
+  for (int fi : to_rename) {
+    const std::string dest = DirName(record->saved_paths(fi));
+    RETURN_IF_ERROR(env->RenameFile(PartPath(dest, id, fi), record->saved_paths(fi)));
     dirs.insert(dest);
   }
   for (const std::string& dir : dirs) RETURN_IF_ERROR(env->SyncDir(dir));
@@ -152,22 +162,24 @@ StatusOr<FetchResult> Agent::Fetch(const std::string& id, const std::string& des
   RETURN_IF_ERROR(CheckTerminal());
   auto stored = store_.GetReceived(id);
   if (!stored.ok() && stored.status().code() != Code::kNotFound) return stored.status();
-  if (!stored.ok()) {
-    ASSIGN_OR_RETURN(pb::ReceivedRecord record, Download(id, dest, progress));
-    return Acknowledge(id, &record);
-  }
-  if (stored->downloaded_unix() != 0) {
+  if (stored.ok() && stored->downloaded_unix() != 0) {
     std::string where;
     for (const auto& p : stored->saved_paths()) where += "\n    " + p;
     return FailedPrecondition("already_downloaded",
                               id + " was saved at " + JstDateTime(stored->downloaded_unix()) + " JST to:" + where);
   }
-  // Saved before (perhaps not yet under every name, if the agent stopped),
-  // but the acknowledgement did not reach the broker: finish, then send it.
-  bool changed = false;
-  RETURN_IF_ERROR(PlaceParts(env_, id, &stored.value(), &changed));
-  if (changed) RETURN_IF_ERROR(store_.PutReceived(id, *stored));
-  return Acknowledge(id, &stored.value());
+  auto save = [this, &id](const pb::ReceivedRecord& r) { return store_.PutReceived(id, r); };
+  if (stored.ok()) {
+    // Saved before (perhaps not yet under every name, if the agent
+    // stopped), but not acknowledged: finish the names, then acknowledge.
+    Status placed = PlaceParts(env_, id, &stored.value(), save);
+    if (placed.ok()) return Acknowledge(id, &stored.value());
+    if (placed.reason() != "parts_lost") return placed;
+    // A power cut took a file before it was under its name: again.
+  }
+  ASSIGN_OR_RETURN(pb::ReceivedRecord record, Download(id, dest, progress));
+  RETURN_IF_ERROR(PlaceParts(env_, id, &record, save));
+  return Acknowledge(id, &record);
 }
 
 StatusOr<crypto::CertInfo> Agent::VerifyEntry(const pb::MailEntry& entry, pb::Manifest* m) {
@@ -193,8 +205,8 @@ StatusOr<crypto::CertInfo> Agent::VerifyEntry(const pb::MailEntry& entry, pb::Ma
   return info;
 }
 
-// Downloads, verifies and saves message ID into DEST; returns its evidence,
-// stored, not yet acknowledged.
+// Downloads and verifies message ID into .part files in DEST; returns its
+// evidence with the names they are to have, stored, not yet acknowledged.
 StatusOr<pb::ReceivedRecord> Agent::Download(const std::string& id, const std::string& dest, const Progress& progress) {
   ASSIGN_OR_RETURN(wire::Client * client, Connection());
   pb::Request begin;
@@ -230,12 +242,11 @@ StatusOr<pb::ReceivedRecord> Agent::Download(const std::string& id, const std::s
   // The sender's agent checked the files, but it may be modified or old:
   // check again and flag what does not conform instead of passing it on.
   for (const auto& f : ReceivedProblems(m, parts)) *record.add_problems() = ProblemToProto(f);
-  // Recorded before the files get their names: a crash from here on is
-  // finished by the next fetch, never downloaded a second time.
+  // The parts durable in DEST, then recorded before they get their names
+  // (Fetch gives them): a crash from here on is finished by the next
+  // fetch, never downloaded a second time.
+  RETURN_IF_ERROR(env_->SyncDir(dest));
   RETURN_IF_ERROR(store_.PutReceived(id, record));
-  bool changed = false;
-  RETURN_IF_ERROR(PlaceParts(env_, id, &record, &changed));
-  if (changed) RETURN_IF_ERROR(store_.PutReceived(id, record));
   return record;
 }
 
