@@ -8,11 +8,17 @@
 #ifndef TAYORI_BROKER_MANIFEST_CHECK_H_
 #define TAYORI_BROKER_MANIFEST_CHECK_H_
 
+#include <cstddef>
+
 #include "broker/options.h"
 #include "common/status.h"
 #include "tayori.pb.h"
 
 namespace tayori::broker {
+
+// The largest signed manifest (manifest, signature and certificate) a send
+// may have: the message text is at most 64 KiB, the rest a few KiB.
+inline constexpr size_t kMaxSignedManifestBytes = 128 << 10;
 
 // Ok, or bad_manifest, send_too_large or the care plan rule's reason.
 Status CheckManifest(const BrokerOptions& options, const pb::Manifest& manifest);

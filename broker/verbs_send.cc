@@ -115,6 +115,12 @@ Status HandleSendBegin(ServerContext& ctx, const Call& call, pb::Response* out, 
                             "licence of " + c.office + " ended " + DayToDate(sender.licence_until_day()));
   }
   const pb::SignedManifest& signed_manifest = call.request.send_begin().signed_();
+  // Every list entry carries it: bounded, so any one entry fits a list page
+  // (docs/protocol.md), whatever unknown fields a sender adds.
+  if (signed_manifest.ByteSizeLong() > kMaxSignedManifestBytes) {
+    return InvalidArgument("bad_manifest",
+                           "the signed manifest is over " + std::to_string(kMaxSignedManifestBytes) + " bytes");
+  }
   pb::Manifest m;
   if (!m.ParseFromString(signed_manifest.manifest())) return InvalidArgument("bad_manifest", "manifest does not parse");
   RETURN_IF_ERROR(CheckManifest(ctx.options, m));

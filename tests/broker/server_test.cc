@@ -648,6 +648,26 @@ TEST_F(ExchangeTest, ManifestWhoseSizesWrapIsRefused) {
 
 // A chunk size of 1 made a 10 MiB file 10,485,760 chunks, and every loop
 // over them (commit, purge) a denial of service.
+// A sender may pad its manifest with unknown fields up to the frame limit
+// (2 MiB with 1 MiB chunks), so that one list entry outgrows the page a
+// client accepts. Over 128 KiB is refused at SendBegin (150 KiB here, under
+// this test broker's frame limit).
+TEST_F(ExchangeTest, AnOversizedManifestIsRefused) {
+  pb::SignedManifest s = Manifest(kChunk);
+  std::string padded = s.manifest();
+  pb::Manifest unknown;
+  unknown.set_send_id(std::string(150 << 10, 'x'));  // field 2 again: parses, last one wins
+  padded += unknown.SerializeAsString();
+  s.set_manifest(padded);
+  s.set_signature(*crypto::PrivateKey::FromPem(*ReadFile(dir_.Sub("ca/a/key.pem")))->Sign(padded));
+  pb::Request req;
+  *req.mutable_send_begin()->mutable_signed_() = s;
+  auto r = RawClient(AgentCurveKey("a"))->Call(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().reason(), "bad_manifest");
+  EXPECT_NE(r.status().detail().find("over"), std::string::npos) << r.status().ToString();
+}
+
 TEST_F(ExchangeTest, TinyChunkSizeIsRefused) {
   for (uint32_t chunk_size : {1u, 4095u, kChunk - 1}) {
     pb::Request begin;
