@@ -13,5 +13,6 @@ cd "$(dirname "$0")/.."
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2 --target crash_campaign_test tayori-broker tayori-agent tayori-admin >/dev/null
 seed="${SEED:-$(date +%s)}"
+echo "crash campaign: seed $seed, ${KILLS:-100} kills"
 TAYORI_CRASH_KILLS="${KILLS:-100}" TAYORI_CRASH_SEED="$seed" \
   build/bin/crash_campaign_test --gtest_brief=1 | grep -v '^round\|^  kill\|^Running main'

@@ -33,10 +33,10 @@ run() {
   build-fuzz/bin/$target -merge=1 "$dir" "$work" >/dev/null 2>&1
   rm -rf "$work"
   local done runs
-  done=$(grep -E "#[0-9]+ *DONE" "$log" | tail -1)
-  runs=$(grep -E "^stat::number_of_executed_units" "$log" | awk '{print $2}')
+  done=$(grep -E "#[0-9]+ *DONE" "$log" | tail -1 || true)
+  runs=$(grep -E "^stat::number_of_executed_units" "$log" | awk '{print $2}' || true)
   printf '%s: %s runs in %ss; %s; corpus %s files\n' "$target" "$runs" "$seconds" \
-    "$(echo "$done" | grep -oE 'cov: [0-9]+ ft: [0-9]+')" "$(ls "$dir" | wc -l)"
+    "$(echo "$done" | grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)" "$(ls "$dir" | wc -l)"
 }
 
 status=0

@@ -43,8 +43,8 @@ std::string Exporter::RecordPath(const std::string& send_id) const { return jour
 
 Status Exporter::Pass(Agent* agent) {
   Status st = PassOnce(agent);
-  counts_.waiting = static_cast<int>(seen_.size());  // what is left after this pass
-  CountErrors();
+  counts_.waiting = static_cast<int>(seen_.size());            // what is left after this pass
+  if (st.reason() != "handoff_folder_missing") CountErrors();  // else as last seen
   return st;
 }
 
