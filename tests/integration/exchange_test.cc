@@ -306,6 +306,25 @@ TEST(ExchangeIntegrationTest, ALongHistoryListsWhateverTheChunkSize) {
   EXPECT_EQ(c.Json(c.Agent("b", {"inbox", "--json"}))["inbox"].size(), static_cast<size_t>(kSends));
 }
 
+// Registers OFFICES as r0, r1, ..., writes a unit of actuals from A to each
+// into EXPORT_DIR and a PDF of PDF_BYTES for each to attach; returns the
+// `bulk --json` command line for it.
+std::vector<std::string> BulkExport(Cluster& c, const std::string& export_dir, const std::vector<std::string>& offices,
+                                    size_t pdf_bytes) {
+  EXPECT_TRUE(MakeDirs(export_dir).ok());
+  std::vector<std::string> args = {"bulk", export_dir, "--json"};
+  for (size_t i = 0; i < offices.size(); ++i) {
+    c.Office("r" + std::to_string(i), offices[i], "KJ00000000001" + std::to_string(i));
+    for (const auto& f : testing::Corpus("0123456789", offices[i]).Unit("actuals", true)) {
+      EXPECT_TRUE(WriteFileAtomic(export_dir + "/" + f.name, f.content).ok());
+    }
+    const std::string pdf = c.WriteFile("p" + std::to_string(i) + ".pdf", "%PDF-1.7\n" + testing::RandomHex(pdf_bytes));
+    args.push_back("--attach");
+    args.push_back(offices[i] + "=" + pdf);
+  }
+  return args;
+}
+
 TEST(BulkIntegrationTest, GroupsByRecipientLeavesFailuresAsDraftsAndResumes) {
   Cluster c;
   c.StartBroker();
@@ -369,18 +388,7 @@ TEST(BulkIntegrationTest, InterruptedBulkResumesWithoutDuplicates) {
   c.StartBroker();
   c.Office("a", "0123456789", "KJ000000000001");
   const std::vector<std::string> offices = {"1299999999", "1300000000", "1400000000"};
-  const std::string export_dir = c.Sub("export");
-  ASSERT_TRUE(MakeDirs(export_dir).ok());
-  std::vector<std::string> args = {"bulk", export_dir, "--json"};
-  for (size_t i = 0; i < offices.size(); ++i) {
-    c.Office("r" + std::to_string(i), offices[i], "KJ00000000001" + std::to_string(i));
-    for (const auto& f : testing::Corpus("0123456789", offices[i]).Unit("actuals", true)) {
-      ASSERT_TRUE(WriteFileAtomic(export_dir + "/" + f.name, f.content).ok());
-    }
-    const std::string big = c.WriteFile("big" + std::to_string(i) + ".pdf", "%PDF-1.7\n" + testing::RandomHex(2 << 20));
-    args.push_back("--attach");
-    args.push_back(offices[i] + "=" + big);
-  }
+  const std::vector<std::string> args = BulkExport(c, c.Sub("export"), offices, 2 << 20);
   auto bulk = c.StartAgent("a", args);
   ASSERT_TRUE(bulk->WaitForOut("\"state\":\"sending\"", 30000)) << bulk->err();
   bulk->Kill(SIGINT);
@@ -407,20 +415,12 @@ TEST(BulkIntegrationTest, KilledTwiceAndRunAgainEachSendArrivesOnce) {
   c.SlowTransfers("a");
   const std::vector<std::string> offices = {"1299999999", "1300000000", "1400000000", "1500000000"};
   const std::string export_dir = c.Sub("export");
-  ASSERT_TRUE(MakeDirs(export_dir).ok());
-  std::vector<std::string> args = {"bulk", export_dir, "--json"};
-  for (size_t i = 0; i < offices.size(); ++i) {
-    c.Office("r" + std::to_string(i), offices[i], "KJ00000000001" + std::to_string(i));
-    for (const auto& f : testing::Corpus("0123456789", offices[i]).Unit("actuals", true)) {
-      ASSERT_TRUE(WriteFileAtomic(export_dir + "/" + f.name, f.content).ok());
-    }
-    const std::string pdf = c.WriteFile("p" + std::to_string(i) + ".pdf", "%PDF-1.7\n" + testing::RandomHex(512 << 10));
-    args.push_back("--attach");
-    args.push_back(offices[i] + "=" + pdf);
-  }
+  const std::vector<std::string> args = BulkExport(c, export_dir, offices, 512 << 10);
   for (int kill = 1; kill <= 2; ++kill) {
     auto bulk = c.StartAgent("a", args);
-    // Killed once a send has been accepted and the next one is under way.
+    // Killed while a send is under way: the first time after one was
+    // accepted; the second time the plan already shows that one as sent,
+    // so the kill may come before another is accepted.
     ASSERT_TRUE(bulk->WaitForOut("\"state\":\"success\"", 60000)) << bulk->out() << bulk->err();
     ASSERT_TRUE(bulk->WaitForOut("\"state\":\"sending\"", 60000)) << bulk->out();
     bulk->Kill(SIGKILL);
