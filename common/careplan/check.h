@@ -48,6 +48,14 @@ CheckReport CheckSend(const Rules& rules, const std::vector<FileToCheck>& files,
 std::vector<Finding> CheckCsvContent(const Rules& rules, const ParsedName& parsed, const std::string& name,
                                      std::string_view data);
 
+namespace internal {
+// CheckCsvContent without its fast path (valid_csv.h): every record read the
+// careful way. Whether it finds nothing must always equal what
+// IsValidCsvContent answers; tests and fuzzers hold the two to that.
+std::vector<Finding> CheckCsvContentCarefully(const Rules& rules, const ParsedName& parsed, const std::string& name,
+                                              std::string_view data);
+}  // namespace internal
+
 // One non-CSV file by its name: an allowed extension, not an archive.
 std::vector<Finding> CheckAttachmentName(const Rules& rules, const std::string& name);
 

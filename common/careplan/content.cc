@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/careplan/csv.h"
+#include "common/careplan/valid_csv.h"
 #include "common/env.h"
 #include "common/ids.h"
 
@@ -235,6 +236,14 @@ std::vector<Finding> ContentChecker::Run(std::string_view data) {
 
 std::vector<Finding> CheckCsvContent(const Rules& rules, const ParsedName& parsed, const std::string& name,
                                      std::string_view data) {
+  // Valid files (nearly all) are read once, fast; a file with anything to
+  // report is read again here, the careful way.
+  if (IsValidCsvContent(rules, parsed, data)) return {};
+  return internal::CheckCsvContentCarefully(rules, parsed, name, data);
+}
+
+std::vector<Finding> internal::CheckCsvContentCarefully(const Rules& rules, const ParsedName& parsed,
+                                                        const std::string& name, std::string_view data) {
   return ContentChecker(rules, parsed, name).Run(data);
 }
 

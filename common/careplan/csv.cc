@@ -1,6 +1,8 @@
 #include "common/careplan/csv.h"
 
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 
 namespace tayori::careplan {
 
@@ -71,6 +73,11 @@ bool CsvReader::Next(CsvRecord* record) {
 bool LooksLikeUtf8(std::string_view data) {
   bool multibyte = false;
   for (size_t i = 0; i < data.size();) {
+    uint64_t eight;
+    if (data.size() - i >= 8 && (std::memcpy(&eight, data.data() + i, 8), (eight & 0x8080808080808080u) == 0)) {
+      i += 8;  // ASCII
+      continue;
+    }
     const unsigned char c = static_cast<unsigned char>(data[i]);
     size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
     if (n == 0 || i + n > data.size() || (n == 2 && c < 0xc2)) return false;

@@ -219,6 +219,8 @@ StatusOr<Pattern> Pattern::Compile(const std::string& text) {
       i = close + 1;
     }
     p.pieces_.push_back(piece);
+    p.fixed_ = p.fixed_ && piece.min == piece.max;
+    p.fixed_size_ += static_cast<size_t>(piece.min);
   }
   return p;
 }
@@ -234,7 +236,17 @@ bool Pattern::MatchFrom(size_t piece, std::string_view s) const {
   return false;
 }
 
-bool Pattern::Matches(std::string_view s) const { return MatchFrom(0, s); }
+bool Pattern::Matches(std::string_view s) const {
+  if (!fixed_) return MatchFrom(0, s);
+  if (s.size() != fixed_size_) return false;
+  size_t i = 0;
+  for (const Piece& p : pieces_) {
+    for (int k = 0; k < p.min; ++k) {
+      if (!p.set.test(static_cast<unsigned char>(s[i++]))) return false;
+    }
+  }
+  return true;
+}
 
 std::string Pattern::Describe(bool ja) const {
   std::string out;
@@ -269,7 +281,7 @@ bool FieldRule::AppliesTo(std::string_view name_month) const {
 
 bool FieldRule::FormatMatches(std::string_view v) const {
   for (const std::string& a : also) {
-    if (v == a) return true;
+    if (SameBytes(v, a)) return true;
   }
   switch (format) {
     case kAny:
@@ -288,7 +300,7 @@ bool FieldRule::FormatMatches(std::string_view v) const {
       return pattern.Matches(v);
     case kEnum:
       for (const std::string& e : values) {
-        if (v == e) return true;
+        if (SameBytes(v, e)) return true;
       }
       return false;
   }

@@ -47,6 +47,9 @@ class Pattern {
   bool MatchFrom(size_t piece, std::string_view s) const;
   std::vector<Piece> pieces_;
   std::string text_;
+  // Every piece has a fixed count ({n}): matching is one loop over FIXED_SIZE_ bytes.
+  bool fixed_ = true;
+  size_t fixed_size_ = 0;
 };
 
 // One column's rule (schema/careplan_rules.yaml, "Field rules").
@@ -199,6 +202,16 @@ class Rules {
   size_t max_files_ = 7;
   uint64_t max_bytes_ = 10ull << 20;
 };
+
+// A == B for the short values the rules compare: an inline loop rather
+// than a call to memcmp, which is most of the cost at these sizes.
+inline bool SameBytes(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
 
 // YYYYMM and YYYYMMDD as the standard writes them (years from 1990).
 bool IsYearMonth(std::string_view s);

@@ -1,7 +1,8 @@
 // libFuzzer target: the CSV reader, MS932 decoding and the content checks
 // on arbitrary bytes, read as every kind whose layout has field rules (6表,
 // 7表, 実績, 補足 with either month, deletions, prevention) and in a 4.0
-// name, so every field format, cross-field rule and required row runs.
+// name, so every field format, cross-field rule and required row runs; the
+// fast path (valid_csv.h) must agree with the careful reading on each.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,6 +11,7 @@
 #include "common/careplan/check.h"
 #include "common/careplan/csv.h"
 #include "common/careplan/rules.h"
+#include "common/careplan/valid_csv.h"
 
 // Every field rule of every layout judges any value without crashing, and
 // can say in words what it expects.
@@ -54,7 +56,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                            "UPJSK_202612_0123456789_430_1299999999_110_20261121093000.CSV"}) {
     tayori::careplan::NameCheck n = rules.ParseName(name);
     if (!n.ok) __builtin_trap();
-    for (const auto& finding : tayori::careplan::CheckCsvContent(rules, n.name, name, bytes)) {
+    // The fast path says valid exactly when the careful reading finds nothing.
+    const auto findings = tayori::careplan::internal::CheckCsvContentCarefully(rules, n.name, name, bytes);
+    if (tayori::careplan::IsValidCsvContent(rules, n.name, bytes) != findings.empty()) __builtin_trap();
+    for (const auto& finding : findings) {
       if (finding.ja.empty() || finding.en.empty() || finding.line < 0 || finding.column < 0) __builtin_trap();
       if (finding.line > last_line + 1 && !reader.failed()) __builtin_trap();
     }

@@ -1,0 +1,71 @@
+// The MS932 byte structure as tables, and a 64-byte block of a CSV file as
+// bit masks (bit i for byte i): where its quotes, commas and line ends are,
+// where two-byte characters start, and which bytes make the text invalid
+// MS932. A block's masks depend only on its bytes and one bit carried from
+// the block before, so the processor classifies blocks in parallel instead
+// of walking a chain from field to field; the fast content check
+// (valid_csv.h) turns the masks into records. Internal to common/careplan;
+// tables are immutable once built, any thread.
+#ifndef TAYORI_COMMON_CAREPLAN_CSV_BLOCK_H_
+#define TAYORI_COMMON_CAREPLAN_CSV_BLOCK_H_
+
+#include <cstdint>
+#include <cstring>
+
+namespace tayori::careplan::internal {
+
+// What a byte is by itself. kAscii: printable ASCII; kText: any other byte
+// that is a character alone (tab, half-width kana); kLead: the first of a
+// two-byte character; kBad: never valid where it stands alone.
+enum ByteClass : uint8_t { kAscii, kText, kLead, kBad, kComma, kQuote, kCr, kLf };
+
+// Built once from what the iconv decoder (Ms932::Decode) accepts, so that
+// validating bytes and decoding them never disagree: user-defined
+// characters (外字) and control characters other than tab, CR and LF are
+// not text.
+struct Ms932Tables {
+  uint8_t cls[256];
+  // A bit for each two-byte character, indexed by its two bytes as the
+  // machine loads them (PairIndex).
+  uint64_t pairs[1024];
+  // The tables have the shape ClassifyBlock assumes (true with glibc's
+  // CP932); if not, the reader goes byte by byte.
+  bool blocks_ok = false;
+
+  static uint16_t PairIndex(const char* two) {
+    uint16_t i;
+    std::memcpy(&i, two, 2);
+    return i;
+  }
+  bool Pair(const char* two) const {
+    const uint16_t i = PairIndex(two);
+    return (pairs[i >> 6] >> (i & 63)) & 1;
+  }
+};
+
+const Ms932Tables& Ms932Structure();
+
+constexpr int kBlockBytes = 64;
+
+struct CsvBlock {
+  uint64_t quote = 0, comma = 0, cr = 0, lf = 0;
+  uint64_t lead = 0;  // first bytes of two-byte characters
+  // Bytes that make the text invalid: a byte not valid alone, a lead whose
+  // pair is no character (marked at the lead), a trail out of range (marked
+  // at the trail).
+  uint64_t bad = 0;
+};
+
+// True where ClassifyBlock is built (x86-64: SSE2).
+bool HaveBlocks();
+
+// Classifies the 64 bytes at P; P[64] must be readable (it is the trail of
+// a lead in the last byte). *TRAIL says whether P[0] is the trail of a
+// character begun in the block before, and on return whether the next
+// block's first byte is. Bytes are tokenized from P on as MS932 does: a
+// run of lead-range bytes pairs up from its first byte.
+CsvBlock ClassifyBlock(const Ms932Tables& t, const char* p, bool* trail);
+
+}  // namespace tayori::careplan::internal
+
+#endif  // TAYORI_COMMON_CAREPLAN_CSV_BLOCK_H_
