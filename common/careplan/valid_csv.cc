@@ -39,6 +39,11 @@ class Record {
   void Add(size_t from, size_t to) { spans_.emplace_back(from, to); }
   size_t size() const { return spans_.size(); }
   bool empty() const { return spans_.empty(); }
+  // How far the bytes of V, a field this record returned, may be read.
+  const char* readable(std::string_view v) const {
+    const char* end = data_.data() + data_.size();
+    return v.data() >= data_.data() && v.data() <= end ? end : v.data() + v.size();
+  }
   // One empty field: a blank line.
   bool Blank() const { return spans_.size() == 1 && spans_[0].first == spans_[0].second; }
 
@@ -78,15 +83,55 @@ class Judge {
   bool End() const;
 
  private:
-  // A rule that applies to this file, with the value it last passed.
+  // Values that passed a rule, so that one seen again (the month, the
+  // office, the creation date, a service code or date used before) is
+  // judged by one comparison: a direct-mapped table of short values.
+  class Passed {
+   public:
+    // READABLE: V's bytes may be read up to there (16 bytes at once).
+    bool Has(std::string_view v, const char* readable) const {
+      Key k;
+      return Make(v, readable, &k) && slots_[k.Slot()] == k;
+    }
+    void Add(std::string_view v, const char* readable) {
+      Key k;
+      if (Make(v, readable, &k)) slots_[k.Slot()] = k;
+    }
+
+   private:
+    struct Key {
+      uint64_t a = 0, b = 0;  // the value's bytes, zero-padded; b's top byte is its size + 1
+      size_t Slot() const { return static_cast<size_t>(((a * 0x9E3779B97F4A7C15u) ^ (b * 0xC2B2AE3D27D4EB4Fu)) >> 58); }
+      bool operator==(const Key& o) const { return a == o.a && b == o.b; }
+    };
+    static bool Make(std::string_view v, const char* readable, Key* k) {
+      if (v.size() > 15) return false;
+      unsigned char bytes[16] = {};
+      if (readable - v.data() >= 16) {  // one load, the bytes past the value masked off
+        std::memcpy(bytes, v.data(), 16);
+        std::memcpy(&k->a, bytes, 8);
+        std::memcpy(&k->b, bytes + 8, 8);
+        const unsigned bits = static_cast<unsigned>(v.size()) * 8;
+        k->a &= bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+        k->b &= bits <= 64 ? 0 : (uint64_t{1} << (bits - 64)) - 1;
+      } else {
+        for (size_t i = 0; i < v.size(); ++i) bytes[i] = static_cast<unsigned char>(v[i]);
+        std::memcpy(&k->a, bytes, 8);
+        std::memcpy(&k->b, bytes + 8, 8);
+      }
+      k->b |= static_cast<uint64_t>(v.size() + 1) << 56;
+      return true;
+    }
+    Key slots_[64];  // a zero key matches no value: sizes are stored plus one
+  };
+  // A rule that applies to this file, with the values it passed.
   struct Applied {
     const FieldRule* rule;
-    std::string last;
-    bool passed = false;
+    Passed passed;
   };
   void Applying(const std::vector<FieldRule>& all, std::vector<Applied>* out) const {
     for (const FieldRule& r : all) {
-      if (r.AppliesTo(parsed_.month)) out->push_back({&r, {}, false});
+      if (r.AppliesTo(parsed_.month)) out->push_back({&r, {}});
     }
   }
   bool Version(std::string_view v);
@@ -126,17 +171,14 @@ bool Judge::Fields(std::vector<Applied>& rules, Record& f) const {
     const FieldRule& r = *a.rule;
     if (r.column > static_cast<int>(f.size())) continue;
     const std::string_view v = f[static_cast<size_t>(r.column) - 1];
-    // Values repeat from record to record (the month, the office, the
-    // creation date): one that passed just now passes again.
-    if (a.passed && SameBytes(v, a.last)) continue;
+    if (a.passed.Has(v, f.readable(v))) continue;
     if (v.empty()) {
       if (r.required) return false;
       continue;
     }
     if (!r.FormatMatches(v)) return false;
     if (r.equals == FieldRule::kNameMonth && !SameBytes(v.substr(0, 6), parsed_.month)) return false;
-    a.last.assign(v);
-    a.passed = true;
+    a.passed.Add(v, f.readable(v));
   }
   return true;
 }
