@@ -35,9 +35,20 @@ careplan::CheckReport Agent::CheckFiles(const std::vector<std::string>& paths, c
   careplan::CheckOptions o;
   o.own_office = own_office;
   o.to = to;
+  o.env = env;
   careplan::CheckReport report = careplan::CheckSend(careplan::Rules::Standard(), files, o);
   report.findings.insert(report.findings.begin(), unreadable.findings.begin(), unreadable.findings.end());
   return report;
+}
+
+std::vector<std::pair<uint64_t, int64_t>> Agent::StampFiles(const std::vector<std::string>& files, Env* env) {
+  std::vector<std::pair<uint64_t, int64_t>> stamps;
+  for (const std::string& path : files) {
+    auto size = env->GetFileSize(path);
+    auto mtime = env->GetFileModificationNanos(path);
+    stamps.emplace_back(size.ok() ? *size : 0, size.ok() && mtime.ok() ? *mtime : -1);
+  }
+  return stamps;
 }
 
 StatusOr<wire::Client*> Agent::Connection() {

@@ -40,12 +40,24 @@ struct InitOptions {
   bool force = false;   // replace an existing set-up
 };
 
+// What the caller's own CheckFiles passed: each file's size and
+// modification time as they were just before it read them (StampFiles),
+// and the recipient it named. A send given this does not read the files
+// for the checks again unless one of them has changed since.
+struct CheckedFiles {
+  std::vector<std::pair<uint64_t, int64_t>> stamps;  // size, modification time (ns), per file
+  std::string recipient;
+};
+
 struct SendOptions {
   std::string to;  // empty: from the standard CSV file names
   std::string message;
   std::vector<std::string> files;
   // Called once the recipient is known and verified, before any upload.
   std::function<void(const pb::OfficeInfo&)> on_recipient;
+  // Set when the caller has just checked FILES and they passed (each file
+  // is then checked once per send).
+  std::optional<CheckedFiles> checked;
   // When it becomes true the send stops with reason "interrupted"; what was
   // uploaded stays, and the same send resumes later.
   const std::atomic<bool>* cancel = nullptr;
@@ -115,6 +127,10 @@ class Agent {
   // Files are read through ENV.
   static careplan::CheckReport CheckFiles(const std::vector<std::string>& files, const std::string& own_office,
                                           const std::string& to, Env* env = Env::Default());
+  // FILES' sizes and modification times, to take just before CheckFiles
+  // (SendOptions::checked). A file that cannot be read gets {0, -1}.
+  static std::vector<std::pair<uint64_t, int64_t>> StampFiles(const std::vector<std::string>& files,
+                                                              Env* env = Env::Default());
 
   // Proves this terminal holds the office certificate's key and registers
   // its keys with the broker.

@@ -15,8 +15,11 @@ namespace {
 
 // The offline checks of one group; a group with problems is not sent.
 void CheckGroup(const Agent& agent, BulkGroup* g) {
+  std::vector<std::pair<uint64_t, int64_t>> stamps = Agent::StampFiles(g->files, agent.env());
   careplan::CheckReport report = Agent::CheckFiles(g->files, agent.config().office, g->recipient, agent.env());
   g->problems = report.findings;
+  g->checked.reset();
+  if (report.ok()) g->checked = CheckedFiles{std::move(stamps), report.recipient};
   if (report.unit) g->unit = report.unit->title;
   if (!g->problems.empty()) g->state = BulkGroup::kFailed;
 }
@@ -267,6 +270,7 @@ void Bulk::SendOne(Agent* agent, BulkGroup* g, size_t i, const std::string& bulk
       so.to = g->recipient;
       so.message = g->message;
       so.files = g->files;
+      so.checked = g->checked;
       so.cancel = cancel;
       auto sent = agent->Send(so, [&](const std::string&, uint64_t done, uint64_t total) {
         g->done = done;

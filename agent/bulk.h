@@ -9,6 +9,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct BulkGroup {
   std::string message;
   std::string draft_id;                     // when resumed from a draft
   std::vector<careplan::Finding> problems;  // refused before sending
+  std::optional<CheckedFiles> checked;      // what the check passed, for the send
   enum State { kWaiting, kSending, kSucceeded, kFailed, kInterrupted } state = kWaiting;
   std::string message_id;  // when it succeeded
   // Sent before by an earlier run of the same bulk send (the same files to

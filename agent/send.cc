@@ -114,10 +114,17 @@ StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& pro
     ASSIGN_OR_RETURN(std::optional<SendResult> done, AcceptedSend(options.send_id));
     if (done) return *done;
   }
-  const careplan::CheckReport report = CheckFiles(options.files, config_.office, options.to, env_);
-  if (!report.ok()) return FindingsStatus(report);
   SendOptions o = options;
-  o.to = report.recipient;
+  const bool unchanged = options.checked && options.checked->stamps == StampFiles(options.files, env_) &&
+                         std::none_of(options.checked->stamps.begin(), options.checked->stamps.end(),
+                                      [](const auto& s) { return s.second < 0; });
+  if (unchanged) {
+    o.to = options.checked->recipient;
+  } else {
+    const careplan::CheckReport report = CheckFiles(options.files, config_.office, options.to, env_);
+    if (!report.ok()) return FindingsStatus(report);
+    o.to = report.recipient;
+  }
   RETURN_IF_ERROR(CheckTerminal());
   ASSIGN_OR_RETURN(pb::OfficeInfo recipient, Lookup(o.to));
   ASSIGN_OR_RETURN(std::vector<std::string> recipient_pks, VerifyRecipient(recipient));

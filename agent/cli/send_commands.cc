@@ -289,9 +289,11 @@ int RunSend(const Context& ctx) {
   if (!agent.ok()) return Fail(agent.status());
   SendOptions& o = Opts().send;
   if (!o.to.empty() && !IsOfficeNumber(o.to)) return Fail(CheckOfficeNumber(o.to));
-  // Every offline check first, in the user's language.
+  // Every offline check first, in the user's language (and only here).
+  std::vector<std::pair<uint64_t, int64_t>> stamps = Agent::StampFiles(o.files);
   const auto report = Agent::CheckFiles(o.files, (*agent)->config().office, o.to);
   if (!report.ok()) return RefuseFiles(report);
+  o.checked = CheckedFiles{std::move(stamps), report.recipient};
   for (const auto& w : report.warnings) std::fprintf(stderr, "%s\n", careplan::FormatFinding(w, J()).c_str());
   o.on_recipient = [](const pb::OfficeInfo& r) {
     std::fprintf(JsonOut() ? stderr : stdout, J() ? "送信先: %s %s\n" : "To: %s %s\n", r.office().c_str(),

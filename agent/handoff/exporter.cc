@@ -138,6 +138,7 @@ std::vector<std::string> Exporter::Ready(const std::set<std::string>& claimed) {
 }
 
 Status Exporter::SendGroup(Agent* agent, const std::vector<std::string>& files, const std::string& office) {
+  CheckedFiles checked{Agent::StampFiles(files, env_), ""};
   const careplan::CheckReport report = Agent::CheckFiles(files, office, "", env_);
   if (!report.ok()) {
     // A unit still missing a file waits for it, up to unit_wait_s.
@@ -159,15 +160,17 @@ Status Exporter::SendGroup(Agent* agent, const std::vector<std::string>& files, 
   rec.set_created_unix(env_->NowSeconds());
   // Recorded before it begins: a crash from here on resumes this very send.
   RETURN_IF_ERROR(env_->WriteFileAtomic(RecordPath(rec.send_id()), rec.SerializeAsString(), kRecordMode));
-  return Finish(agent, rec);
+  checked.recipient = report.recipient;
+  return Finish(agent, rec, std::move(checked));
 }
 
-Status Exporter::Finish(Agent* agent, pb::HandoffSend rec) {
+Status Exporter::Finish(Agent* agent, pb::HandoffSend rec, std::optional<CheckedFiles> checked) {
   std::vector<std::string> paths(rec.paths().begin(), rec.paths().end());
   if (!rec.accepted()) {
     SendOptions o;
     o.files = paths;
     o.send_id = rec.send_id();
+    o.checked = std::move(checked);
     auto sent = agent->Send(o, nullptr);
     if (!sent.ok()) {
       if (MayPass(sent.status())) {

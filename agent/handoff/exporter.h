@@ -52,7 +52,8 @@ class Exporter {
   Status PassOnce(Agent* agent);
   // Finishes the recorded send REC (sends it, or moves its files); keeps the
   // record when the failure may pass.
-  Status Finish(Agent* agent, pb::HandoffSend rec);
+  // CHECKED: what SendGroup's check passed, when it has just run.
+  Status Finish(Agent* agent, pb::HandoffSend rec, std::optional<CheckedFiles> checked = std::nullopt);
   // Files of the export folder complete by now, not claimed by a record.
   std::vector<std::string> Ready(const std::set<std::string>& claimed);
   Status SendGroup(Agent* agent, const std::vector<std::string>& files, const std::string& office);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -30,12 +29,11 @@ std::string KindList(const Rules& rules, const std::vector<std::string>& prefixe
   return out;
 }
 
-StatusOr<std::string> ReadHead(const std::string& path, size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return InvalidArgument("file_unreadable", "cannot open " + path);
-  std::string buf(limit, '\0');
-  in.read(buf.data(), static_cast<std::streamsize>(limit));
-  buf.resize(static_cast<size_t>(in.gcount()));
+// The first LIMIT bytes of PATH (fewer if it is shorter), read through ENV.
+StatusOr<std::string> ReadHead(Env* env, const std::string& path, uint64_t limit) {
+  ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, env->NewRandomAccessFile(path));
+  std::string buf;
+  RETURN_IF_ERROR(file->Read(0, static_cast<size_t>(limit), &buf));
   return buf;
 }
 
@@ -362,7 +360,8 @@ CheckReport CheckSend(const Rules& rules, const std::vector<FileToCheck>& files,
     }
     std::string head;
     if (read_content) {
-      auto read = ReadHead(f.path, IsCsvName(f.name) || Extension(f.name) == "txt" ? max_bytes : kHeadBytes);
+      const uint64_t limit = IsCsvName(f.name) || Extension(f.name) == "txt" ? max_bytes : kHeadBytes;
+      auto read = ReadHead(o.env != nullptr ? o.env : Env::Default(), f.path, std::min(limit, f.size));
       if (!read.ok()) {
         findings.push_back(Make(f.name, Category::kFileType, "ファイルを読み込めません。", "cannot read the file"));
         continue;

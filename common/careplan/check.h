@@ -17,6 +17,7 @@
 
 #include "common/careplan/finding.h"
 #include "common/careplan/rules.h"
+#include "common/env.h"
 
 namespace tayori::careplan {
 
@@ -30,6 +31,7 @@ struct CheckOptions {
   std::string own_office;  // the sending office; empty: not checked
   std::string to;          // recipient given by hand; empty: from the CSV names
   bool content = true;     // read the files and check what is in them
+  Env* env = nullptr;      // reads the files; null: Env::Default()
   size_t max_files = 0;    // 0: the rules' limit
   uint64_t max_bytes = 0;  // 0: the rules' limit
 };

@@ -178,4 +178,35 @@ Status FaultInjectionEnv::DropUnsyncedData() {
   return Status::Ok();
 }
 
+// A file open for reading that counts what is read from it.
+class FaultInjectionEnv::CountedFile : public RandomAccessFile {
+ public:
+  CountedFile(FaultInjectionEnv* env, std::string path, std::unique_ptr<RandomAccessFile> base)
+      : env_(env), path_(std::move(path)), base_(std::move(base)) {}
+  Status Read(uint64_t offset, size_t n, std::string* out) const override {
+    Status st = base_->Read(offset, n, out);
+    if (st.ok()) {
+      std::lock_guard<std::mutex> l(env_->mu_);
+      env_->read_[path_] += out->size();
+    }
+    return st;
+  }
+
+ private:
+  FaultInjectionEnv* const env_;
+  const std::string path_;
+  const std::unique_ptr<RandomAccessFile> base_;
+};
+
+StatusOr<std::unique_ptr<RandomAccessFile>> FaultInjectionEnv::NewRandomAccessFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> base, base_->NewRandomAccessFile(path));
+  return std::unique_ptr<RandomAccessFile>(std::make_unique<CountedFile>(this, path, std::move(base)));
+}
+
+uint64_t FaultInjectionEnv::bytes_read(const std::string& path) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = read_.find(path);
+  return it == read_.end() ? 0 : it->second;
+}
+
 }  // namespace tayori::testing

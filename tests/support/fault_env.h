@@ -36,13 +36,13 @@ class FaultInjectionEnv : public Env {
   // Simulates a power cut (see above).
   Status DropUnsyncedData();
   int64_t sync_count() const;
+  // Bytes read so far from PATH through files this Env opened.
+  uint64_t bytes_read(const std::string& path) const;
 
   // ---- Env
   int64_t NowMillis() override { return base_->NowMillis(); }
   int64_t MonotonicMillis() override { return base_->MonotonicMillis(); }
-  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
-    return base_->NewRandomAccessFile(path);
-  }
+  StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override;
   StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path, int mode) override;
   StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path, int mode) override;
   Status TruncateFile(const std::string& path, uint64_t size) override;
@@ -62,6 +62,8 @@ class FaultInjectionEnv : public Env {
  private:
   class File;
   friend class File;
+  class CountedFile;
+  friend class CountedFile;
   struct FileState {
     uint64_t synced = 0;      // bytes made durable by Sync()
     bool new_in_dir = false;  // created, and its folder not synced since
@@ -82,6 +84,7 @@ class FaultInjectionEnv : public Env {
   int64_t sync_count_ = 0;                   // guarded by mu_
   std::map<std::string, FileState> files_;   // guarded by mu_
   std::map<std::string, Replaced> renamed_;  // by target path; guarded by mu_
+  std::map<std::string, uint64_t> read_;     // bytes read, by path; guarded by mu_
 };
 
 }  // namespace tayori::testing

@@ -1,0 +1,99 @@
+// How a send reads the files it is given (agent/send.cc): the care plan
+// checks read each file once per send (the caller's check, when the files
+// have not changed since, is not repeated), a file changed after the
+// caller's check is checked again, and the rest of the send reads each
+// byte as often as its design says. A real broker runs in the test.
+#include <gtest/gtest.h>
+
+#include "agent/agent.h"
+#include "tests/support/careplan_corpus.h"
+#include "tests/support/fault_env.h"
+#include "tests/support/in_process_exchange.h"
+
+namespace tayori::agent {
+namespace {
+
+// Passes of the send itself over each file's bytes, after the checks.
+constexpr uint64_t kSendPasses = 2;  // digests of the ciphertext to sign, then the upload
+
+class SendTest : public ::testing::Test {
+ protected:
+  SendTest() : reads_(x_.env()) {
+    x_.AddOffice("0123456789", "居宅介護支援A");
+    x_.AddOffice("1299999999", "訪問介護B");
+    a_ = x_.NewAgent("a", "0123456789", "KJ000000000001", &reads_);
+    b_ = x_.NewAgent("b", "1299999999", "KJ000000000002");
+  }
+
+  // A valid 第6表・第7表・補足 unit written to disk; returns the paths.
+  std::vector<std::string> WriteUnit(const std::string& stamp) {
+    std::vector<std::string> paths;
+    for (const auto& f : testing::Corpus("0123456789", "1299999999", stamp).Unit("plan_6_7", true)) {
+      paths.push_back(x_.Sub(f.name));
+      EXPECT_TRUE(WriteFileAtomic(paths.back(), f.content).ok());
+    }
+    return paths;
+  }
+
+  uint64_t Read(const std::vector<std::string>& paths) const {
+    uint64_t n = 0;
+    for (const auto& p : paths) n += reads_.bytes_read(p);
+    return n;
+  }
+
+  static uint64_t Size(const std::vector<std::string>& paths) {
+    uint64_t n = 0;
+    for (const auto& p : paths) n += *Env::Default()->GetFileSize(p);
+    return n;
+  }
+
+  testing::InProcessExchange x_;
+  testing::FaultInjectionEnv reads_;
+  std::unique_ptr<Agent> a_, b_;
+};
+
+TEST_F(SendTest, TheCallersCheckIsNotRepeated) {
+  const std::vector<std::string> paths = WriteUnit("20261121093000");
+  const uint64_t size = Size(paths);
+  SendOptions o;
+  o.files = paths;
+  o.checked = CheckedFiles{Agent::StampFiles(paths, &reads_), ""};
+  const careplan::CheckReport report = Agent::CheckFiles(paths, "0123456789", "", &reads_);
+  ASSERT_TRUE(report.ok());
+  o.checked->recipient = report.recipient;
+  EXPECT_EQ(Read(paths), size);  // the check reads each file once
+  auto sent = a_->Send(o, nullptr);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_EQ(sent->recipient, "1299999999");
+  EXPECT_EQ(Read(paths), size + kSendPasses * size);
+}
+
+TEST_F(SendTest, WithoutTheCallersCheckTheSendChecksOnce) {
+  const std::vector<std::string> paths = WriteUnit("20261121093000");
+  SendOptions o;
+  o.files = paths;
+  auto sent = a_->Send(o, nullptr);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_EQ(Read(paths), (1 + kSendPasses) * Size(paths));
+}
+
+TEST_F(SendTest, AFileChangedAfterTheCheckIsCheckedAgain) {
+  const std::vector<std::string> paths = WriteUnit("20261121093000");
+  SendOptions o;
+  o.files = paths;
+  o.checked = CheckedFiles{Agent::StampFiles(paths, &reads_), "1299999999"};
+  ASSERT_TRUE(Agent::CheckFiles(paths, "0123456789", "", &reads_).ok());
+  // The 第6表 is saved again, broken, after it passed.
+  std::string content = *ReadFile(paths[0]);
+  content.replace(content.find("202407"), 6, "202410");
+  ASSERT_TRUE(WriteFileAtomic(paths[0], content).ok());
+  auto sent = a_->Send(o, nullptr);
+  ASSERT_FALSE(sent.ok());
+  EXPECT_EQ(sent.status().reason(), "format_invalid") << sent.status().ToString();
+  auto inbox = b_->Inbox();
+  ASSERT_TRUE(inbox.ok());
+  EXPECT_TRUE(inbox->empty());
+}
+
+}  // namespace
+}  // namespace tayori::agent
