@@ -154,7 +154,9 @@ StatusOr<std::string> Agent::OwnSendKey(const pb::Manifest& m) const {
 std::string Agent::DecryptMessage(const pb::Manifest& m) const {
   auto key = OwnSendKey(m);
   if (!key.ok()) return "";
-  auto text = crypto::DecryptChunk(*key, crypto::kMessageFileIndex, 0, 1, m.message_cipher());
+  if (!crypto::KnownManifestVersion(m.version())) return "";
+  auto text =
+      crypto::DecryptChunk(crypto::AeadOf(m.version()), *key, crypto::kMessageFileIndex, 0, 1, m.message_cipher());
   // Text another office wrote: kept and shown, never allowed to break the
   // records and JSON it goes into.
   return text.ok() ? ValidUtf8(*text) : "";

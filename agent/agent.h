@@ -174,18 +174,23 @@ class Agent {
   Status LearnRevocations(wire::Client* client);
 
   // send.cc
+  // The ciphertext chunks of a new send, by file, kept from the pass that
+  // digests them for the manifest so that the upload does not encrypt
+  // again; empty for a send resumed from its outbox record.
+  using SealedChunks = std::vector<std::vector<std::string>>;
   StatusOr<std::vector<std::string>> VerifyRecipient(const pb::OfficeInfo& info);
   StatusOr<pb::OutboxRecord> PrepareSend(const SendOptions& o, const std::vector<std::string>& recipient_pks,
-                                         const std::string& recipient_name, bool* resumed);
+                                         const std::string& recipient_name, bool* resumed, SealedChunks* sealed);
   StatusOr<std::optional<SendResult>> AcceptedSend(const std::string& send_id);
   StatusOr<pb::OutboxRecord> NewOutboxRecord(const SendOptions& o, const std::vector<std::string>& paths,
                                              const std::vector<uint64_t>& sizes,
                                              const std::vector<std::string>& recipient_pks,
-                                             const std::string& recipient_name);
+                                             const std::string& recipient_name, SealedChunks* sealed);
   StatusOr<int64_t> Deliver(const pb::OutboxRecord& rec, const pb::Manifest& m, const Progress& progress,
-                            const std::atomic<bool>* cancel, std::string* message_id);
+                            const std::atomic<bool>* cancel, std::string* message_id, SealedChunks* sealed);
   Status Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const std::string& message_id,
-                const std::vector<uint64_t>& present, const Progress& progress, const std::atomic<bool>* cancel);
+                const std::vector<uint64_t>& present, const Progress& progress, const std::atomic<bool>* cancel,
+                const SealedChunks& sealed);
 
   // fetch.cc
   StatusOr<crypto::CertInfo> VerifyEntry(const pb::MailEntry& entry, pb::Manifest* manifest);

@@ -87,8 +87,9 @@ Status DownloadFile(MessageDownload* d, int fi, const std::string& part) {
   };
   io.receive = ReceiveFrom(d->client);
   io.on_answer = [&](uint64_t c, std::string cipher) -> Status {
-    ASSIGN_OR_RETURN(std::string plain, crypto::DecryptChunk(d->key, static_cast<uint32_t>(fi),
-                                                             static_cast<uint32_t>(c), f.chunk_count(), cipher));
+    ASSIGN_OR_RETURN(std::string plain,
+                     crypto::DecryptChunk(crypto::AeadOf(d->m->version()), d->key, static_cast<uint32_t>(fi),
+                                          static_cast<uint32_t>(c), f.chunk_count(), cipher));
     hash.Update(plain);
     RETURN_IF_ERROR(out->Append(plain));
     d->done += plain.size();
@@ -215,6 +216,11 @@ StatusOr<pb::ReceivedRecord> Agent::Download(const std::string& id, const std::s
   const pb::MailEntry& entry = began.response.fetch_begin().entry();
   pb::Manifest m;
   RETURN_IF_ERROR(VerifyEntry(entry, &m).status());
+  if (!crypto::KnownManifestVersion(m.version())) {
+    return Status(
+        Code::kFailedPrecondition, "version_unsupported",
+        "the message was sent with manifest version " + std::to_string(m.version()) + ", newer than this agent reads");
+  }
   if (m.chunk_size() == 0) return Status(Code::kDataLoss, "signature_invalid", "the manifest has no chunk size");
   for (const pb::FileEntry& f : m.files()) {
     if (!IsSafeFileName(f.name()) || f.name()[0] == '.') {

@@ -82,18 +82,22 @@ StatusOr<bool> SameSend(const pb::OutboxRecord& rec, const pb::Manifest& m, cons
   return same;
 }
 
-// Fills in the chunking and both digests of file I of a new send: encrypts
-// every chunk once under KEY to learn the ciphertext digest.
-Status DescribeFile(SourceFiles* files, size_t i, const std::string& key, uint32_t chunk_size, pb::FileEntry* f) {
+// Fills in the chunking and both digests of file I of a new send, in one
+// pass that reads, hashes and encrypts each byte once; the ciphertext
+// chunks go to *SEALED, for the upload.
+Status SealFile(SourceFiles* files, size_t i, crypto::Aead aead, const std::string& key, uint32_t chunk_size,
+                pb::FileEntry* f, std::vector<std::string>* sealed) {
   const uint32_t count = crypto::ChunkCount(f->size(), chunk_size);
   f->set_chunk_count(count);
   f->set_cipher_size(f->size() + count * crypto::kChunkOverhead);
   crypto::Sha256 plain, cipher;
+  sealed->clear();
   for (uint32_t c = 0; c < count; ++c) {
     ASSIGN_OR_RETURN(std::string part,
                      files->Read(i, static_cast<uint64_t>(c) * chunk_size, PlainLen(*f, c, chunk_size)));
     plain.Update(part);
-    cipher.Update(crypto::EncryptChunk(key, static_cast<uint32_t>(i), c, count, part));
+    sealed->push_back(crypto::EncryptChunk(aead, key, static_cast<uint32_t>(i), c, count, part));
+    cipher.Update(sealed->back());
   }
   f->set_sha256(plain.Final());
   f->set_cipher_sha256(cipher.Final());
@@ -132,9 +136,10 @@ StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& pro
   SendResult result;
   result.recipient = o.to;
   result.recipient_name = recipient.name();
-  ASSIGN_OR_RETURN(pb::OutboxRecord rec, PrepareSend(o, recipient_pks, recipient.name(), &result.resumed));
+  SealedChunks sealed;
+  ASSIGN_OR_RETURN(pb::OutboxRecord rec, PrepareSend(o, recipient_pks, recipient.name(), &result.resumed, &sealed));
   ASSIGN_OR_RETURN(pb::Manifest m, StoredManifest(rec.signed_(), "outbox record " + rec.send_id()));
-  ASSIGN_OR_RETURN(result.accepted_unix, Deliver(rec, m, progress, o.cancel, &result.message_id));
+  ASSIGN_OR_RETURN(result.accepted_unix, Deliver(rec, m, progress, o.cancel, &result.message_id, &sealed));
   // Accepted: keep the history, drop the outbox entry (and its key).
   pb::SentRecord sent;
   sent.set_message_id(result.message_id);
@@ -199,7 +204,7 @@ StatusOr<std::vector<std::string>> Agent::VerifyRecipient(const pb::OfficeInfo& 
 // The outbox record of this send: the one an interrupted earlier try left,
 // or a new one.
 StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::vector<std::string>& recipient_pks,
-                                              const std::string& recipient_name, bool* resumed) {
+                                              const std::string& recipient_name, bool* resumed, SealedChunks* sealed) {
   std::vector<std::string> paths;
   std::vector<uint64_t> sizes;
   for (const std::string& f : o.files) {
@@ -225,30 +230,32 @@ StatusOr<pb::OutboxRecord> Agent::PrepareSend(const SendOptions& o, const std::v
     }
   }
   *resumed = false;
-  return NewOutboxRecord(o, paths, sizes, recipient_pks, recipient_name);
+  return NewOutboxRecord(o, paths, sizes, recipient_pks, recipient_name, sealed);
 }
 
 StatusOr<pb::OutboxRecord> Agent::NewOutboxRecord(const SendOptions& o, const std::vector<std::string>& paths,
                                                   const std::vector<uint64_t>& sizes,
                                                   const std::vector<std::string>& recipient_pks,
-                                                  const std::string& recipient_name) {
+                                                  const std::string& recipient_name, SealedChunks* sealed) {
   SourceFiles files(env_, paths);
   const std::string key = crypto::NewSendKey();
   pb::Manifest m;
-  m.set_version(1);
+  m.set_version(crypto::kManifestVersion);
+  const crypto::Aead aead = crypto::AeadOf(m.version());
   m.set_send_id(o.send_id.empty() ? NewId(env_->NowMillis()) : o.send_id);
   m.set_sender_office(config_.office);
   m.set_sender_user_id(config_.user_id);
   m.set_recipient_office(o.to);
   m.set_created_unix(env_->NowSeconds());
   m.set_chunk_size(config_.chunk_size);
+  sealed->assign(paths.size(), {});
   for (size_t i = 0; i < paths.size(); ++i) {
     pb::FileEntry* f = m.add_files();
     f->set_name(BaseName(paths[i]));
     f->set_size(sizes[i]);
-    RETURN_IF_ERROR(DescribeFile(&files, i, key, config_.chunk_size, f));
+    RETURN_IF_ERROR(SealFile(&files, i, aead, key, config_.chunk_size, f, &(*sealed)[i]));
   }
-  m.set_message_cipher(crypto::EncryptChunk(key, crypto::kMessageFileIndex, 0, 1, o.message));
+  m.set_message_cipher(crypto::EncryptChunk(aead, key, crypto::kMessageFileIndex, 0, 1, o.message));
   for (const std::string& pk : recipient_pks) {
     ASSIGN_OR_RETURN(std::string sealed, crypto::SealKey(key, pk));
     pb::SealedKey* k = m.add_sealed_keys();
@@ -273,7 +280,7 @@ StatusOr<pb::OutboxRecord> Agent::NewOutboxRecord(const SendOptions& o, const st
 // Begins (or resumes) the send on the broker, uploads what it lacks and
 // commits. Returns the time of acceptance; *MESSAGE_ID is the broker's id.
 StatusOr<int64_t> Agent::Deliver(const pb::OutboxRecord& rec, const pb::Manifest& m, const Progress& progress,
-                                 const std::atomic<bool>* cancel, std::string* message_id) {
+                                 const std::atomic<bool>* cancel, std::string* message_id, SealedChunks* sealed) {
   ASSIGN_OR_RETURN(wire::Client * client, Connection());
   Status last;
   for (int round = 0; round < kMaxRounds; ++round) {
@@ -284,7 +291,7 @@ StatusOr<int64_t> Agent::Deliver(const pb::OutboxRecord& rec, const pb::Manifest
     *message_id = b.message_id();
     if (b.complete()) return b.accepted_unix();
     const std::vector<uint64_t> present(b.present().begin(), b.present().end());
-    last = Upload(rec, m, b.message_id(), present, progress, cancel);
+    last = Upload(rec, m, b.message_id(), present, progress, cancel, *sealed);
     if (!last.ok() && last.reason() != reason::kMessageNotFound) return last;
     if (!last.ok()) continue;  // the broker forgot the upload: begin again
     pb::Request commit;
@@ -299,7 +306,8 @@ StatusOr<int64_t> Agent::Deliver(const pb::OutboxRecord& rec, const pb::Manifest
 
 // Uploads every chunk of the send not in PRESENT (keys file << 32 | chunk).
 Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const std::string& message_id,
-                     const std::vector<uint64_t>& present, const Progress& progress, const std::atomic<bool>* cancel) {
+                     const std::vector<uint64_t>& present, const Progress& progress, const std::atomic<bool>* cancel,
+                     const SealedChunks& sealed) {
   const std::set<uint64_t> have(present.begin(), present.end());
   std::vector<uint64_t> todo;
   uint64_t total = 0, done = 0;
@@ -325,13 +333,17 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const s
   io.post = [&](uint64_t key) -> StatusOr<uint64_t> {
     const uint32_t fi = static_cast<uint32_t>(key >> 32), c = static_cast<uint32_t>(key);
     const pb::FileEntry& f = m.files(static_cast<int>(fi));
-    ASSIGN_OR_RETURN(std::string plain,
-                     files.Read(fi, static_cast<uint64_t>(c) * m.chunk_size(), PlainLen(f, c, m.chunk_size())));
     pb::Request req;
     req.mutable_chunk_put()->set_message_id(message_id);
     req.mutable_chunk_put()->set_file_index(fi);
     req.mutable_chunk_put()->set_chunk_index(c);
-    return client->Post(req, crypto::EncryptChunk(rec.send_key(), fi, c, f.chunk_count(), plain), true);
+    if (fi < sealed.size() && c < sealed[fi].size()) return client->Post(req, sealed[fi][c], true);
+    // Resumed from the outbox record: the same key and nonces give the same
+    // ciphertext again.
+    ASSIGN_OR_RETURN(std::string plain,
+                     files.Read(fi, static_cast<uint64_t>(c) * m.chunk_size(), PlainLen(f, c, m.chunk_size())));
+    return client->Post(
+        req, crypto::EncryptChunk(crypto::AeadOf(m.version()), rec.send_key(), fi, c, f.chunk_count(), plain), true);
   };
   io.receive = ReceiveFrom(client);
   io.on_answer = [&](uint64_t key, std::string) {

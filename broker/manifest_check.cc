@@ -43,7 +43,9 @@ Status CheckFileSizes(const BrokerOptions& o, const pb::Manifest& m) {
 }  // namespace
 
 Status CheckManifest(const BrokerOptions& o, const pb::Manifest& m) {
-  if (m.version() != 1) return BadManifest("unsupported manifest version " + std::to_string(m.version()));
+  if (!crypto::KnownManifestVersion(m.version())) {
+    return BadManifest("unsupported manifest version " + std::to_string(m.version()));
+  }
   if (!IsId(m.send_id())) return BadManifest("send id is not an id");
   if (!IsOfficeNumber(m.sender_office()) || !IsOfficeNumber(m.recipient_office())) {
     return BadManifest("office numbers must be 10 digits");

@@ -86,6 +86,11 @@ constexpr std::array kMessages = {
             "送信元事業所に再送を依頼してください。",
             "The signature does not verify: the data was altered or the sender's certificate "
             "is wrong. Ask the sender to send again."},
+    Message{"version_unsupported",
+            "このデータは新しい版の tayori で送られたため、この端末では開けません。tayori "
+            "を更新してから、もう一度受信してください。",
+            "This message was sent by a newer version of tayori and this terminal cannot open it. Update "
+            "tayori, then download it again."},
     Message{"digest_mismatch", "受け取ったデータが送信元のものと一致しません。再度実行してください。",
             "The data received does not match what the sender signed. Try again."},
     Message{"already_downloaded",

@@ -70,33 +70,84 @@ StatusOr<std::string> OpenSealedKey(const std::string& sealed, const BoxKeyPair&
   return key;
 }
 
-std::string EncryptChunk(const std::string& key, uint32_t file_index, uint32_t chunk_index, uint32_t chunk_count,
-                         const std::string& plaintext) {
+bool KnownManifestVersion(uint32_t version) { return version == 1 || version == 2; }
+
+Aead AeadOf(uint32_t manifest_version) { return manifest_version >= 2 ? Aead::kAes256Gcm : Aead::kXChaCha20Poly1305; }
+
+namespace {
+
+// AES-256-GCM with a 12-byte nonce (file index, chunk index, 0) and the
+// same associated data as the XChaCha20-Poly1305 chunks. ENCRYPT: IN is
+// plaintext, OUT gets ciphertext and tag; else IN is ciphertext and tag.
+bool Gcm(bool encrypt, const std::string& key, const Nonce& n, std::string_view in, std::string* out) {
+  if (key.size() != 32 || (!encrypt && in.size() < kChunkOverhead)) return false;
+  const size_t body = encrypt ? in.size() : in.size() - kChunkOverhead;
+  out->resize(encrypt ? in.size() + kChunkOverhead : body);
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  if (ctx == nullptr) return false;
+  unsigned char iv[12] = {};
+  std::memcpy(iv, n.n, 8);
+  int len = 0;
+  auto* o = reinterpret_cast<unsigned char*>(out->data());
+  const auto* i = reinterpret_cast<const unsigned char*>(in.data());
+  bool ok = EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), nullptr, U(key), iv, encrypt ? 1 : 0) == 1 &&
+            EVP_CipherUpdate(ctx, nullptr, &len, n.ad, sizeof n.ad) == 1 &&
+            EVP_CipherUpdate(ctx, o, &len, i, static_cast<int>(body)) == 1;
+  if (ok && encrypt) {
+    ok = EVP_CipherFinal_ex(ctx, o + body, &len) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kChunkOverhead), o + body) == 1;
+  } else if (ok) {
+    unsigned char tag[kChunkOverhead];
+    std::memcpy(tag, i + body, kChunkOverhead);
+    ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kChunkOverhead), tag) == 1 &&
+         EVP_CipherFinal_ex(ctx, o + body, &len) == 1;
+  }
+  EVP_CIPHER_CTX_free(ctx);
+  return ok;
+}
+
+}  // namespace
+
+std::string EncryptChunk(Aead aead, const std::string& key, uint32_t file_index, uint32_t chunk_index,
+                         uint32_t chunk_count, std::string_view plaintext) {
   Nonce n = MakeNonce(file_index, chunk_index, chunk_count);
-  std::string out(plaintext.size() + kChunkOverhead, '\0');
+  std::string out;
+  if (aead == Aead::kAes256Gcm) {
+    if (!Gcm(true, key, n, plaintext, &out)) out.clear();  // only with a malformed key: never authenticates
+    return out;
+  }
+  out.resize(plaintext.size() + kChunkOverhead);
   unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(out.data()), &len, U(plaintext),
-                                             plaintext.size(), n.ad, sizeof n.ad, nullptr, n.n, U(key));
+  crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(out.data()), &len,
+                                             reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+                                             n.ad, sizeof n.ad, nullptr, n.n, U(key));
   out.resize(len);
   return out;
 }
 
-StatusOr<std::string> DecryptChunk(const std::string& key, uint32_t file_index, uint32_t chunk_index,
+StatusOr<std::string> DecryptChunk(Aead aead, const std::string& key, uint32_t file_index, uint32_t chunk_index,
                                    uint32_t chunk_count, const std::string& ciphertext) {
   if (ciphertext.size() < kChunkOverhead || key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES) {
     return Status(Code::kDataLoss, "digest_mismatch", "chunk too short");
   }
   Nonce n = MakeNonce(file_index, chunk_index, chunk_count);
-  std::string out(ciphertext.size() - kChunkOverhead, '\0');
-  unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()), &len, nullptr,
-                                                 U(ciphertext), ciphertext.size(), n.ad, sizeof n.ad, n.n,
-                                                 U(key)) != 0) {
+  std::string out;
+  bool ok = false;
+  if (aead == Aead::kAes256Gcm) {
+    ok = Gcm(false, key, n, ciphertext, &out);
+  } else {
+    out.resize(ciphertext.size() - kChunkOverhead);
+    unsigned long long len = 0;
+    ok = crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()), &len, nullptr,
+                                                    U(ciphertext), ciphertext.size(), n.ad, sizeof n.ad, n.n,
+                                                    U(key)) == 0;
+    out.resize(len);
+  }
+  if (!ok) {
     return Status(
         Code::kDataLoss, "digest_mismatch",
         "chunk " + std::to_string(chunk_index) + " of file " + std::to_string(file_index) + " fails authentication");
   }
-  out.resize(len);
   return out;
 }
 
@@ -109,7 +160,7 @@ Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256()
 
 Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
 
-void Sha256::Update(const std::string& data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
+void Sha256::Update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
 
 std::string Sha256::Final() {
   std::string out(32, '\0');

@@ -1,13 +1,16 @@
-// End-to-end encryption of a send (libsodium), so the broker holds only
-// ciphertext.
+// End-to-end encryption of a send, so the broker holds only ciphertext.
 //
 // Each send has a fresh 32-byte key. File bytes are cut into chunks and each
-// chunk is sealed with XChaCha20-Poly1305; the nonce is (file index, chunk
-// index) and the associated data also binds the chunk count, so chunks can be
-// neither reordered, swapped between files, nor dropped from the end. The
-// free-text message is sealed the same way as file index kMessageFileIndex.
-// The send key travels sealed (crypto_box_seal) to the recipient office's
-// X25519 key. Stateless functions; any thread.
+// chunk is sealed with an AEAD chosen by the manifest's version: AES-256-GCM
+// (OpenSSL, with the CPU's AES and carry-less multiply instructions) from
+// version 2, XChaCha20-Poly1305 (libsodium) in version 1, which messages
+// stored before still use. The nonce is (file index, chunk index) and the
+// associated data also binds the chunk count, so chunks can be neither
+// reordered, swapped between files, nor dropped from the end; with a key
+// used for one send only, no nonce repeats under a key. The free-text
+// message is sealed the same way as file index kMessageFileIndex. The send
+// key travels sealed (crypto_box_seal) to the recipient office's X25519
+// key. Stateless functions; any thread.
 #ifndef TAYORI_COMMON_CRYPTO_E2E_H_
 #define TAYORI_COMMON_CRYPTO_E2E_H_
 
@@ -16,6 +19,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 
@@ -36,10 +40,18 @@ std::string NewSendKey();
 StatusOr<std::string> SealKey(const std::string& send_key, const std::string& recipient_pk);
 StatusOr<std::string> OpenSealedKey(const std::string& sealed, const BoxKeyPair& own);
 
-std::string EncryptChunk(const std::string& key, uint32_t file_index, uint32_t chunk_index, uint32_t chunk_count,
-                         const std::string& plaintext);
+enum class Aead { kXChaCha20Poly1305, kAes256Gcm };
+
+// Manifest versions this build reads and writes, and the AEAD of each.
+constexpr uint32_t kManifestVersion = 2;  // what new sends are
+bool KnownManifestVersion(uint32_t version);
+Aead AeadOf(uint32_t manifest_version);  // a known version
+
+// Both add kChunkOverhead bytes (the tag) to the plaintext.
+std::string EncryptChunk(Aead aead, const std::string& key, uint32_t file_index, uint32_t chunk_index,
+                         uint32_t chunk_count, std::string_view plaintext);
 // digest_mismatch if the chunk was altered or is not the one named.
-StatusOr<std::string> DecryptChunk(const std::string& key, uint32_t file_index, uint32_t chunk_index,
+StatusOr<std::string> DecryptChunk(Aead aead, const std::string& key, uint32_t file_index, uint32_t chunk_index,
                                    uint32_t chunk_count, const std::string& ciphertext);
 
 // Chunks of a file of SIZE bytes (an empty file is one empty chunk).
@@ -53,7 +65,7 @@ class Sha256 {
   ~Sha256();
   Sha256(const Sha256&) = delete;
   Sha256& operator=(const Sha256&) = delete;
-  void Update(const std::string& data);
+  void Update(std::string_view data);
   std::string Final();  // 32 bytes; call once
 
  private:

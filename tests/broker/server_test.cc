@@ -248,6 +248,7 @@ TEST_F(EnrolTest, RefusesForgedBindings) {
 
 class ExchangeTest : public ServerTest {
  protected:
+  StatusOr<std::string> SendByHand(uint32_t version, const testing::CorpusFile& file);
   void SetUp() override {
     ServerTest::SetUp();
     AddOffice("0123456789", "居宅介護支援A");
@@ -513,51 +514,80 @@ TEST_F(ExchangeTest, AgentRefusesBeforeAnythingLeavesThePc) {
   EXPECT_EQ(shown, "訪問介護B");
 }
 
-// A sender whose agent does not check (modified, or old): the recipient's
-// agent flags what does not conform instead of passing it on silently.
-TEST_F(ExchangeTest, RecipientFlagsWhatAModifiedSenderLetThrough) {
-  testing::Corpus corpus;
-  auto files = corpus.Unit("actuals", true);
-  files[0].content += testing::ToSjis("202407,131001,123\r\n");  // insured number too short
-  // Sign, encrypt and upload by hand, as a modified agent would.
-  auto info = a_->Lookup("1299999999");
+// Signs, encrypts and uploads FILE by hand as a manifest of VERSION (an
+// agent of another version, or a modified one, would); returns the
+// broker's answer to SendBegin, or the message id once committed.
+StatusOr<std::string> ExchangeTest::SendByHand(uint32_t version, const testing::CorpusFile& file) {
+  ExchangeTest* t = this;
+  auto info = t->a_->Lookup("1299999999");
   pb::EnrolmentBinding binding;
   binding.ParseFromString(info->terminals(0).binding());
   const std::string key = crypto::NewSendKey();
+  const crypto::Aead aead = crypto::AeadOf(version);
   pb::Manifest m;
-  m.set_version(1);
-  m.set_send_id(NewId(env_.NowMillis()));
+  m.set_version(version);
+  m.set_send_id(NewId(t->env_.NowMillis()));
   m.set_sender_office("0123456789");
   m.set_sender_user_id("KJ000000000001");
   m.set_recipient_office("1299999999");
   m.set_chunk_size(kChunk);
-  const std::string cipher = crypto::EncryptChunk(key, 0, 0, 1, files[0].content);
+  const std::string cipher = crypto::EncryptChunk(aead, key, 0, 0, 1, file.content);
   auto* f = m.add_files();
-  f->set_name(files[0].name);
-  f->set_size(files[0].content.size());
-  f->set_sha256(crypto::Sha256Of(files[0].content));
+  f->set_name(file.name);
+  f->set_size(file.content.size());
+  f->set_sha256(crypto::Sha256Of(file.content));
   f->set_chunk_count(1);
   f->set_cipher_size(cipher.size());
   f->set_cipher_sha256(crypto::Sha256Of(cipher));
-  m.set_message_cipher(crypto::EncryptChunk(key, crypto::kMessageFileIndex, 0, 1, "m"));
+  m.set_message_cipher(crypto::EncryptChunk(aead, key, crypto::kMessageFileIndex, 0, 1, "m"));
   pb::SealedKey* sealed = m.add_sealed_keys();
   sealed->set_e2e_pk(binding.e2e_pk());
   sealed->set_sealed(*crypto::SealKey(key, binding.e2e_pk()));
   pb::Request begin;
   auto* s = begin.mutable_send_begin()->mutable_signed_();
   s->set_manifest(m.SerializeAsString());
-  s->set_signature(*crypto::PrivateKey::FromPem(*ReadFile(dir_.Sub("ca/a/key.pem")))->Sign(s->manifest()));
-  s->set_signer_cert_der(crypto::Certificate::FromPem(*ReadFile(dir_.Sub("ca/a/cert.pem")))->Der());
-  auto raw = RawClient(AgentCurveKey("a"));
-  auto began = raw->Call(begin);
-  ASSERT_TRUE(began.ok()) << began.status().ToString();  // the names are fine; the broker cannot see more
-  const std::string id = began->response.send_begin().message_id();
+  s->set_signature(*crypto::PrivateKey::FromPem(*ReadFile(t->dir_.Sub("ca/a/key.pem")))->Sign(s->manifest()));
+  s->set_signer_cert_der(crypto::Certificate::FromPem(*ReadFile(t->dir_.Sub("ca/a/cert.pem")))->Der());
+  auto raw = t->RawClient(t->AgentCurveKey("a"));
+  ASSIGN_OR_RETURN(wire::Reply began, raw->Call(begin));
+  const std::string id = began.response.send_begin().message_id();
   pb::Request put;
   put.mutable_chunk_put()->set_message_id(id);
-  ASSERT_TRUE(raw->Call(put, cipher).ok());
+  RETURN_IF_ERROR(raw->Call(put, cipher).status());
   pb::Request commit;
   commit.mutable_commit()->set_message_id(id);
-  ASSERT_TRUE(raw->Call(commit).ok());
+  RETURN_IF_ERROR(raw->Call(commit).status());
+  return id;
+}
+
+// Messages stored by the previous version (manifest version 1, chunks in
+// XChaCha20-Poly1305) still download, byte for byte, beside today's
+// (version 2, AES-256-GCM); a manifest of a version no agent knows is
+// refused when the send begins.
+TEST_F(ExchangeTest, EveryManifestVersionDownloadsAndAnUnknownOneIsRefused) {
+  const auto unit = testing::Corpus().Unit("actuals", true);
+  for (const uint32_t version : {1u, 2u}) {
+    auto id = SendByHand(version, unit[0]);
+    ASSERT_TRUE(id.ok()) << version << ": " << id.status().ToString();
+    const std::string dest = dir_.Sub("recv" + std::to_string(version));
+    auto fetched = b_->Fetch(*id, dest, nullptr);
+    ASSERT_TRUE(fetched.ok()) << version << ": " << fetched.status().ToString();
+    EXPECT_EQ(*ReadFile(dest + "/" + unit[0].name), unit[0].content) << version;
+  }
+  auto refused = SendByHand(3, unit[0]);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().reason(), "bad_manifest");
+}
+
+// A sender whose agent does not check (modified, or old): the recipient's
+// agent flags what does not conform instead of passing it on silently.
+TEST_F(ExchangeTest, RecipientFlagsWhatAModifiedSenderLetThrough) {
+  testing::Corpus corpus;
+  auto files = corpus.Unit("actuals", true);
+  files[0].content += testing::ToSjis("202407,131001,123\r\n");  // insured number too short
+  auto sent = SendByHand(1, files[0]);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();  // the names are fine; the broker cannot see more
+  const std::string id = *sent;
 
   EXPECT_TRUE(b_->Inbox()->front().problems.empty());  // nothing to see in the names
   auto fetched = b_->Fetch(id, dir_.Sub("recv"), nullptr);

@@ -188,7 +188,7 @@ void SignManifest(const World& w, const Office& from, const Office& to, bool rep
   m.set_recipient_office(to.number);
   if (m.send_id().empty()) m.set_send_id(NewId(kNowMillis));
   if (repair) {
-    m.set_version(1);
+    m.set_version(crypto::kManifestVersion);
     if (!IsId(m.send_id())) m.set_send_id(NewId(kNowMillis));
     m.set_chunk_size(w.options.min_chunk_bytes);
     if (m.files_size() == 0) m.add_files();

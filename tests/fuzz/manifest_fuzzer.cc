@@ -62,7 +62,8 @@ uint32_t ChunkSize(FuzzedDataProvider& in, const BrokerOptions& o) {
 
 pb::Manifest Build(FuzzedDataProvider& in, const BrokerOptions& o) {
   pb::Manifest m;
-  m.set_version(in.ConsumeBool() ? 1 : in.ConsumeIntegral<uint32_t>());
+  m.set_version(in.ConsumeBool() ? tayori::crypto::kManifestVersion - (in.ConsumeBool() ? 1u : 0u)
+                                 : in.ConsumeIntegral<uint32_t>());
   m.set_send_id(in.ConsumeBool() ? tayori::NewId(1796394085000) : in.ConsumeRandomLengthString(40));
   m.set_sender_office(in.ConsumeBool() ? "0123456789" : in.ConsumeRandomLengthString(12));
   m.set_sender_user_id("KJ000000000001");

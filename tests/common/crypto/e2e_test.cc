@@ -5,28 +5,49 @@
 namespace tayori::crypto {
 namespace {
 
-TEST(E2eTest, ChunkRoundTrip) {
+class E2eTest : public ::testing::TestWithParam<Aead> {};
+
+TEST_P(E2eTest, ChunkRoundTrip) {
   const std::string key = NewSendKey();
   const std::string plain = "202208,123456,0000000001\r\n";
-  const std::string c = EncryptChunk(key, 0, 3, 5, plain);
+  const std::string c = EncryptChunk(GetParam(), key, 0, 3, 5, plain);
   EXPECT_EQ(c.size(), plain.size() + kChunkOverhead);
   EXPECT_EQ(c.find("202208"), std::string::npos);
-  auto back = DecryptChunk(key, 0, 3, 5, c);
+  auto back = DecryptChunk(GetParam(), key, 0, 3, 5, c);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, plain);
+  EXPECT_EQ(*DecryptChunk(GetParam(), key, 0, 3, 5, EncryptChunk(GetParam(), key, 0, 3, 5, "")), "");
 }
 
-TEST(E2eTest, ChunksCannotBeMovedTruncatedOrAltered) {
+TEST_P(E2eTest, ChunksCannotBeMovedTruncatedOrAltered) {
+  const Aead a = GetParam();
   const std::string key = NewSendKey();
-  const std::string c = EncryptChunk(key, 1, 2, 4, "data");
-  EXPECT_FALSE(DecryptChunk(key, 0, 2, 4, c).ok());  // another file
-  EXPECT_FALSE(DecryptChunk(key, 1, 1, 4, c).ok());  // another position
-  EXPECT_FALSE(DecryptChunk(key, 1, 2, 3, c).ok());  // file cut short
-  EXPECT_FALSE(DecryptChunk(NewSendKey(), 1, 2, 4, c).ok());
+  const std::string c = EncryptChunk(a, key, 1, 2, 4, "data");
+  EXPECT_FALSE(DecryptChunk(a, key, 0, 2, 4, c).ok());  // another file
+  EXPECT_FALSE(DecryptChunk(a, key, 1, 1, 4, c).ok());  // another position
+  EXPECT_FALSE(DecryptChunk(a, key, 1, 2, 3, c).ok());  // file cut short
+  EXPECT_FALSE(DecryptChunk(a, NewSendKey(), 1, 2, 4, c).ok());
   std::string flipped = c;
   flipped[0] ^= 1;
-  EXPECT_EQ(DecryptChunk(key, 1, 2, 4, flipped).status().reason(), "digest_mismatch");
-  EXPECT_FALSE(DecryptChunk(key, 1, 2, 4, "short").ok());
+  EXPECT_EQ(DecryptChunk(a, key, 1, 2, 4, flipped).status().reason(), "digest_mismatch");
+  std::string tag_flipped = c;
+  tag_flipped.back() ^= 1;
+  EXPECT_FALSE(DecryptChunk(a, key, 1, 2, 4, tag_flipped).ok());
+  EXPECT_FALSE(DecryptChunk(a, key, 1, 2, 4, "short").ok());
+  EXPECT_FALSE(DecryptChunk(a, key, 1, 2, 4, "").ok());
+  // Nor read as the other AEAD.
+  EXPECT_FALSE(DecryptChunk(a == Aead::kAes256Gcm ? Aead::kXChaCha20Poly1305 : Aead::kAes256Gcm, key, 1, 2, 4, c).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(BothAeads, E2eTest, ::testing::Values(Aead::kXChaCha20Poly1305, Aead::kAes256Gcm));
+
+TEST(ManifestVersionTest, NewSendsUseAesGcmAndVersionOneStaysXChaCha) {
+  EXPECT_EQ(AeadOf(kManifestVersion), Aead::kAes256Gcm);
+  EXPECT_EQ(AeadOf(1), Aead::kXChaCha20Poly1305);
+  EXPECT_TRUE(KnownManifestVersion(1));
+  EXPECT_TRUE(KnownManifestVersion(2));
+  EXPECT_FALSE(KnownManifestVersion(0));
+  EXPECT_FALSE(KnownManifestVersion(3));
 }
 
 TEST(E2eTest, SealedKeyOpensOnlyForItsRecipient) {
