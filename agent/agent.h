@@ -115,6 +115,8 @@ struct HomeStatus {
 // What long work reports: a label, bytes done, bytes in all.
 using Progress = std::function<void(const std::string& label, uint64_t done, uint64_t total)>;
 
+class SealedFile;  // send.cc: the ciphertext of one file of a new send
+
 class Agent {
  public:
   // Sets up a terminal: checks the certificate and key, makes the CURVE and
@@ -174,10 +176,10 @@ class Agent {
   Status LearnRevocations(wire::Client* client);
 
   // send.cc
-  // The ciphertext chunks of a new send, by file, kept from the pass that
-  // digests them for the manifest so that the upload does not encrypt
-  // again; empty for a send resumed from its outbox record.
-  using SealedChunks = std::vector<std::vector<std::string>>;
+  // The ciphertext of a new send, by file (its chunks back to back), kept
+  // from the pass that digests it for the manifest so that the upload does
+  // not encrypt again; empty for a send resumed from its outbox record.
+  using SealedChunks = std::vector<std::unique_ptr<SealedFile>>;
   StatusOr<std::vector<std::string>> VerifyRecipient(const pb::OfficeInfo& info);
   StatusOr<pb::OutboxRecord> PrepareSend(const SendOptions& o, const std::vector<std::string>& recipient_pks,
                                          const std::string& recipient_name, bool* resumed, SealedChunks* sealed);

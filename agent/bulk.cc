@@ -24,6 +24,19 @@ void CheckGroup(const Agent& agent, BulkGroup* g) {
   if (!g->problems.empty()) g->state = BulkGroup::kFailed;
 }
 
+// SHA-256 of the file at PATH, read a MiB at a time.
+StatusOr<std::string> FileSha256(Env* env, const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, env->NewRandomAccessFile(path));
+  crypto::Sha256 h;
+  constexpr size_t kBlock = 1 << 20;
+  std::string block;
+  for (uint64_t at = 0;; at += kBlock) {
+    RETURN_IF_ERROR(file->Read(at, kBlock, &block));
+    h.Update(block);
+    if (block.size() < kBlock) return h.Final();
+  }
+}
+
 }  // namespace
 
 const char* BulkStateName(BulkGroup::State s) {
@@ -217,8 +230,8 @@ void Bulk::MarkAlreadySent(std::vector<BulkGroup>* groups) {
     if (it == sent.end()) continue;
     bool same = true;
     for (const std::string& f : g.files) {
-      auto bytes = agent_->env()->ReadFile(f);
-      same = same && bytes.ok() && crypto::Sha256Of(*bytes) == it->second.second[BaseName(f)];
+      auto digest = FileSha256(agent_->env(), f);
+      same = same && digest.ok() && *digest == it->second.second[BaseName(f)];
     }
     if (!same) continue;
     g.state = BulkGroup::kSucceeded;

@@ -1,7 +1,10 @@
 // Agent: sending. Checks the files and the recipient, writes the outbox
 // record (so a killed agent resumes the same send), uploads the chunks
 // through the transfer pipeline and commits. See agent.h.
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "agent/agent.h"
@@ -82,23 +85,62 @@ StatusOr<bool> SameSend(const pb::OutboxRecord& rec, const pb::Manifest& m, cons
   return same;
 }
 
+}  // namespace
+
+// The ciphertext of one file of a new send, in pages of its own: buffers of
+// up to the send limit come and go with every send, and on the heap they
+// would leave it fragmented and the process larger with each bulk send.
+class SealedFile {
+ public:
+  explicit SealedFile(size_t capacity) : capacity_(capacity) {
+    if (capacity_ > 0) {
+      void* p = ::mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      data_ = p == MAP_FAILED ? nullptr : static_cast<char*>(p);
+    }
+  }
+  ~SealedFile() {
+    if (data_ != nullptr) ::munmap(data_, capacity_);
+  }
+  SealedFile(const SealedFile&) = delete;
+  SealedFile& operator=(const SealedFile&) = delete;
+
+  // False when there is no room (or no memory): the upload encrypts again.
+  bool Append(std::string_view bytes) {
+    if (data_ == nullptr || capacity_ - size_ < bytes.size()) return false;
+    std::memcpy(data_ + size_, bytes.data(), bytes.size());
+    size_ += bytes.size();
+    return true;
+  }
+  std::string_view view() const { return {data_, size_}; }
+
+ private:
+  const size_t capacity_;
+  char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+namespace {
+
 // Fills in the chunking and both digests of file I of a new send, in one
 // pass that reads, hashes and encrypts each byte once; the ciphertext
-// chunks go to *SEALED, for the upload.
+// chunks go to *SEALED, back to back, for the upload.
 Status SealFile(SourceFiles* files, size_t i, crypto::Aead aead, const std::string& key, uint32_t chunk_size,
-                pb::FileEntry* f, std::vector<std::string>* sealed) {
+                pb::FileEntry* f, std::unique_ptr<SealedFile>* sealed) {
   const uint32_t count = crypto::ChunkCount(f->size(), chunk_size);
   f->set_chunk_count(count);
   f->set_cipher_size(f->size() + count * crypto::kChunkOverhead);
   crypto::Sha256 plain, cipher;
-  sealed->clear();
+  *sealed = std::make_unique<SealedFile>(f->cipher_size());
+  bool kept = true;
   for (uint32_t c = 0; c < count; ++c) {
     ASSIGN_OR_RETURN(std::string part,
                      files->Read(i, static_cast<uint64_t>(c) * chunk_size, PlainLen(*f, c, chunk_size)));
     plain.Update(part);
-    sealed->push_back(crypto::EncryptChunk(aead, key, static_cast<uint32_t>(i), c, count, part));
-    cipher.Update(sealed->back());
+    const std::string sealed_part = crypto::EncryptChunk(aead, key, static_cast<uint32_t>(i), c, count, part);
+    cipher.Update(sealed_part);
+    kept = kept && (*sealed)->Append(sealed_part);
   }
+  if (!kept) sealed->reset();
   f->set_sha256(plain.Final());
   f->set_cipher_sha256(cipher.Final());
   return Status::Ok();
@@ -248,7 +290,8 @@ StatusOr<pb::OutboxRecord> Agent::NewOutboxRecord(const SendOptions& o, const st
   m.set_recipient_office(o.to);
   m.set_created_unix(env_->NowSeconds());
   m.set_chunk_size(config_.chunk_size);
-  sealed->assign(paths.size(), {});
+  sealed->clear();
+  sealed->resize(paths.size());
   for (size_t i = 0; i < paths.size(); ++i) {
     pb::FileEntry* f = m.add_files();
     f->set_name(BaseName(paths[i]));
@@ -337,7 +380,11 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const s
     req.mutable_chunk_put()->set_message_id(message_id);
     req.mutable_chunk_put()->set_file_index(fi);
     req.mutable_chunk_put()->set_chunk_index(c);
-    if (fi < sealed.size() && c < sealed[fi].size()) return client->Post(req, sealed[fi][c], true);
+    if (fi < sealed.size() && sealed[fi] != nullptr && sealed[fi]->view().size() == f.cipher_size()) {
+      const uint64_t at = static_cast<uint64_t>(c) * (m.chunk_size() + crypto::kChunkOverhead);
+      return client->Post(req, sealed[fi]->view().substr(at, PlainLen(f, c, m.chunk_size()) + crypto::kChunkOverhead),
+                          true);
+    }
     // Resumed from the outbox record: the same key and nonces give the same
     // ciphertext again.
     ASSIGN_OR_RETURN(std::string plain,

@@ -258,6 +258,7 @@ Env* Env::Default() {
 StatusOr<std::string> Env::ReadFile(const std::string& path) {
   ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, NewRandomAccessFile(path));
   std::string out;
+  if (auto size = GetFileSize(path); size.ok()) out.reserve(*size);
   constexpr size_t kBlock = 1 << 20;
   while (true) {
     std::string block;

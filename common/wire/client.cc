@@ -42,7 +42,7 @@ StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) 
   return c;
 }
 
-StatusOr<uint64_t> Client::Post(pb::Request request, const std::string& data, bool has_data) {
+StatusOr<uint64_t> Client::Post(pb::Request request, std::string_view data, bool has_data) {
   const uint64_t id = next_id_++;
   request.set_req_id(id);
   std::string head = Serialize(request);
@@ -51,7 +51,7 @@ StatusOr<uint64_t> Client::Post(pb::Request request, const std::string& data, bo
     if (!socket_.send(zmq::buffer(head), flags)) {
       return Status(Code::kUnavailable, "unavailable", "send timed out: " + options_.endpoint);
     }
-    if (has_data && !socket_.send(zmq::buffer(data), zmq::send_flags::none)) {
+    if (has_data && !socket_.send(zmq::buffer(data.data(), data.size()), zmq::send_flags::none)) {
       return Status(Code::kUnavailable, "unavailable", "send timed out: " + options_.endpoint);
     }
   } catch (const zmq::error_t& e) {

@@ -47,7 +47,7 @@ class Client {
   // Pipelined use: Post() sends without waiting and returns the req_id;
   // Receive() returns the next reply (any req_id) or deadline_exceeded
   // after TIMEOUT_MS. Replies to unknown ids are the caller's to ignore.
-  StatusOr<uint64_t> Post(pb::Request request, const std::string& data, bool has_data);
+  StatusOr<uint64_t> Post(pb::Request request, std::string_view data, bool has_data);
   StatusOr<Reply> Receive(int timeout_ms);
 
   const ClientOptions& options() const { return options_; }
