@@ -7,7 +7,9 @@
 //   - the same bytes pushed by scp (aes128-gcm) to a private sshd on
 //     loopback, and written by dd conv=fsync: tayori's time as a ratio;
 //   - G recipients downloading concurrently: aggregate MB/s;
-//   - N single sends of K KB: latency to durable acceptance, p50 and p99.
+//   - N single sends of K KB: latency to durable acceptance, p50 and p99;
+//   - the care plan checker alone on valid data, MB/s on one core
+//     (bench/checker_bench.h); --checker measures only that.
 // Prints figures; asserts nothing about time.
 #include <netinet/in.h>
 #include <pwd.h>
@@ -26,8 +28,11 @@
 #include <thread>
 
 #include "agent/agent.h"
+#include "bench/checker_bench.h"
+#include "bench/primitives.h"
 #include "broker/admin_client.h"
 #include "broker/rocksdb_mailbox_store.h"
+#include "common/careplan/rules.h"
 #include "common/crypto/curve.h"
 #include "common/env.h"
 #include "common/ids.h"
@@ -184,13 +189,39 @@ class Bench {
     return paths;
   }
 
-  BulkFigures Bulk(int groups, int mb, std::vector<std::string>* all_files) {
-    const std::string csv_dir = dir_.Sub("bulk-" + std::to_string(groups) + "/csv");
-    const std::string pdf_dir = dir_.Sub("bulk-" + std::to_string(groups) + "/pdf");
+  // Group i of the CSV-heavy workload: a 第6表・第7表・補足 unit of MB
+  // megabytes of valid CSV, its names stamped with the minute RUN (each
+  // bulk is a new export: the same unit again would rightly not be resent).
+  std::vector<std::string> MakeCsvGroup(const std::string& dir, int i, int mb, int run) {
+    Must(tayori::MakeDirs(dir), "mkdir");
+    std::vector<std::string> paths;
+    char stamp[16];
+    std::snprintf(stamp, sizeof stamp, "2026112109%02d00", run % 60);
+    for (const auto& f : tayori::bench::PlanUnit(kSender, Recipient(i), static_cast<size_t>(mb) * 1000 * 1000, stamp)) {
+      paths.push_back(dir + "/" + f.name);
+      Must(tayori::WriteFileAtomic(paths.back(), f.content), "write");
+    }
+    return paths;
+  }
+
+  // A bulk send of GROUPS groups of MB megabytes: WORKLOAD "pdf" (a small
+  // 実績 unit and a PDF each) or "csv" (a unit of CSV each).
+  BulkFigures Bulk(const std::string& workload, int groups, int mb, std::vector<std::string>* all_files) {
+    const std::string base = dir_.Sub("bulk-" + workload + "-" + std::to_string(groups));
+    const std::string csv_dir = base + "/csv";
+    const std::string pdf_dir = base + "/pdf";
     std::vector<std::string> args = {"--home", dir_.Sub("home-sender"), "bulk", csv_dir, "--json", "--message",
                                      "bench"};
     BulkFigures fig;
+    ++bulk_runs_;
     for (int i = 0; i < groups; ++i) {
+      if (workload == "csv") {
+        for (const auto& p : MakeCsvGroup(csv_dir, i, mb, bulk_runs_)) {
+          fig.bytes += std::filesystem::file_size(p);
+          if (all_files) all_files->push_back(p);
+        }
+        continue;
+      }
       auto paths = MakeGroup(csv_dir, i, mb);
       const std::string pdf = pdf_dir + "/" + paths.back().substr(paths.back().rfind('/') + 1);
       Must(tayori::MakeDirs(pdf_dir), "mkdir");
@@ -219,7 +250,8 @@ class Bench {
   // Seconds for scp (aes128-gcm) of FILES to a private sshd on loopback; <0 if unavailable.
   double Scp(const std::vector<std::string>& files) {
     if (::access("/usr/sbin/sshd", X_OK) != 0 || ::access("/usr/bin/scp", X_OK) != 0) return -1;
-    const std::string d = dir_.Sub("ssh");
+    const std::string run = std::to_string(++baseline_runs_);
+    const std::string d = dir_.Sub("ssh-" + run);
     Must(tayori::MakeDirs(d, 0700), "mkdir");
     Must(tayori::MakeDirs("/run/sshd", 0755), "mkdir /run/sshd");
     for (const char* k : {"host", "client"}) {
@@ -239,7 +271,7 @@ class Bench {
                                      "Subsystem sftp internal-sftp\nCiphers aes128-gcm@openssh.com\n"),
          "sshd config");
     Process sshd("/usr/sbin/sshd", {"-D", "-e", "-f", d + "/sshd_config"});
-    const std::string dest = dir_.Sub("scp-dest");
+    const std::string dest = dir_.Sub("scp-dest-" + run);
     Must(tayori::MakeDirs(dest), "mkdir");
     const struct passwd* pw = ::getpwuid(::getuid());
     std::vector<std::string> args = {
@@ -266,7 +298,7 @@ class Bench {
 
   // Seconds for dd conv=fsync of FILES (one dd each, like one commit per send).
   double Dd(const std::vector<std::string>& files) {
-    const std::string dest = dir_.Sub("dd-dest");
+    const std::string dest = dir_.Sub("dd-dest-" + std::to_string(++baseline_runs_));
     Must(tayori::MakeDirs(dest), "mkdir");
     const double t0 = Now();
     for (const auto& f : files) {
@@ -371,36 +403,81 @@ class Bench {
     return ms;
   }
 
+  const std::string& Dir() const { return dir_.path(); }
+
   static constexpr const char* kSender = "0123456789";
   const int groups_;
   tayori::testing::TempDir dir_;
   tayori::testing::CaFixture ca_;
   std::unique_ptr<Process> broker_;
   std::string endpoint_, key_;
+  int baseline_runs_ = 0;  // names the folders of each scp and dd run
+  int bulk_runs_ = 0;      // stamps the names of each bulk's CSV units
 };
+
+// One workload's figures, as main builds them.
+json WorkloadJson(const std::string& name, int groups, int mb, const BulkFigures& big, const BulkFigures& small,
+                  int small_groups, double scp, double dd, const json& floor) {
+  const double mbs = static_cast<double>(big.bytes) / 1e6;
+  return {{"workload", name},
+          {"groups", groups},
+          {"mb_per_group", mb},
+          {"bytes", big.bytes},
+          {"seconds", big.seconds},
+          {"mb_per_s", mbs / big.seconds},
+          {"agent_cpu_seconds", big.agent_cpu},
+          {"broker_cpu_seconds", big.broker_cpu},
+          {"agent_cpu_s_per_mb", big.agent_cpu / mbs},
+          {"broker_cpu_s_per_mb", big.broker_cpu / mbs},
+          {"agent_peak_rss_mib", big.agent_rss_kb / 1024.0},
+          {"broker_peak_rss_mib", big.broker_rss_kb / 1024.0},
+          {"small_bulk",
+           {{"groups", small_groups},
+            {"seconds", small.seconds},
+            {"agent_peak_rss_mib", small.agent_rss_kb / 1024.0},
+            {"broker_peak_rss_mib", small.broker_rss_kb / 1024.0}}},
+          {"scp_seconds", scp},
+          {"dd_fsync_seconds", dd},
+          {"ratio_to_scp", scp > 0 ? big.seconds / scp : -1},
+          {"ratio_to_dd", dd > 0 ? big.seconds / dd : -1},
+          {"floor", floor}};
+}
 
 // The figures of J (as main builds them) for a person.
 void PrintText(const json& j) {
-  const json& big = j["bulk"];
-  const json& small = j["small_bulk"];
+  const json& p = j["primitives"];
+  std::printf(
+      "per byte on one core: AES-256-GCM %.0f MB/s, SHA-256 %.0f MB/s, CurveZMQ box %.0f MB/s, care plan "
+      "checker %.0f MB/s; fdatasync of 1 MiB %.2f ms, of 4 KiB %.2f ms\n",
+      p["aes_gcm_mb_s"].get<double>(), p["sha256_mb_s"].get<double>(), p["curve_box_mb_s"].get<double>(),
+      j["checker"]["mb_per_s"].get<double>(), p["fsync_1mib_ms"].get<double>(), p["fsync_4kib_ms"].get<double>());
+  for (const json& w : j["workloads"]) {
+    const double scp = w["scp_seconds"], dd = w["dd_fsync_seconds"], seconds = w["seconds"];
+    std::printf("bulk send, %s workload, %d x %d MB (%.0f MB): %.2f s, %.1f MB/s\n",
+                w["workload"].get<std::string>().c_str(), w["groups"].get<int>(), w["mb_per_group"].get<int>(),
+                w["bytes"].get<double>() / 1e6, seconds, w["mb_per_s"].get<double>());
+    std::printf(
+        "  CPU: agent %.2f s (%.2f ms/MB), broker %.2f s (%.2f ms/MB); crypto and check floor: agent %.2f s, "
+        "broker %.2f s, %.2f s on two cores\n",
+        w["agent_cpu_seconds"].get<double>(), w["agent_cpu_s_per_mb"].get<double>() * 1000,
+        w["broker_cpu_seconds"].get<double>(), w["broker_cpu_s_per_mb"].get<double>() * 1000,
+        w["floor"]["agent_seconds"].get<double>(), w["floor"]["broker_seconds"].get<double>(),
+        w["floor"]["two_core_seconds"].get<double>());
+    std::printf("  peak RSS: agent %.1f MiB, broker %.1f MiB (bulk of %d: agent %.1f MiB, broker %.1f MiB)\n",
+                w["agent_peak_rss_mib"].get<double>(), w["broker_peak_rss_mib"].get<double>(),
+                w["small_bulk"]["groups"].get<int>(), w["small_bulk"]["agent_peak_rss_mib"].get<double>(),
+                w["small_bulk"]["broker_peak_rss_mib"].get<double>());
+    if (scp > 0) {
+      std::printf("  scp (aes128-gcm, loopback) of the same bytes: %.2f s -> tayori / scp = %.2f\n", scp,
+                  seconds / scp);
+    } else {
+      std::printf("  scp baseline not available\n");
+    }
+    std::printf("  dd conv=fsync of the same bytes: %.2f s -> tayori / dd = %.2f\n", dd, seconds / dd);
+  }
   const json& dl = j["downloads"];
   const json& single = j["single_send"];
   const json& scale = j["scale"];
-  const double scp = j["scp_seconds"], dd = j["dd_fsync_seconds"], seconds = big["seconds"];
-  std::printf("bulk send %d x %d MB (%.0f MB): %.2f s, %.1f MB/s; CPU agent %.2f s, broker %.2f s\n",
-              big["groups"].get<int>(), big["mb_per_group"].get<int>(), big["bytes"].get<double>() / 1e6, seconds,
-              big["mb_per_s"].get<double>(), big["agent_cpu_seconds"].get<double>(),
-              big["broker_cpu_seconds"].get<double>());
-  std::printf("  peak RSS: agent %.1f MiB, broker %.1f MiB (bulk of %d: agent %.1f MiB, broker %.1f MiB)\n",
-              big["agent_peak_rss_mib"].get<double>(), big["broker_peak_rss_mib"].get<double>(),
-              small["groups"].get<int>(), small["agent_peak_rss_mib"].get<double>(),
-              small["broker_peak_rss_mib"].get<double>());
-  if (scp > 0) {
-    std::printf("  scp (aes128-gcm, loopback) of the same bytes: %.2f s -> tayori / scp = %.2f\n", scp, seconds / scp);
-  } else {
-    std::printf("  scp baseline not available\n");
-  }
-  std::printf("  dd conv=fsync of the same bytes: %.2f s -> tayori / dd = %.2f\n", dd, seconds / dd);
   std::printf("downloads: %d recipients at once, %.0f MB in %.2f s: %.1f MB/s\n", dl["recipients"].get<int>(),
               dl["bytes"].get<double>() / 1e6, dl["seconds"].get<double>(), dl["mb_per_s"].get<double>());
   std::printf("single %d KB send to durable acceptance, %d sends: p50 %.1f ms, p99 %.1f ms\n", single["kb"].get<int>(),
@@ -414,6 +491,7 @@ void PrintText(const json& j) {
                 scale["pending_when_sends_began"].get<unsigned long long>(),
                 scale["pending_when_sends_ended"].get<unsigned long long>(), scale["send_p99_ms_quiet"].get<double>());
   }
+  tayori::bench::PrintChecker(j["checker"]);
 }
 
 }  // namespace
@@ -421,7 +499,8 @@ void PrintText(const json& j) {
 int main(int argc, char** argv) {
   CLI::App app{"tayori-bench: bulk send, downloads and latency against scp and dd baselines"};
   int groups = 50, mb = 10, small_groups = 5, sends = 1000, kb = 100, scale = 100000;
-  bool json_out = false, no_scp = false;
+  bool json_out = false, no_scp = false, checker_only = false;
+  std::string only = "both";
   app.add_option("--groups", groups, "recipients in the big bulk (default 50)");
   app.add_option("--mb", mb, "megabytes per group (default 10)");
   app.add_option("--small-groups", small_groups, "recipients in the small bulk (default 5)");
@@ -430,6 +509,10 @@ int main(int argc, char** argv) {
   app.add_flag("--no-scp", no_scp, "skip the scp baseline");
   app.add_option("--scale", scale,
                  "messages in one mailbox for the listing and purge figures (default 100000; 0 skips)");
+  app.add_option("--workload", only,
+                 "pdf (a small unit and a PDF per recipient), csv (a unit of CSV), or both (default)")
+      ->check(CLI::IsMember({"pdf", "csv", "both"}));
+  app.add_flag("--checker", checker_only, "only the care plan checker's throughput (no broker, no network)");
   app.add_flag("--json", json_out, "one JSON document on stdout");
   CLI11_PARSE(app, argc, argv);
   if (groups < 1 || groups > 50 || small_groups < 1 || small_groups > groups || mb < 1 || mb > 10 || sends < 1 ||
@@ -437,19 +520,41 @@ int main(int argc, char** argv) {
     Die("--groups 1..50, --small-groups 1..groups, --mb 1..10, --sends and --kb positive");
   }
   if (sodium_init() < 0) Die("libsodium");
+  std::fprintf(stderr, "care plan checker ...\n");
+  const json checker = tayori::bench::MeasureChecker(mb, 9);
+  if (checker_only) {
+    if (json_out) {
+      std::printf("%s\n", json{{"checker", checker}}.dump(2).c_str());
+    } else {
+      tayori::bench::PrintChecker(checker);
+    }
+    return 0;
+  }
 
   Bench b(groups);
+  std::fprintf(stderr, "primitives ...\n");
+  const json primitives = tayori::bench::MeasurePrimitives(b.Dir());
   b.StartBroker();
   b.SetUpOffices();
-  std::fprintf(stderr, "bulk %d x %d MB ...\n", small_groups, mb);
-  BulkFigures small = b.Bulk(small_groups, mb, nullptr);
-  std::fprintf(stderr, "bulk %d x %d MB ...\n", groups, mb);
-  std::vector<std::string> files;
-  BulkFigures big = b.Bulk(groups, mb, &files);
-  std::fprintf(stderr, "scp ...\n");
-  const double scp = no_scp ? -1 : b.Scp(files);
-  std::fprintf(stderr, "dd ...\n");
-  const double dd = b.Dd(files);
+  json workloads = json::array();
+  for (const std::string workload : {"pdf", "csv"}) {
+    if (only != "both" && only != workload) continue;
+    std::fprintf(stderr, "%s: bulk %d x %d MB ...\n", workload.c_str(), small_groups, mb);
+    BulkFigures small = b.Bulk(workload, small_groups, mb, nullptr);
+    std::fprintf(stderr, "%s: bulk %d x %d MB ...\n", workload.c_str(), groups, mb);
+    std::vector<std::string> files;
+    BulkFigures big = b.Bulk(workload, groups, mb, &files);
+    std::fprintf(stderr, "%s: scp ...\n", workload.c_str());
+    const double scp = no_scp ? -1 : b.Scp(files);
+    std::fprintf(stderr, "%s: dd ...\n", workload.c_str());
+    const double dd = b.Dd(files);
+    // The agent checks the CSV content it sends; a PDF only by its head.
+    uint64_t csv_bytes = 0;
+    for (const auto& f : files) csv_bytes += tayori::careplan::IsCsvName(f) ? std::filesystem::file_size(f) : 0;
+    const json floor = tayori::bench::CryptoFloor(primitives, static_cast<double>(big.bytes),
+                                                  static_cast<double>(csv_bytes), checker["mb_per_s"].get<double>());
+    workloads.push_back(WorkloadJson(workload, groups, mb, big, small, small_groups, scp, dd, floor));
+  }
   std::fprintf(stderr, "downloads ...\n");
   auto [dl_seconds, dl_bytes] = b.Downloads();
   std::fprintf(stderr, "latency %d x %d KB ...\n", sends, kb);
@@ -476,27 +581,9 @@ int main(int argc, char** argv) {
     pending_after = b.Pending();
   }
 
-  const double mbps = static_cast<double>(big.bytes) / 1e6 / big.seconds;
   json j = {
-      {"bulk",
-       {{"groups", groups},
-        {"mb_per_group", mb},
-        {"bytes", big.bytes},
-        {"seconds", big.seconds},
-        {"mb_per_s", mbps},
-        {"agent_cpu_seconds", big.agent_cpu},
-        {"broker_cpu_seconds", big.broker_cpu},
-        {"agent_peak_rss_mib", big.agent_rss_kb / 1024.0},
-        {"broker_peak_rss_mib", big.broker_rss_kb / 1024.0}}},
-      {"small_bulk",
-       {{"groups", small_groups},
-        {"seconds", small.seconds},
-        {"agent_peak_rss_mib", small.agent_rss_kb / 1024.0},
-        {"broker_peak_rss_mib", small.broker_rss_kb / 1024.0}}},
-      {"scp_seconds", scp},
-      {"dd_fsync_seconds", dd},
-      {"ratio_to_scp", scp > 0 ? big.seconds / scp : -1},
-      {"ratio_to_dd", dd > 0 ? big.seconds / dd : -1},
+      {"primitives", primitives},
+      {"workloads", workloads},
       {"downloads",
        {{"recipients", groups},
         {"bytes", dl_bytes},
@@ -512,6 +599,7 @@ int main(int argc, char** argv) {
         {"send_p99_ms_during_expiry", Percentile(purging, 0.99)},
         {"pending_when_sends_began", pending_before},
         {"pending_when_sends_ended", pending_after}}},
+      {"checker", checker},
   };
   if (json_out) {
     std::printf("%s\n", j.dump(2).c_str());
