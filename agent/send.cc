@@ -129,7 +129,8 @@ Status SealFile(SourceFiles* files, size_t i, crypto::Aead aead, const std::stri
   const uint32_t count = crypto::ChunkCount(f->size(), chunk_size);
   f->set_chunk_count(count);
   f->set_cipher_size(f->size() + count * crypto::kChunkOverhead);
-  crypto::Sha256 plain, cipher;
+  crypto::Sha256 plain;
+  crypto::ChunkDigest cipher(crypto::kManifestVersion);
   *sealed = std::make_unique<SealedFile>(f->cipher_size());
   bool kept = true;
   for (uint32_t c = 0; c < count; ++c) {

@@ -32,7 +32,7 @@ inline constexpr size_t kMaxTerminals = 16;
 // order, so a commit need not read them back. Lost on restart (the commit
 // then reads the chunks).
 struct UploadHash {
-  std::vector<std::unique_ptr<crypto::Sha256>> files;
+  std::vector<std::unique_ptr<crypto::ChunkDigest>> files;
   std::vector<uint32_t> next_chunk;
   bool in_order = true;
 };

@@ -182,7 +182,7 @@ Status HandleChunkPut(ServerContext& ctx, const Call& call, pb::Response* out, s
   UploadHash& uh = ctx.upload_hashes[r.message_id()];
   if (uh.files.empty()) {
     if (r.file_index() != 0 || r.chunk_index() != 0) uh.in_order = false;  // resumed, or out of order
-    for (int i = 0; i < m.files_size(); ++i) uh.files.push_back(std::make_unique<crypto::Sha256>());
+    for (int i = 0; i < m.files_size(); ++i) uh.files.push_back(std::make_unique<crypto::ChunkDigest>(m.version()));
     uh.next_chunk.assign(static_cast<size_t>(m.files_size()), 0);
   }
   const size_t fi = r.file_index();
@@ -241,7 +241,7 @@ Status VerifyUpload(ServerContext& ctx, const pb::MessageRecord& rec, const pb::
   }
   for (int fi = 0; fi < m.files_size(); ++fi) {
     const pb::FileEntry& f = m.files(fi);
-    crypto::Sha256 hash;
+    crypto::ChunkDigest hash(m.version());
     for (uint32_t ci = 0; ci < f.chunk_count(); ++ci) {
       ASSIGN_OR_RETURN(std::string chunk, ctx.store->GetChunk(rec.message_id(), static_cast<uint32_t>(fi), ci));
       hash.Update(chunk);

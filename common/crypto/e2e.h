@@ -74,6 +74,27 @@ class Sha256 {
 
 std::string Sha256Of(const std::string& data);
 
+// The digest a manifest signs for each file's stored bytes (cipher_sha256),
+// fed one sealed chunk at a time in order. Version 1: SHA-256 of the whole
+// ciphertext. Version 2: SHA-256 of the chunks' 16-byte tags, back to back:
+// each tag already authenticates its chunk under the send key, which the
+// recipient checks, so signing the tags binds the same bytes while neither
+// side hashes them all again. One thread at a time.
+class ChunkDigest {
+ public:
+  explicit ChunkDigest(uint32_t manifest_version) : tags_only_(manifest_version >= 2) {}
+  void Update(std::string_view sealed_chunk) {
+    hash_.Update(tags_only_ && sealed_chunk.size() >= kChunkOverhead
+                     ? sealed_chunk.substr(sealed_chunk.size() - kChunkOverhead)
+                     : sealed_chunk);
+  }
+  std::string Final() { return hash_.Final(); }
+
+ private:
+  const bool tags_only_;
+  Sha256 hash_;
+};
+
 }  // namespace tayori::crypto
 
 #endif  // TAYORI_COMMON_CRYPTO_E2E_H_

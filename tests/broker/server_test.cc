@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <thread>
 
 #include "agent/agent.h"
@@ -248,7 +250,9 @@ TEST_F(EnrolTest, RefusesForgedBindings) {
 
 class ExchangeTest : public ServerTest {
  protected:
-  StatusOr<std::string> SendByHand(uint32_t version, const testing::CorpusFile& file);
+  // TAMPER, if set, changes the ciphertext after it was signed, before upload.
+  StatusOr<std::string> SendByHand(uint32_t version, const testing::CorpusFile& file,
+                                   const std::function<void(std::string*)>& tamper = nullptr);
   void SetUp() override {
     ServerTest::SetUp();
     AddOffice("0123456789", "居宅介護支援A");
@@ -517,7 +521,8 @@ TEST_F(ExchangeTest, AgentRefusesBeforeAnythingLeavesThePc) {
 // Signs, encrypts and uploads FILE by hand as a manifest of VERSION (an
 // agent of another version, or a modified one, would); returns the
 // broker's answer to SendBegin, or the message id once committed.
-StatusOr<std::string> ExchangeTest::SendByHand(uint32_t version, const testing::CorpusFile& file) {
+StatusOr<std::string> ExchangeTest::SendByHand(uint32_t version, const testing::CorpusFile& file,
+                                               const std::function<void(std::string*)>& tamper) {
   ExchangeTest* t = this;
   auto info = t->a_->Lookup("1299999999");
   pb::EnrolmentBinding binding;
@@ -538,7 +543,9 @@ StatusOr<std::string> ExchangeTest::SendByHand(uint32_t version, const testing::
   f->set_sha256(crypto::Sha256Of(file.content));
   f->set_chunk_count(1);
   f->set_cipher_size(cipher.size());
-  f->set_cipher_sha256(crypto::Sha256Of(cipher));
+  crypto::ChunkDigest digest(version);
+  digest.Update(cipher);
+  f->set_cipher_sha256(digest.Final());
   m.set_message_cipher(crypto::EncryptChunk(aead, key, crypto::kMessageFileIndex, 0, 1, "m"));
   pb::SealedKey* sealed = m.add_sealed_keys();
   sealed->set_e2e_pk(binding.e2e_pk());
@@ -553,7 +560,9 @@ StatusOr<std::string> ExchangeTest::SendByHand(uint32_t version, const testing::
   const std::string id = began.response.send_begin().message_id();
   pb::Request put;
   put.mutable_chunk_put()->set_message_id(id);
-  RETURN_IF_ERROR(raw->Call(put, cipher).status());
+  std::string uploaded = cipher;
+  if (tamper) tamper(&uploaded);
+  RETURN_IF_ERROR(raw->Call(put, uploaded).status());
   pb::Request commit;
   commit.mutable_commit()->set_message_id(id);
   RETURN_IF_ERROR(raw->Call(commit).status());
@@ -577,6 +586,23 @@ TEST_F(ExchangeTest, EveryManifestVersionDownloadsAndAnUnknownOneIsRefused) {
   auto refused = SendByHand(3, unit[0]);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().reason(), "bad_manifest");
+}
+
+// Version 2 signs the chunks' tags: the broker refuses an upload whose tag
+// is not the one signed, and a chunk whose body was changed under its tag
+// fails the recipient's authentication, so nothing altered is ever saved.
+TEST_F(ExchangeTest, AlteredCiphertextIsRefusedOrCaughtByTheRecipient) {
+  const auto unit = testing::Corpus().Unit("actuals", true);
+  auto wrong_tag = SendByHand(2, unit[0], [](std::string* c) { c->back() ^= 1; });
+  ASSERT_FALSE(wrong_tag.ok());
+  EXPECT_EQ(wrong_tag.status().reason(), "digest_mismatch");
+  auto wrong_body = SendByHand(2, unit[0], [](std::string* c) { (*c)[0] ^= 1; });
+  ASSERT_TRUE(wrong_body.ok()) << wrong_body.status().ToString();
+  const std::string dest = dir_.Sub("altered");
+  auto fetched = b_->Fetch(*wrong_body, dest, nullptr);
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_EQ(fetched.status().reason(), "digest_mismatch");
+  EXPECT_FALSE(FileExists(dest + "/" + unit[0].name));
 }
 
 // A sender whose agent does not check (modified, or old): the recipient's

@@ -200,8 +200,11 @@ void SignManifest(const World& w, const Office& from, const Office& to, bool rep
       f.set_sha256(std::string(32, 's'));
       f.set_chunk_count(crypto::ChunkCount(f.size(), m.chunk_size()));
       f.set_cipher_size(f.size() + f.chunk_count() * crypto::kChunkOverhead);
-      crypto::Sha256 digest;
-      digest.Update(ZeroCipher(f.cipher_size()));
+      crypto::ChunkDigest digest(m.version());
+      for (uint64_t at = 0; at < f.size() || (at == 0 && f.size() == 0); at += m.chunk_size()) {
+        digest.Update(ZeroCipher(std::min<uint64_t>(m.chunk_size(), f.size() - at) + crypto::kChunkOverhead));
+        if (f.size() == 0) break;
+      }
       f.set_cipher_sha256(digest.Final());
       ++i;
     }
