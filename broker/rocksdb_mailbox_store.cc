@@ -107,8 +107,12 @@ StatusOr<std::unique_ptr<RocksDbMailboxStore>> RocksDbMailboxStore::Open(const s
     if (i == kChunks) {
       cf_options.enable_blob_files = true;
       cf_options.min_blob_size = 4096;
+      // Space of downloaded and expired chunks comes back as their blob
+      // files empty out (mail leaves roughly in the order it came); GC
+      // moves what is still live out of the oldest quarter only. Over all
+      // files, every compaction would write every pending chunk again.
       cf_options.enable_blob_garbage_collection = true;
-      cf_options.blob_garbage_collection_age_cutoff = 1.0;
+      cf_options.blob_garbage_collection_age_cutoff = 0.25;
       cf_options.write_buffer_size = 32 << 20;
     }
     if (options.backstop_seconds > 0 && (i == kMessages || i == kChunks || i == kInbox || i == kSent || i == kDedup)) {
