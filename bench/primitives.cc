@@ -77,8 +77,8 @@ nlohmann::json CryptoFloor(const nlohmann::json& p, double bytes, double checked
   const double gcm = mb / p["aes_gcm_mb_s"].get<double>();
   const double box = mb / p["curve_box_mb_s"].get<double>();
   const double check = checked_bytes / 1e6 / checker_mb_s;
-  const double agent = check + sha + gcm + sha + box;
-  const double broker = box + sha;
+  const double agent = check + sha + gcm + box;
+  const double broker = box;
   return {{"agent_seconds", agent},
           {"broker_seconds", broker},
           {"check_seconds", check},

@@ -18,9 +18,9 @@ nlohmann::json MeasurePrimitives(const std::string& dir);
 
 // Seconds each side spends at the least on a send of BYTES, CHECKED_BYTES
 // of them CSV the agent runs the care plan checker over at CHECKER_MB_S:
-// the agent checks, hashes the plaintext, encrypts, hashes the ciphertext
-// and boxes it for the transport; the broker opens the box and hashes the
-// ciphertext.
+// the agent checks, hashes the plaintext, encrypts and boxes it for the
+// transport; the broker opens the box (the digests of the stored bytes
+// cover only the chunks' tags).
 nlohmann::json CryptoFloor(const nlohmann::json& primitives, double bytes, double checked_bytes, double checker_mb_s);
 
 }  // namespace tayori::bench
