@@ -34,16 +34,22 @@ class SourceFiles {
 
   // LEN bytes of file I at OFFSET; file_unreadable unless all are there.
   StatusOr<std::string> Read(size_t i, uint64_t offset, uint64_t len) {
+    std::string buf;
+    RETURN_IF_ERROR(ReadInto(i, offset, len, &buf));
+    return buf;
+  }
+  // The same into *BUF, whose memory is reused from one chunk to the next.
+  Status ReadInto(size_t i, uint64_t offset, uint64_t len, std::string* buf) {
     if (!files_[i]) {
       auto file = env_->NewRandomAccessFile(paths_[i]);
       if (!file.ok()) return InvalidArgument("file_unreadable", "cannot open " + paths_[i]);
       files_[i] = std::move(file).value();
     }
-    std::string buf;
-    Status st = files_[i]->Read(offset, static_cast<size_t>(len), &buf);
+    Status st = files_[i]->Read(offset, static_cast<size_t>(len), buf);
     if (!st.ok()) return InvalidArgument("file_unreadable", st.detail());
-    if (buf.size() != len) return InvalidArgument("file_unreadable", paths_[i] + " changed or shrank while being sent");
-    return buf;
+    if (buf->size() != len)
+      return InvalidArgument("file_unreadable", paths_[i] + " changed or shrank while being sent");
+    return Status::Ok();
   }
 
   // SHA-256 of the first SIZE bytes of file I.
@@ -104,12 +110,12 @@ class SealedFile {
   SealedFile(const SealedFile&) = delete;
   SealedFile& operator=(const SealedFile&) = delete;
 
-  // False when there is no room (or no memory): the upload encrypts again.
-  bool Append(std::string_view bytes) {
-    if (data_ == nullptr || capacity_ - size_ < bytes.size()) return false;
-    std::memcpy(data_ + size_, bytes.data(), bytes.size());
-    size_ += bytes.size();
-    return true;
+  // Room for the next N bytes, kept once written: null when there is none
+  // (or no memory), and the upload then encrypts again.
+  char* Next(size_t n) {
+    if (data_ == nullptr || capacity_ - size_ < n) return nullptr;
+    size_ += n;
+    return data_ + size_ - n;
   }
   std::string_view view() const { return {data_, size_}; }
 
@@ -132,16 +138,24 @@ Status SealFile(SourceFiles* files, size_t i, crypto::Aead aead, const std::stri
   crypto::Sha256 plain;
   crypto::ChunkDigest cipher(crypto::kManifestVersion);
   *sealed = std::make_unique<SealedFile>(f->cipher_size());
-  bool kept = true;
+  std::string part, spare;
   for (uint32_t c = 0; c < count; ++c) {
-    ASSIGN_OR_RETURN(std::string part,
-                     files->Read(i, static_cast<uint64_t>(c) * chunk_size, PlainLen(*f, c, chunk_size)));
+    RETURN_IF_ERROR(files->ReadInto(i, static_cast<uint64_t>(c) * chunk_size, PlainLen(*f, c, chunk_size), &part));
     plain.Update(part);
-    const std::string sealed_part = crypto::EncryptChunk(aead, key, static_cast<uint32_t>(i), c, count, part);
-    cipher.Update(sealed_part);
-    kept = kept && (*sealed)->Append(sealed_part);
+    // Sealed straight into the kept ciphertext; without room, into SPARE
+    // for the digest alone, and the upload encrypts again.
+    const size_t n = part.size() + crypto::kChunkOverhead;
+    char* out = *sealed ? (*sealed)->Next(n) : nullptr;
+    if (out == nullptr) {
+      sealed->reset();
+      spare.resize(n);
+      out = spare.data();
+    }
+    if (!crypto::EncryptChunkTo(aead, key, static_cast<uint32_t>(i), c, count, part, out)) {
+      return Internal("cannot encrypt with the send key");
+    }
+    cipher.Update(std::string_view(out, n));
   }
-  if (!kept) sealed->reset();
   f->set_sha256(plain.Final());
   f->set_cipher_sha256(cipher.Final());
   return Status::Ok();

@@ -79,16 +79,19 @@ namespace {
 // AES-256-GCM with a 12-byte nonce (file index, chunk index, 0) and the
 // same associated data as the XChaCha20-Poly1305 chunks. ENCRYPT: IN is
 // plaintext, OUT gets ciphertext and tag; else IN is ciphertext and tag.
-bool Gcm(bool encrypt, const std::string& key, const Nonce& n, std::string_view in, std::string* out) {
+// AES-256-GCM with a 12-byte nonce (file index, chunk index, 0) and the
+// same associated data as the XChaCha20-Poly1305 chunks. ENCRYPT: IN is
+// plaintext and OUT gets IN.size() + kChunkOverhead bytes (ciphertext, then
+// the tag); else IN is ciphertext and tag and OUT gets IN.size() -
+// kChunkOverhead bytes.
+bool Gcm(bool encrypt, const std::string& key, const Nonce& n, std::string_view in, unsigned char* o) {
   if (key.size() != 32 || (!encrypt && in.size() < kChunkOverhead)) return false;
   const size_t body = encrypt ? in.size() : in.size() - kChunkOverhead;
-  out->resize(encrypt ? in.size() + kChunkOverhead : body);
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   if (ctx == nullptr) return false;
   unsigned char iv[12] = {};
   std::memcpy(iv, n.n, 8);
   int len = 0;
-  auto* o = reinterpret_cast<unsigned char*>(out->data());
   const auto* i = reinterpret_cast<const unsigned char*>(in.data());
   bool ok = EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), nullptr, U(key), iv, encrypt ? 1 : 0) == 1 &&
             EVP_CipherUpdate(ctx, nullptr, &len, n.ad, sizeof n.ad) == 1 &&
@@ -108,20 +111,22 @@ bool Gcm(bool encrypt, const std::string& key, const Nonce& n, std::string_view 
 
 }  // namespace
 
+bool EncryptChunkTo(Aead aead, const std::string& key, uint32_t file_index, uint32_t chunk_index, uint32_t chunk_count,
+                    std::string_view plaintext, char* out) {
+  Nonce n = MakeNonce(file_index, chunk_index, chunk_count);
+  auto* o = reinterpret_cast<unsigned char*>(out);
+  if (aead == Aead::kAes256Gcm) return Gcm(true, key, n, plaintext, o);
+  if (key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES) return false;
+  unsigned long long len = 0;
+  return crypto_aead_xchacha20poly1305_ietf_encrypt(o, &len, reinterpret_cast<const unsigned char*>(plaintext.data()),
+                                                    plaintext.size(), n.ad, sizeof n.ad, nullptr, n.n, U(key)) == 0;
+}
+
 std::string EncryptChunk(Aead aead, const std::string& key, uint32_t file_index, uint32_t chunk_index,
                          uint32_t chunk_count, std::string_view plaintext) {
-  Nonce n = MakeNonce(file_index, chunk_index, chunk_count);
-  std::string out;
-  if (aead == Aead::kAes256Gcm) {
-    if (!Gcm(true, key, n, plaintext, &out)) out.clear();  // only with a malformed key: never authenticates
-    return out;
-  }
-  out.resize(plaintext.size() + kChunkOverhead);
-  unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(out.data()), &len,
-                                             reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
-                                             n.ad, sizeof n.ad, nullptr, n.n, U(key));
-  out.resize(len);
+  std::string out(plaintext.size() + kChunkOverhead, '\0');
+  // Only a malformed key fails: an empty chunk then never authenticates.
+  if (!EncryptChunkTo(aead, key, file_index, chunk_index, chunk_count, plaintext, out.data())) out.clear();
   return out;
 }
 
@@ -134,7 +139,8 @@ StatusOr<std::string> DecryptChunk(Aead aead, const std::string& key, uint32_t f
   std::string out;
   bool ok = false;
   if (aead == Aead::kAes256Gcm) {
-    ok = Gcm(false, key, n, ciphertext, &out);
+    out.resize(ciphertext.size() - kChunkOverhead);
+    ok = Gcm(false, key, n, ciphertext, reinterpret_cast<unsigned char*>(out.data()));
   } else {
     out.resize(ciphertext.size() - kChunkOverhead);
     unsigned long long len = 0;

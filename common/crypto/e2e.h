@@ -47,7 +47,10 @@ constexpr uint32_t kManifestVersion = 2;  // what new sends are
 bool KnownManifestVersion(uint32_t version);
 Aead AeadOf(uint32_t manifest_version);  // a known version
 
-// Both add kChunkOverhead bytes (the tag) to the plaintext.
+// Both add kChunkOverhead bytes (the tag) to the plaintext; EncryptChunkTo
+// writes them at OUT (false only with a malformed key).
+bool EncryptChunkTo(Aead aead, const std::string& key, uint32_t file_index, uint32_t chunk_index, uint32_t chunk_count,
+                    std::string_view plaintext, char* out);
 std::string EncryptChunk(Aead aead, const std::string& key, uint32_t file_index, uint32_t chunk_index,
                          uint32_t chunk_count, std::string_view plaintext);
 // digest_mismatch if the chunk was altered or is not the one named.
