@@ -37,8 +37,10 @@ const cli::Command kCommands[] = {
 
 int main(int argc, char** argv) {
   // Chunk buffers of a MiB come and go all the time: keep them on the heap
-  // instead of a fresh mmap (and page faults) for each.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  // instead of a fresh mmap (and page faults) for each. A whole file read
+  // for the care plan checks (up to the send limit) gets pages of its own,
+  // given back when the check ends.
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
   mallopt(M_TRIM_THRESHOLD, 128 << 20);
   CLI::App app{"tayori-agent: send and receive care plan data (ケアプランデータ連携)"};
   app.require_subcommand(1);
