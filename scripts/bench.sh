@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds tayori and runs tayori-bench (flags pass through: --groups, --mb,
-# --sends, --kb, --no-scp, --json). Installs openssh-server for the scp
+# Builds tayori and runs tayori-bench (flags pass through: --workload, --groups, --mb,
+# --sends, --kb, --scale, --no-scp, --checker, --json). Installs openssh-server for the scp
 # baseline if it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
