@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <set>
 
+#include "broker/log.h"
+
 namespace tayori::broker {
 namespace {
 
@@ -58,7 +60,8 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
                                               "upload_timeout",
                                               "sweep_interval",
                                               "lease",
-                                              "metrics_endpoint"};
+                                              "metrics_endpoint",
+                                              "log_level"};
   for (const auto& kv : root) {
     std::string key;
     try {
@@ -81,6 +84,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     if (key == "max_upload_bytes_per_office") RETURN_IF_ERROR(Read(v, key, &o.max_upload_bytes_per_office));
     if (key == "io_threads") RETURN_IF_ERROR(Read(v, key, &o.io_threads));
     if (key == "metrics_endpoint") RETURN_IF_ERROR(Read(v, key, &o.metrics_endpoint));
+    if (key == "log_level") RETURN_IF_ERROR(Read(v, key, &o.log_level));
     for (auto [name, field] :
          {std::pair{"retention", &o.retention_seconds}, std::pair{"expired_keep", &o.expired_keep_seconds},
           std::pair{"upload_timeout", &o.upload_timeout_seconds},
@@ -111,6 +115,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
   if (!o.metrics_endpoint.empty() && o.metrics_endpoint.find(':') == std::string::npos) {
     return Bad("metrics_endpoint", "must be HOST:PORT");
   }
+  if (!SetLogLevel(o.log_level, /*apply=*/false)) return Bad("log_level", "must be debug, info, warn or error");
   return o;
 }
 

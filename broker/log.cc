@@ -1,13 +1,35 @@
 #include "broker/log.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
 
 namespace tayori::broker {
+namespace {
+
+int Rank(const std::string& level) {
+  if (level == "debug") return 0;
+  if (level == "info") return 1;
+  if (level == "warn") return 2;
+  if (level == "error") return 3;
+  return -1;
+}
+
+std::atomic<int> g_min_rank{1};
+
+}  // namespace
+
+bool SetLogLevel(const std::string& level, bool apply) {
+  const int rank = Rank(level);
+  if (rank < 0) return false;
+  if (apply) g_min_rank = rank;
+  return true;
+}
 
 void Log(const std::string& level, const std::string& event, nlohmann::json fields) {
+  if (Rank(level) < g_min_rank.load(std::memory_order_relaxed)) return;
   static std::mutex mu;
   using namespace std::chrono;
   const auto now = system_clock::now();

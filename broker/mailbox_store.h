@@ -72,6 +72,10 @@ class MailboxStore {
   virtual Status ForEachMessage(const std::function<void(const pb::MessageRecord&)>& fn) = 0;
   // Compacts everything, so deleted payloads give their space back.
   virtual Status Compact() = 0;
+  // A consistent copy of the whole store in DIR (which must not exist),
+  // taken while writes go on: everything committed before the call is in
+  // it. Hard links where DIR is on the same file system, copies otherwise.
+  virtual Status Checkpoint(const std::string& dir) = 0;
 
   // ---- notices
   virtual Status PutNotice(const pb::Notice& notice) = 0;

@@ -5,9 +5,12 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "broker/config.h"
 #include "broker/server.h"
+#include "broker/setup_check.h"
 #include "common/messages.h"
 #include "common/version.h"
 
@@ -24,6 +27,8 @@ int main(int argc, char** argv) {
   CLI::App app{"tayori-broker: store-and-forward exchange for care plan data"};
   std::string config_path;
   app.add_option("--config", config_path, "YAML config (see config/broker.yaml); default: embedded");
+  bool check_only = false;
+  app.add_flag("--check", check_only, "check the config, data folder and CA files, then exit (0: fine, 2: not)");
   app.set_version_flag("--version", std::string("tayori-broker ") + tayori::kVersion);
   CLI11_PARSE(app, argc, argv);
 
@@ -38,6 +43,18 @@ int main(int argc, char** argv) {
     options = *loaded;
   }
   tayori::broker::ApplyDefaultPaths(&options);
+  if (check_only) {
+    std::vector<std::string> notes;
+    const tayori::Status st = tayori::broker::CheckBrokerSetup(options, &notes);
+    for (const std::string& note : notes) std::printf("%s\n", note.c_str());
+    if (!st.ok()) {
+      std::fprintf(stderr, "%s\n%s\n", tayori::Render(st, tayori::Lang::kJa).c_str(),
+                   tayori::Render(st, tayori::Lang::kEn).c_str());
+      return 2;
+    }
+    std::printf("config %s: OK\n", config_path.empty() ? "(embedded default)" : config_path.c_str());
+    return 0;
+  }
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

@@ -74,6 +74,10 @@ struct BrokerOptions {
   // free port. Empty: off. Keep it on loopback.
   std::string metrics_endpoint = "127.0.0.1:7703";
 
+  // Least severe log lines written (JSON lines on stderr, the journal under
+  // systemd): debug, info, warn or error.
+  std::string log_level = "info";
+
   // Clock; tests inject a FakeEnv. Not settable from YAML.
   Env* env = Env::Default();
   // The store's files go through this RocksDB Env (nullptr: the real file

@@ -2,6 +2,7 @@
 
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/options.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include "common/ids.h"
@@ -358,6 +359,15 @@ Status RocksDbMailboxStore::Compact() {
     RETURN_IF_ERROR(FromRocks(db_->CompactRange(o, cf, nullptr, nullptr), "compaction failed"));
   }
   return FromRocks(db_->FlushWAL(true), "WAL flush failed");
+}
+
+Status RocksDbMailboxStore::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint failed"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // log_size_for_flush 0: flush the memtables first, so the copy needs no
+  // WAL replay beyond what is still being written.
+  return FromRocks(checkpoint->CreateCheckpoint(dir, 0), "checkpoint failed");
 }
 
 Status RocksDbMailboxStore::PutNotice(const pb::Notice& notice) {

@@ -55,6 +55,7 @@ class RocksDbMailboxStore : public MailboxStore {
                      const std::vector<pb::MessageRecord>& purge) override;
   Status ForEachMessage(const std::function<void(const pb::MessageRecord&)>& fn) override;
   Status Compact() override;
+  Status Checkpoint(const std::string& dir) override;
   Status PutNotice(const pb::Notice& notice) override;
   StatusOr<std::vector<pb::Notice>> ListNotices() override;
   StatusOr<std::vector<pb::MessageRecord>> ListInbox(const std::string& office, const std::string& after_id,

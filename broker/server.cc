@@ -102,6 +102,7 @@ Status Server::BindSockets(const std::string& secret_key) {
 }
 
 Status Server::Init() {
+  SetLogLevel(options_.log_level);
   RETURN_IF_ERROR(OpenStore());
   Env* env = options_.env;
   ASSIGN_OR_RETURN(crypto::CurveKeyPair server_key, LoadOrCreateKey(env, options_.data_dir + "/server.key"));

@@ -36,6 +36,7 @@ const std::vector<Verb>& VerbTable() {
     {B::kNoticeWithdraw,    "NoticeWithdraw", kAdmin,  false, false, HandleNoticeWithdraw},
     {B::kStats,             "Stats",          kAdmin,  false, false, HandleStats},
     {B::kMaintenance,       "Maintenance",    kAdmin,  false, false, HandleMaintenance},
+    {B::kBackup,            "Backup",         kAdmin,  false, false, HandleBackup},
   };
   // clang-format on
   return table;

@@ -86,9 +86,10 @@ Status HandleLicenceRenew(ServerContext& ctx, const Call& call, pb::Response* ou
 Status HandleLicenceExpire(ServerContext& ctx, const Call& call, pb::Response* out, std::string* out_data);
 Status HandleTerminalList(ServerContext& ctx, const Call& call, pb::Response* out, std::string* out_data);
 Status HandleTerminalRemove(ServerContext& ctx, const Call& call, pb::Response* out, std::string* out_data);
-// verbs_stats.cc: statistics and maintenance.
+// verbs_stats.cc: statistics, maintenance and backup.
 Status HandleStats(ServerContext& ctx, const Call& call, pb::Response* out, std::string* out_data);
 Status HandleMaintenance(ServerContext& ctx, const Call& call, pb::Response* out, std::string* out_data);
+Status HandleBackup(ServerContext& ctx, const Call& call, pb::Response* out, std::string* out_data);
 
 }  // namespace tayori::broker
 

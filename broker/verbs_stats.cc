@@ -1,7 +1,9 @@
-// Verbs: statistics and maintenance for the operator (see broker/verbs.h).
+// Verbs: statistics, maintenance and backup for the operator (see
+// broker/verbs.h).
 #include <filesystem>
 #include <map>
 
+#include "broker/log.h"
 #include "broker/sweeper.h"
 #include "broker/verbs.h"
 
@@ -75,6 +77,43 @@ Status HandleMaintenance(ServerContext& ctx, const Call& call, pb::Response* out
   }
   if (r.compact()) RETURN_IF_ERROR(ctx.store->Compact());
   m->set_disk_bytes(DiskBytes(ctx.options.data_dir));
+  return Status::Ok();
+}
+
+// The backup is built under DIR.partial and renamed to DIR when complete,
+// so DIR exists only as a whole backup.
+Status HandleBackup(ServerContext& ctx, const Call& call, pb::Response* out, std::string*) {
+  const std::string& dir = call.request.backup().dir();
+  if (dir.empty() || dir.front() != '/' || dir.back() == '/' || dir.find('\0') != std::string::npos ||
+      dir.size() > 4096) {
+    return InvalidArgument("usage", "backup needs an absolute folder path, without a trailing /");
+  }
+  Env* env = ctx.options.env;
+  const std::string partial = dir + ".partial";
+  if (env->FileExists(dir)) return Status(Code::kAlreadyExists, "usage", dir + " exists: name a new folder");
+  if (env->FileExists(partial)) {
+    return Status(Code::kAlreadyExists, "usage", partial + " is left from a failed backup: remove it, then retry");
+  }
+  const std::string parent = dir.substr(0, dir.rfind('/'));
+  if (!parent.empty() && !env->FileExists(parent)) {
+    return InvalidArgument("usage", "no folder " + parent + " on the broker's machine");
+  }
+  RETURN_IF_ERROR(env->CreateDirs(partial, 0700));
+  RETURN_IF_ERROR(ctx.store->Checkpoint(partial + "/store"));
+  for (const char* key : {"server.key", "admin.key"}) {
+    ASSIGN_OR_RETURN(std::string bytes, env->ReadFile(ctx.options.data_dir + "/" + key));
+    RETURN_IF_ERROR(env->WriteFileAtomic(partial + "/" + key, bytes, 0600));
+  }
+  const std::string info =
+      "tayori backup\ncreated_unix: " + std::to_string(ctx.Now()) + "\nfrom_data_dir: " + ctx.options.data_dir + "\n";
+  RETURN_IF_ERROR(env->WriteFileAtomic(partial + "/backup.info", info, 0600));
+  RETURN_IF_ERROR(env->SyncDir(partial));
+  RETURN_IF_ERROR(env->RenameFile(partial, dir));
+  RETURN_IF_ERROR(env->SyncDir(parent.empty() ? "/" : parent));
+  const uint64_t bytes = DiskBytes(dir);
+  Log("info", "backup_taken", {{"dir", dir}, {"bytes", bytes}});
+  out->mutable_backup()->set_dir(dir);
+  out->mutable_backup()->set_bytes(bytes);
   return Status::Ok();
 }
 

@@ -28,7 +28,9 @@ class Cluster {
   }
 
   std::string CaDir() const { return dir_.Sub("ca"); }
-  std::string DataDir() const { return dir_.Sub("broker-data"); }
+  std::string DataDir() const { return data_dir_.empty() ? dir_.Sub("broker-data") : data_dir_; }
+  // The data_dir of the next StartBroker (a restored backup, say).
+  void UseDataDir(const std::string& dir) { data_dir_ = dir; }
   const std::string& endpoint() const { return endpoint_; }
 
   // Starts the broker; PORT 0 picks one (kept for restarts). EXTRA is more
@@ -58,6 +60,13 @@ class Cluster {
     broker_->Kill(SIGKILL);
     broker_->Finish(10000);
     broker_.reset();
+  }
+  // SIGTERM, as systemd stops it: the broker's exit, collected.
+  RunResult StopBroker(int timeout_ms) {
+    broker_->Kill(SIGTERM);
+    RunResult r = broker_->Finish(timeout_ms);
+    broker_.reset();
+    return r;
   }
   void RestartBroker() { StartBroker(port_); }
   bool broker_running() const { return broker_ != nullptr; }
@@ -129,7 +138,7 @@ class Cluster {
   std::string state_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<Process> broker_;
-  std::string endpoint_, port_, key_, extra_;
+  std::string endpoint_, port_, key_, extra_, data_dir_;
 };
 
 }  // namespace tayori::testing
