@@ -22,15 +22,28 @@ namespace pb = tayori::pb;
 namespace {
 
 tayori::Lang g_lang = tayori::Lang::kJa;
+// Where the tayori-broker package keeps the broker's data (its unit's
+// StateDirectory).
+constexpr char kSystemBrokerDir[] = "/var/lib/tayori";
 
 int Fail(const Status& st) {
   std::fprintf(stderr, "%s\n", tayori::Render(st, g_lang).c_str());
   return st.code() == tayori::Code::kInvalidArgument ? 2 : 1;
 }
 
+// The broker of this user (started by hand), else the packaged system
+// broker's (/var/lib/tayori, readable by root and the tayori user).
+std::string DefaultBrokerDir() {
+  const std::string own = tayori::DefaultStateDir() + "/broker";
+  if (tayori::FileExists(own + "/broker.info") || !tayori::FileExists(kSystemBrokerDir + std::string("/broker.info"))) {
+    return own;
+  }
+  return kSystemBrokerDir;
+}
+
 // Every option of every command, and the commands, as CLI11 parsed them.
 struct Args {
-  std::string broker_dir = tayori::DefaultStateDir() + "/broker";
+  std::string broker_dir;  // empty: DefaultBrokerDir()
   std::string lang = "ja";
   int timeout_s = 10;
   std::string ca_dir = tayori::DefaultStateDir() + "/ca";
@@ -330,7 +343,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // --broker-dir and --lang may also follow the command
   Args a;
-  app.add_option("--broker-dir", a.broker_dir, "the broker's data_dir (holds broker.info, admin.key)");
+  app.add_option("--broker-dir", a.broker_dir,
+                 "the broker's data_dir (holds broker.info, admin.key); default: ~/.local/state/tayori/broker if a "
+                 "broker runs there, else /var/lib/tayori (the packaged broker)");
   app.add_option("--lang", a.lang, "ja or en");
   app.add_option("--timeout", a.timeout_s, "seconds to wait for the broker");
   app.set_version_flag("--version", std::string("tayori-admin ") + tayori::kVersion);
@@ -342,6 +357,7 @@ int main(int argc, char** argv) {
   if (!lang.ok()) return Fail(lang.status());
   g_lang = *lang;
   if (a.ca_init->parsed() || a.ca_issue->parsed() || a.ca_revoke->parsed()) return RunCa(a);
+  if (a.broker_dir.empty()) a.broker_dir = DefaultBrokerDir();
   auto client = tayori::broker::ConnectAdmin(a.broker_dir, a.timeout_s * 1000);
   if (!client.ok()) return Fail(client.status());
   auto reply = (*client)->Call(RegistryRequest(a));
