@@ -29,7 +29,7 @@ std::string MarkedContent(const std::string& marker, size_t size) {
 
 TEST(ExchangeIntegrationTest, SendDownloadAndTheBrokerNeverHoldsPlaintext) {
   Cluster c;
-  c.StartBroker();
+  c.StartBroker("0", "log_level: debug\n");
   c.Office("a", "0123456789", "KJ000000000001");
   c.Office("b", "1299999999", "KJ000000000002", "careplan-delegated");
   const std::string marker = "MARKER-" + testing::RandomHex(16);
@@ -80,6 +80,14 @@ TEST(ExchangeIntegrationTest, SendDownloadAndTheBrokerNeverHoldsPlaintext) {
   r = c.Agent("b", {"--lang", "en", "fetch", id, "--dest", c.Sub("recv")});
   EXPECT_NE(r.err.find("already downloaded"), std::string::npos) << r.err;
   EXPECT_FALSE(testing::TreeContains(c.DataDir(), marker, &where)) << "plaintext in " << where;
+
+  // Its log, at the most talkative level, has the send and the download
+  // but neither the message text nor any file's content.
+  RunResult stopped = c.StopBroker(10000);
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_NE(stopped.err.find("\"send_accepted\""), std::string::npos) << stopped.err;
+  EXPECT_NE(stopped.err.find("\"message_downloaded\""), std::string::npos) << stopped.err;
+  EXPECT_EQ(stopped.err.find(marker), std::string::npos) << stopped.err;
 }
 
 TEST(ExchangeIntegrationTest, BrokerKilledMidUploadLosesNothingAndDeliversOnce) {
