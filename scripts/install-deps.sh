@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev
   python3 python3-yaml
+  help2man dpkg-dev fakeroot systemd
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -191,7 +191,10 @@ RunResult Run(const std::string& program, const std::vector<std::string>& args,
   return p.Finish(timeout_ms);
 }
 
-std::string BinDir() { return TAYORI_BIN_DIR; }
+std::string BinDir() {
+  const char* dir = std::getenv("TAYORI_TEST_BIN_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : TAYORI_BIN_DIR;
+}
 
 bool TreeContains(const std::string& dir, const std::string& needle, std::string* where) {
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {

@@ -81,7 +81,8 @@ class Process {
 RunResult Run(const std::string& program, const std::vector<std::string>& args,
               const std::map<std::string, std::string>& env = {}, int timeout_ms = 60000);
 
-// Where the built programs are (bin/ of the build tree).
+// Where the built programs are: bin/ of the build tree, or
+// $TAYORI_TEST_BIN_DIR when set (scripts/syscall-audit.sh wraps them there).
 std::string BinDir();
 
 // True if some regular file under DIR contains NEEDLE (its path in *WHERE).
