@@ -257,14 +257,22 @@ Env* Env::Default() {
 
 StatusOr<std::string> Env::ReadFile(const std::string& path) {
   ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, NewRandomAccessFile(path));
-  std::string out;
-  if (auto size = GetFileSize(path); size.ok()) out.reserve(*size);
+  // The first read asks for the size the file has, plus one byte to see
+  // whether it grew meanwhile; blocks follow while it goes on. A small file
+  // costs a small buffer.
   constexpr size_t kBlock = 1 << 20;
+  std::string out;
+  size_t want = kBlock;
+  if (auto size = GetFileSize(path); size.ok()) {
+    out.reserve(*size);
+    want = static_cast<size_t>(std::min<uint64_t>(*size, kBlock)) + 1;
+  }
   while (true) {
     std::string block;
-    RETURN_IF_ERROR(file->Read(out.size(), kBlock, &block));
+    RETURN_IF_ERROR(file->Read(out.size(), want, &block));
     out += block;
-    if (block.size() < kBlock) break;
+    if (block.size() < want) break;
+    want = kBlock;
   }
   return out;
 }

@@ -138,4 +138,19 @@ TEST(EnvTest, AtomicWritesRacingOnOneFileLeaveOneWholeFile) {
 }
 
 }  // namespace
+TEST(EnvTest, ReadFileReadsEverySizeWhole) {
+  testing::TempDir dir;
+  for (size_t size :
+       {size_t{0}, size_t{1}, size_t{4095}, size_t{1} << 20, (size_t{1} << 20) + 1, 3 * (size_t{1} << 20) + 7}) {
+    std::string content(size, '\0');
+    for (size_t i = 0; i < size; ++i) content[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+    const std::string path = dir.Sub("f" + std::to_string(size));
+    ASSERT_TRUE(WriteFileAtomic(path, content).ok());
+    auto got = Env::Default()->ReadFile(path);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->size(), size);
+    EXPECT_TRUE(*got == content) << "size " << size;
+  }
+}
+
 }  // namespace tayori
