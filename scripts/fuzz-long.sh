@@ -11,9 +11,10 @@ cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-3600}"
 jobs="${JOBS:-1}"
 declare -A corpus=([careplan_name_fuzzer]=name [csv_fuzzer]=csv [manifest_fuzzer]=manifest
-                   [broker_request_fuzzer]=broker)
+                   [broker_request_fuzzer]=broker [agent_fetch_fuzzer]=fetch)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(careplan_name_fuzzer csv_fuzzer manifest_fuzzer broker_request_fuzzer)
+[ ${#targets[@]} -gt 0 ] || targets=(careplan_name_fuzzer csv_fuzzer manifest_fuzzer broker_request_fuzzer
+                                      agent_fetch_fuzzer)
 CXX=clang++-14 CC=clang-14 cmake -S . -B build-fuzz -DTAYORI_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j2 --target "${targets[@]}" >/dev/null
 

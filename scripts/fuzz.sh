@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-20}"
-targets="careplan_name_fuzzer:name csv_fuzzer:csv manifest_fuzzer:manifest broker_request_fuzzer:broker"
+targets="careplan_name_fuzzer:name csv_fuzzer:csv manifest_fuzzer:manifest broker_request_fuzzer:broker agent_fetch_fuzzer:fetch"
 CXX=clang++-14 CC=clang-14 cmake -S . -B build-fuzz -DTAYORI_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j2 --target $(for p in $targets; do printf '%s ' "${p%%:*}"; done) >/dev/null
 for pair in $targets; do
