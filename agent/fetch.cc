@@ -11,6 +11,7 @@
 #include "agent/transfer.h"
 #include "common/ids.h"
 #include "common/wire/codec.h"
+#include "common/wire/limits.h"
 
 namespace tayori::agent {
 namespace {
@@ -75,8 +76,6 @@ Status DownloadFile(MessageDownload* d, int fi, const std::string& part) {
   crypto::Sha256 hash;
   ASSIGN_OR_RETURN(uint32_t resume_at, KeepWholeChunks(d, f, part, &hash));
   ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, d->env->NewAppendableFile(part, 0644));
-  std::vector<uint64_t> chunks;
-  for (uint32_t c = resume_at; c < f.chunk_count(); ++c) chunks.push_back(c);
   TransferIo io;
   io.post = [&](uint64_t c) {
     pb::Request req;
@@ -102,7 +101,7 @@ Status DownloadFile(MessageDownload* d, int fi, const std::string& part) {
   options.stall_timeout_ms = d->config->timeout_s * 1000LL;
   options.ordered = true;
   options.stalled_detail = "download stalled";
-  RETURN_IF_ERROR(RunTransfer(chunks, options, io, d->env));
+  RETURN_IF_ERROR(RunTransfer(resume_at, f.chunk_count(), options, io, d->env));
   if (out->Size() != f.size() || hash.Final() != f.sha256()) {
     return Status(Code::kDataLoss, "digest_mismatch", "'" + f.name() + "' does not match its signed digest");
   }
@@ -153,6 +152,29 @@ Status PlaceParts(Env* env, const std::string& id, pb::ReceivedRecord* record,
     dirs.insert(dest);
   }
   for (const std::string& dir : dirs) RETURN_IF_ERROR(env->SyncDir(dir));
+  return Status::Ok();
+}
+
+// What a manifest signed by a modified sender, passed by a careless
+// broker, could get wrong: within the protocol's limits, safe names, and
+// sizes and chunk counts that add up, so that no work here follows a count
+// the sender declared rather than bytes that arrive.
+Status CheckReceivedManifest(const pb::Manifest& m) {
+  auto bad = [](const std::string& why) { return Status(Code::kDataLoss, "signature_invalid", why); };
+  if (m.chunk_size() < wire::kMinChunkBytes || m.chunk_size() > wire::kMaxChunkBytes) {
+    return bad("chunk size " + std::to_string(m.chunk_size()) + " is outside the protocol's limits");
+  }
+  if (m.files_size() == 0 || static_cast<uint32_t>(m.files_size()) > wire::kMaxFiles) {
+    return bad(std::to_string(m.files_size()) + " files");
+  }
+  uint64_t total = 0;
+  for (const pb::FileEntry& f : m.files()) {
+    if (!IsSafeFileName(f.name()) || f.name()[0] == '.') return bad("unsafe file name '" + f.name() + "'");
+    if (f.size() > wire::kMaxSendBytes - total) return bad("the files add up to more than a send may carry");
+    total += f.size();
+    const uint64_t chunks = f.size() == 0 ? 1 : (f.size() + m.chunk_size() - 1) / m.chunk_size();
+    if (f.chunk_count() != chunks) return bad("sizes of '" + f.name() + "' do not add up");
+  }
   return Status::Ok();
 }
 
@@ -221,12 +243,7 @@ StatusOr<pb::ReceivedRecord> Agent::Download(const std::string& id, const std::s
         Code::kFailedPrecondition, "version_unsupported",
         "the message was sent with manifest version " + std::to_string(m.version()) + ", newer than this agent reads");
   }
-  if (m.chunk_size() == 0) return Status(Code::kDataLoss, "signature_invalid", "the manifest has no chunk size");
-  for (const pb::FileEntry& f : m.files()) {
-    if (!IsSafeFileName(f.name()) || f.name()[0] == '.') {
-      return Status(Code::kDataLoss, "signature_invalid", "unsafe file name '" + f.name() + "'");
-    }
-  }
+  RETURN_IF_ERROR(CheckReceivedManifest(m));
   MessageDownload d{env_, client, &config_, id, &m, "", &progress};
   ASSIGN_OR_RETURN(d.key, OwnSendKey(m));
   for (const auto& f : m.files()) d.total += f.size();

@@ -10,35 +10,41 @@
 namespace tayori::agent {
 namespace {
 
-// The state of one RunTransfer: positions in the item list, not items, so
-// that re-asked requests keep their order.
+// The state of one RunTransfer over COUNT items, the item at position i
+// being ITEM(i): positions, not items, so that re-asked requests keep their
+// order. Positions are handed out in turn, so memory follows the window,
+// never the number of items.
 class Pipeline {
  public:
-  Pipeline(const std::vector<uint64_t>& items, const TransferOptions& options, const TransferIo& io)
-      : items_(items), options_(options), io_(io) {
-    for (size_t i = 0; i < items_.size(); ++i) todo_.push_back(i);
-  }
+  Pipeline(uint64_t count, std::function<uint64_t(uint64_t)> item, const TransferOptions& options, const TransferIo& io)
+      : count_(count), item_(std::move(item)), options_(options), io_(io) {}
 
-  bool Done() const { return delivered_ == items_.size(); }
+  bool Done() const { return delivered_ == count_; }
 
   // Posts requests until the window is full or the link is down.
   Status Fill() {
-    while (inflight_.size() + waiting_.size() < options_.window && !todo_.empty()) {
-      auto id = io_.post(items_[todo_.front()]);
+    while (inflight_.size() + waiting_.size() < options_.window && (!again_.empty() || next_ < count_)) {
+      const uint64_t pos = again_.empty() ? next_ : again_.front();
+      auto id = io_.post(item_(pos));
       if (!id.ok()) {
         if (id.status().code() == Code::kUnavailable) return Status::Ok();  // wait, then again
         return id.status();
       }
-      inflight_[*id] = todo_.front();
-      todo_.pop_front();
+      inflight_[*id] = pos;
+      if (again_.empty()) {
+        ++next_;
+      } else {
+        again_.pop_front();
+      }
     }
     return Status::Ok();
   }
 
-  // Answers were lost (e.g. the peer restarted): ask again for all in flight.
+  // Answers were lost (e.g. the peer restarted): ask again for all in flight,
+  // before anything not asked for yet.
   void AskAgain() {
-    for (auto it = inflight_.rbegin(); it != inflight_.rend(); ++it) todo_.push_front(it->second);
-    std::sort(todo_.begin(), todo_.end());
+    for (const auto& [id, pos] : inflight_) again_.push_back(pos);
+    std::sort(again_.begin(), again_.end());
     inflight_.clear();
   }
 
@@ -48,56 +54,69 @@ class Pipeline {
     auto it = inflight_.find(answer.request_id);
     *matched = it != inflight_.end();
     if (!*matched) return Status::Ok();
-    const size_t pos = it->second;
+    const uint64_t pos = it->second;
     inflight_.erase(it);
     RETURN_IF_ERROR(answer.status);
     if (!options_.ordered) {
       ++delivered_;
-      return io_.on_answer(items_[pos], std::move(answer.data));
+      return io_.on_answer(item_(pos), std::move(answer.data));
     }
     waiting_[pos] = std::move(answer.data);
     while (!waiting_.empty() && waiting_.begin()->first == delivered_) {
       std::string data = std::move(waiting_.begin()->second);
       waiting_.erase(waiting_.begin());
       ++delivered_;
-      RETURN_IF_ERROR(io_.on_answer(items_[delivered_ - 1], std::move(data)));
+      RETURN_IF_ERROR(io_.on_answer(item_(delivered_ - 1), std::move(data)));
     }
     return Status::Ok();
   }
 
  private:
-  const std::vector<uint64_t>& items_;
+  const uint64_t count_;
+  const std::function<uint64_t(uint64_t)> item_;
   const TransferOptions& options_;
   const TransferIo& io_;
-  std::deque<size_t> todo_;                // not asked for yet, or asked again
-  std::map<uint64_t, size_t> inflight_;    // request id -> position
-  std::map<size_t, std::string> waiting_;  // ordered: answered, not yet delivered
-  size_t delivered_ = 0;
+  uint64_t next_ = 0;                        // positions from here on not asked for yet
+  std::deque<uint64_t> again_;               // asked, answer lost: to ask again, in order
+  std::map<uint64_t, uint64_t> inflight_;    // request id -> position
+  std::map<uint64_t, std::string> waiting_;  // ordered: answered, not yet delivered
+  uint64_t delivered_ = 0;
 };
 
-}  // namespace
-
-Status RunTransfer(const std::vector<uint64_t>& items, const TransferOptions& options, const TransferIo& io, Env* env) {
-  Pipeline pipeline(items, options, io);
+Status Run(Pipeline* pipeline, const TransferOptions& options, const TransferIo& io, Env* env) {
   int64_t deadline = env->MonotonicMillis() + options.stall_timeout_ms;  // reset on each answer
-  while (!pipeline.Done()) {
+  while (!pipeline->Done()) {
     if (options.cancel != nullptr && options.cancel->load()) {
       return Status(Code::kDeadlineExceeded, reason::kInterrupted, "stopped; run again to resume");
     }
-    RETURN_IF_ERROR(pipeline.Fill());
+    RETURN_IF_ERROR(pipeline->Fill());
     auto answer = io.receive(options.attempt_timeout_ms);
     if (!answer.ok()) {
       if (env->MonotonicMillis() > deadline) {
         return Status(Code::kUnavailable, "unavailable", options.stalled_detail);
       }
-      pipeline.AskAgain();
+      pipeline->AskAgain();
       continue;
     }
     bool matched = false;
-    RETURN_IF_ERROR(pipeline.Take(std::move(answer).value(), &matched));
+    RETURN_IF_ERROR(pipeline->Take(std::move(answer).value(), &matched));
     if (matched) deadline = env->MonotonicMillis() + options.stall_timeout_ms;
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status RunTransfer(const std::vector<uint64_t>& items, const TransferOptions& options, const TransferIo& io, Env* env) {
+  Pipeline pipeline(
+      items.size(), [&items](uint64_t pos) { return items[pos]; }, options, io);
+  return Run(&pipeline, options, io, env);
+}
+
+Status RunTransfer(uint64_t first, uint64_t end, const TransferOptions& options, const TransferIo& io, Env* env) {
+  Pipeline pipeline(
+      end > first ? end - first : 0, [first](uint64_t pos) { return first + pos; }, options, io);
+  return Run(&pipeline, options, io, env);
 }
 
 std::function<StatusOr<TransferAnswer>(int timeout_ms)> ReceiveFrom(wire::Client* client) {

@@ -58,6 +58,9 @@ struct TransferIo {
 // Returns the first refusal or on_answer error, "interrupted"
 // (kDeadlineExceeded) on cancel, or "unavailable" after a stall.
 Status RunTransfer(const std::vector<uint64_t>& items, const TransferOptions& options, const TransferIo& io, Env* env);
+// The same for the items FIRST, FIRST + 1, ..., END - 1, never listed: its
+// memory follows the window, whatever the count.
+Status RunTransfer(uint64_t first, uint64_t end, const TransferOptions& options, const TransferIo& io, Env* env);
 
 // TransferIo::receive for a broker connection: CLIENT's next reply. CLIENT
 // must outlive the returned function.

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "broker/log.h"
+#include "common/wire/limits.h"
 
 namespace tayori::broker {
 namespace {
@@ -99,14 +100,15 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
   }
   if (o.endpoint.rfind("tcp://", 0) != 0) return Bad("endpoint", "must be tcp://HOST:PORT");
   if (o.admin_endpoint.rfind("tcp://", 0) != 0) return Bad("admin_endpoint", "must be tcp://HOST:PORT");
-  if (o.max_chunk_bytes < 4096 || o.max_chunk_bytes > (16u << 20)) {
+  if (o.max_chunk_bytes < wire::kMinChunkBytes || o.max_chunk_bytes > wire::kMaxChunkBytes) {
     return Bad("max_chunk_bytes", "must be between 4096 and 16777216");
   }
-  if (o.min_chunk_bytes < 4096 || o.min_chunk_bytes > o.max_chunk_bytes) {
+  if (o.min_chunk_bytes < wire::kMinChunkBytes || o.min_chunk_bytes > o.max_chunk_bytes) {
     return Bad("min_chunk_bytes", "must be between 4096 and max_chunk_bytes");
   }
-  if (o.max_send_bytes == 0 || o.max_send_bytes > (1ull << 40)) return Bad("max_send_bytes", "must be 1 to 2^40");
-  if (o.max_files == 0 || o.max_files > 1000) return Bad("max_files", "must be 1 to 1000");
+  if (o.max_send_bytes == 0 || o.max_send_bytes > wire::kMaxSendBytes)
+    return Bad("max_send_bytes", "must be 1 to 2^40");
+  if (o.max_files == 0 || o.max_files > wire::kMaxFiles) return Bad("max_files", "must be 1 to 1000");
   if (o.max_uploads_per_office == 0) return Bad("max_uploads_per_office", "must be positive");
   if (o.max_upload_bytes_per_office < o.max_send_bytes) {
     return Bad("max_upload_bytes_per_office", "must be at least max_send_bytes");

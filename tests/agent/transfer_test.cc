@@ -246,4 +246,33 @@ TEST(TransferTest, NothingToDoIsDone) {
 }
 
 }  // namespace
+TEST(TransferTest, ARangeIsAskedInOrderAndNeverListed) {
+  FakeEnv env(0);
+  FakePeer peer(&env);
+  peer.newest_first_ = true;
+  std::vector<uint64_t> delivered;
+  TransferOptions o = Options(4);
+  o.ordered = true;
+  ASSERT_TRUE(RunTransfer(7, 19, o, peer.Io(&delivered), &env).ok());
+  std::vector<uint64_t> want;
+  for (uint64_t i = 7; i < 19; ++i) want.push_back(i);
+  EXPECT_EQ(delivered, want);
+  EXPECT_LE(peer.max_outstanding_, 4u);
+
+  // Answers lost: asked again, still delivered in order, each once.
+  delivered.clear();
+  peer.lose_ = 2;
+  ASSERT_TRUE(RunTransfer(7, 19, o, peer.Io(&delivered), &env).ok());
+  EXPECT_EQ(delivered, want);
+
+  // A count no list could hold (a manifest may declare it; the bytes never
+  // come): the refusal of its fourth item ends it at once.
+  delivered.clear();
+  peer.refuse_item_ = 3;
+  Status st = RunTransfer(0, uint64_t{1} << 40, o, peer.Io(&delivered), &env);
+  EXPECT_EQ(st.reason(), "message_not_found");
+  EXPECT_LE(delivered.size(), 3u);
+  EXPECT_TRUE(RunTransfer(5, 5, o, peer.Io(&delivered), &env).ok());  // nothing to ask
+}
+
 }  // namespace tayori::agent
