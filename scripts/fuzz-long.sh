@@ -8,6 +8,7 @@
 #   FUZZ_SECONDS=600 scripts/fuzz-long.sh manifest_fuzzer
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 seconds="${FUZZ_SECONDS:-3600}"
 jobs="${JOBS:-1}"
 declare -A corpus=([careplan_name_fuzzer]=name [csv_fuzzer]=csv [manifest_fuzzer]=manifest

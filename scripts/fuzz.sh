@@ -5,6 +5,7 @@
 # scripts/fuzz-long.sh is the long campaign.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 seconds="${FUZZ_SECONDS:-20}"
 targets="careplan_name_fuzzer:name csv_fuzzer:csv manifest_fuzzer:manifest broker_request_fuzzer:broker agent_fetch_fuzzer:fetch"
 CXX=clang++-14 CC=clang-14 cmake -S . -B build-fuzz -DTAYORI_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
