@@ -46,7 +46,7 @@ man_page() {
     fi
     cat packaging/man-common.h2m
   } >"$include"
-  help2man --no-info --no-discard-stderr --section "$section" --name "$name" --include "$include" \
+  help2man --no-info --no-discard-stderr --locale=C.UTF-8 --section "$section" --name "$name" --include "$include" \
     --output "$stage/page" "$program"
   sed -i "s|$PWD/$bin/||g" "$stage/page"
   gzip -9n <"$stage/page" >"$out"

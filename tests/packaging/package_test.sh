@@ -68,6 +68,8 @@ for page in man8/tayori-broker.8 man8/tayori-admin.8 man1/tayori-agent.1; do
   zcat "$R/usr/share/man/$page.gz" | grep -q '^\.TH' || fail "$page is not a man page"; ok
 done
 zcat "$R/usr/share/man/man8/tayori-admin.8.gz" | grep -q '^\.SS backup' || fail "tayori-admin(8) lacks backup"; ok
+zcat "$R/usr/share/man/man1/tayori-agent.1.gz" | grep -q 'ケアプランデータ連携' ||
+  fail "tayori-agent(1) lost its Japanese text"; ok
 
 # ---- units
 out=$(systemd-analyze verify --root="$R" --man=no tayori-broker.service 2>&1) || fail "verify: $out"
