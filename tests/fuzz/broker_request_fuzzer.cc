@@ -357,6 +357,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if ((flags & 0x08) && self != nullptr && req.has_ack()) {
       req.mutable_ack()->set_receipt_signature(*self->key->Sign(req.ack().receipt()));
     }
+    // A backup is written where the request says, on the real file system:
+    // an absolute folder is moved under one that does not exist, so the verb
+    // checks and refuses it without writing anything.
+    if (req.has_backup() && !req.backup().dir().empty() && req.backup().dir()[0] == '/') {
+      req.mutable_backup()->set_dir(w->dir + "/no-such-folder" + req.backup().dir());
+    }
     pb::Response out;
     std::string out_data;
     const broker::Call call{caller, req, incoming->data, &sweeper};
