@@ -30,6 +30,8 @@
 #include "agent/agent.h"
 #include "bench/checker_bench.h"
 #include "bench/primitives.h"
+#include "bench/proc.h"
+#include "bench/soak.h"
 #include "broker/admin_client.h"
 #include "broker/rocksdb_mailbox_store.h"
 #include "common/careplan/rules.h"
@@ -42,33 +44,14 @@
 namespace {
 
 using nlohmann::json;
+using tayori::bench::Percentile;
+using tayori::bench::ProcCpuSeconds;
+using tayori::bench::ProcStatusKb;
+using tayori::bench::ResetPeakRss;
 using tayori::testing::Process;
 using tayori::testing::RunResult;
 
 double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
-long ProcStatusKb(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-  }
-  return -1;
-}
-
-void ResetPeakRss(pid_t pid) { std::ofstream("/proc/" + std::to_string(pid) + "/clear_refs") << "5"; }
-
-double ProcCpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-  std::string f;
-  unsigned long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && fields >> f; ++i) {
-    if (i == 14) utime = std::stoul(f);
-    if (i == 15) stime = std::stoul(f);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 int FreePort() {
   int s = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -82,7 +65,11 @@ int FreePort() {
   return ntohs(a.sin_port);
 }
 
+// The broker this run started, stopped by Die (exit skips destructors).
+pid_t g_broker_pid = -1;
+
 void Die(const std::string& what) {
+  if (g_broker_pid > 0) ::kill(g_broker_pid, SIGKILL);
   std::fprintf(stderr, "tayori-bench: %s\n", what.c_str());
   std::exit(1);
 }
@@ -95,12 +82,6 @@ T Must(tayori::StatusOr<T> v, const std::string& what) {
 
 void Must(const tayori::Status& st, const std::string& what) {
   if (!st.ok()) Die(what + ": " + st.ToString());
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
 struct BulkFigures {
@@ -126,6 +107,7 @@ class Bench {
          "broker config");
     broker_ = std::make_unique<Process>(tayori::testing::BinDir() + "/tayori-broker",
                                         std::vector<std::string>{"--config", config});
+    g_broker_pid = broker_->pid();
     if (!broker_->WaitForOut("data_dir:", 30000)) Die("broker did not start: " + broker_->err());
     std::smatch m;
     const std::string out = broker_->out();
@@ -357,6 +339,7 @@ class Bench {
   }
 
   void StopBroker() {
+    g_broker_pid = -1;
     broker_->Kill(SIGTERM);
     broker_->Finish(30000);
     broker_.reset();
@@ -514,7 +497,39 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"pdf", "csv", "both"}));
   app.add_flag("--checker", checker_only, "only the care plan checker's throughput (no broker, no network)");
   app.add_flag("--json", json_out, "one JSON document on stdout");
+  bool soak = false;
+  int soak_agents = 1000;
+  tayori::bench::SoakOptions so;
+  app.add_flag("--soak", soak,
+               "only the soak: many terminals connected and subscribed while sends, downloads and events go on");
+  app.add_option("--soak-agents", soak_agents, "terminals in the soak, one office each (default 1000)");
+  app.add_option("--soak-seconds", so.seconds, "how long the soak sends (default 600)");
+  app.add_option("--soak-rate", so.sends_per_second, "sends per second in the soak (default 5)");
   CLI11_PARSE(app, argc, argv);
+  if (soak) {
+    if (soak_agents < 2 || soak_agents > 100000 || so.seconds < 1 || so.sends_per_second <= 0 || kb < 1) {
+      Die("--soak-agents 2..100000, --soak-seconds and --soak-rate positive");
+    }
+    if (sodium_init() < 0) Die("libsodium");
+    so.kb = kb;
+    Bench b(soak_agents);
+    b.StartBroker();
+    std::fprintf(stderr, "soak: setting up %d offices and terminals ...\n", soak_agents);
+    b.SetUpOffices();
+    tayori::bench::SoakSetup setup{b.endpoint_, b.key_, b.broker_->pid(), {}, {}, b.Dir()};
+    for (int i = 0; i < soak_agents; ++i) {
+      setup.homes.push_back(b.dir_.Sub("home-r" + std::to_string(i)));
+      setup.offices.push_back(b.Recipient(i));
+    }
+    const json j = tayori::bench::RunSoak(setup, so);
+    if (j.contains("error")) Die("soak: " + j["error"].get<std::string>());
+    if (json_out) {
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      tayori::bench::PrintSoak(j);
+    }
+    return tayori::bench::SoakClean(j) ? 0 : 1;
+  }
   if (groups < 1 || groups > 50 || small_groups < 1 || small_groups > groups || mb < 1 || mb > 10 || sends < 1 ||
       kb < 1) {
     Die("--groups 1..50, --small-groups 1..groups, --mb 1..10, --sends and --kb positive");
