@@ -47,6 +47,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
   static const std::set<std::string> kKeys = {"endpoint",
                                               "admin_endpoint",
                                               "data_dir",
+                                              "store",
                                               "ca_cert",
                                               "ca_crl",
                                               "max_chunk_bytes",
@@ -75,6 +76,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     if (key == "endpoint") RETURN_IF_ERROR(Read(v, key, &o.endpoint));
     if (key == "admin_endpoint") RETURN_IF_ERROR(Read(v, key, &o.admin_endpoint));
     if (key == "data_dir") RETURN_IF_ERROR(Read(v, key, &o.data_dir));
+    if (key == "store") RETURN_IF_ERROR(Read(v, key, &o.store));
     if (key == "ca_cert") RETURN_IF_ERROR(Read(v, key, &o.ca_cert));
     if (key == "ca_crl") RETURN_IF_ERROR(Read(v, key, &o.ca_crl));
     if (key == "max_chunk_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_chunk_bytes));

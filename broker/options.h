@@ -27,6 +27,14 @@ struct BrokerOptions {
   // Empty: $XDG_STATE_HOME/tayori/broker (~/.local/state/tayori/broker).
   std::string data_dir;
 
+  // Where mail is kept. Empty: the embedded RocksDB store in
+  // DATA_DIR/store (one machine). Otherwise a PostgreSQL connection string
+  // (libpq: "host=db1,db2,db3 dbname=tayori target_session_attrs=read-write"
+  // or a postgresql:// URI), which makes the broker stateless: several
+  // brokers with the same key pair may share the database (docs/scale.md).
+  // DATA_DIR still holds the key pair and the admin key.
+  std::string store;
+
   // The CA that issues office certificates, and its CRL (PEM). Both are
   // re-read when they change on disk, so a revocation needs no restart.
   // Empty: $XDG_STATE_HOME/tayori/ca/ca.pem and crl.pem (where

@@ -5,6 +5,7 @@
 
 #include "broker/identity.h"
 #include "broker/log.h"
+#include "broker/postgres_mailbox_store.h"
 #include "broker/rocksdb_mailbox_store.h"
 #include "broker/verbs.h"
 #include "common/crypto/curve.h"
@@ -62,7 +63,11 @@ Status Server::OpenStore() {
   // Nothing legitimately lives longer than this; a day's margin on top.
   store_options.backstop_seconds =
       std::max(options_.upload_timeout_seconds, options_.retention_seconds + options_.expired_keep_seconds) + 86400;
-  ASSIGN_OR_RETURN(store_, RocksDbMailboxStore::Open(options_.data_dir + "/store", store_options));
+  if (!options_.store.empty()) {
+    ASSIGN_OR_RETURN(store_, PostgresMailboxStore::Open(options_.store));
+  } else {
+    ASSIGN_OR_RETURN(store_, RocksDbMailboxStore::Open(options_.data_dir + "/store", store_options));
+  }
   ctx_.store = store_.get();
   return CountPending();
 }

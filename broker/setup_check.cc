@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "broker/postgres_mailbox_store.h"
 #include "broker/trust_source.h"
 
 namespace tayori::broker {
@@ -51,6 +52,13 @@ Status CheckBrokerSetup(const BrokerOptions& options, std::vector<std::string>* 
     return Bad("data_dir must be an absolute path, got '" + options.data_dir + "'");
   }
   RETURN_IF_ERROR(CheckWritableDir(options.data_dir, notes));
+  if (!options.store.empty()) {
+    // Connects, and creates the tables if the database has none yet.
+    auto store = PostgresMailboxStore::Open(options.store);
+    if (!store.ok()) return store.status();
+    notes->push_back("store: PostgreSQL reachable and writable, schema " +
+                     std::to_string(PostgresMailboxStore::kSchemaVersion));
+  }
   TrustSource trust(options.ca_cert, options.ca_crl);
   auto store = trust.Get();
   if (store.ok()) {

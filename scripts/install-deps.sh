@@ -9,6 +9,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   python3 python3-yaml
   help2man dpkg-dev fakeroot systemd
+  libpq-dev postgresql-15
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -22,8 +22,12 @@ namespace tayori::testing {
 
 class InProcessExchange {
  public:
-  InProcessExchange() : now_(Env::Default()->NowSeconds()), env_(now_ * 1000), ca_(dir_.Sub("ca"), now_) {
+  // STORE: the broker's store setting (empty: RocksDB in the temp folder;
+  // a PostgreSQL connection string).
+  explicit InProcessExchange(const std::string& store = "")
+      : now_(Env::Default()->NowSeconds()), env_(now_ * 1000), ca_(dir_.Sub("ca"), now_) {
     broker::BrokerOptions o;
+    o.store = store;
     o.endpoint = "tcp://127.0.0.1:0";
     o.admin_endpoint = "tcp://127.0.0.1:0";
     o.metrics_endpoint = "";

@@ -1,0 +1,487 @@
+#include "broker/postgres_mailbox_store.h"
+
+#include <libpq-fe.h>
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+namespace tayori::broker {
+
+// The tables. Each message is one row: the record's protobuf bytes and the
+// columns it is found by (the dedup, expiry, inbox and sent indexes of the
+// RocksDB store). Chunk bytes are ciphertext, stored without compression.
+static const char* const kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS tayori_meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS offices (office text PRIMARY KEY, record bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS curve_keys (curve_pk bytea PRIMARY KEY, office text NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+  message_id text PRIMARY KEY,
+  sender text NOT NULL,
+  recipient text NOT NULL,
+  send_id text NOT NULL,
+  expire_unix bigint NOT NULL,
+  committed boolean NOT NULL DEFAULT false,
+  record bytea NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_dedup ON messages (sender, send_id);
+CREATE INDEX IF NOT EXISTS messages_expiry ON messages (expire_unix, message_id);
+CREATE INDEX IF NOT EXISTS messages_inbox ON messages (recipient, message_id) WHERE committed;
+CREATE INDEX IF NOT EXISTS messages_sent ON messages (sender, message_id) WHERE committed;
+CREATE TABLE IF NOT EXISTS chunks (
+  message_id text NOT NULL,
+  file bigint NOT NULL,
+  chunk bigint NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (message_id, file, chunk));
+ALTER TABLE chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+CREATE TABLE IF NOT EXISTS notices (id text PRIMARY KEY, record bytea NOT NULL);
+)sql";
+
+// Serializes schema creation between brokers starting at once.
+static const char* const kSchemaLock = "SELECT pg_advisory_xact_lock(7701770177)";
+
+// One result, cleared when it goes.
+class PostgresMailboxStore::Result {
+ public:
+  explicit Result(PGresult* r) : r_(r) {}
+  Result(Result&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  Result(const Result&) = delete;
+  ~Result() {
+    if (r_ != nullptr) PQclear(r_);
+  }
+  int rows() const { return PQntuples(r_); }
+  // Rows an INSERT, UPDATE or DELETE touched.
+  int affected() const { return std::atoi(PQcmdTuples(r_)); }
+  bool null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+  std::string bytes(int row, int col) const {
+    return std::string(PQgetvalue(r_, row, col), static_cast<size_t>(PQgetlength(r_, row, col)));
+  }
+  // A bigint column (binary results: 8 bytes, big-endian).
+  int64_t int64(int row, int col) const {
+    const auto* p = reinterpret_cast<const unsigned char*>(PQgetvalue(r_, row, col));
+    if (PQgetlength(r_, row, col) != 8) return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+    return static_cast<int64_t>(v);
+  }
+
+ private:
+  PGresult* r_;
+};
+
+struct PostgresMailboxStore::Statement {
+  std::string sql;
+  std::vector<std::optional<std::string>> params;  // nullopt: NULL
+};
+
+namespace {
+
+// A bigint parameter (binary format: 8 bytes, big-endian).
+std::string Int8(int64_t v) {
+  std::string out(8, '\0');
+  uint64_t u = static_cast<uint64_t>(v);
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = static_cast<char>(u & 0xff);
+    u >>= 8;
+  }
+  return out;
+}
+
+// What a failed statement means for the broker: a database it cannot reach
+// or cannot write is unavailable (retrying may help, the agent does);
+// anything else is an internal error with the server's message.
+Status FromPg(PGconn* conn, const PGresult* r, const std::string& what) {
+  const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string message = r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  if (PQstatus(conn) != CONNECTION_OK || state == nullptr || std::strncmp(state, "08", 2) == 0 ||
+      std::strncmp(state, "57P", 3) == 0) {
+    return Status(Code::kUnavailable, "store_unavailable", what + ": the database is unreachable: " + message);
+  }
+  if (std::strcmp(state, "25006") == 0) {
+    return Status(Code::kUnavailable, "store_unavailable",
+                  what + ": the database is read-only (a standby, or the primary is being switched): " + message);
+  }
+  return Internal(what + ": " + message + " (SQLSTATE " + state + ")");
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<PostgresMailboxStore>> PostgresMailboxStore::Open(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &error);
+  if (parsed == nullptr) {
+    std::string why = error != nullptr ? error : "not a libpq connection string";
+    PQfreemem(error);
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    return InvalidArgument("config_invalid", "store: " + why);
+  }
+  PQconninfoFree(parsed);
+  std::unique_ptr<PostgresMailboxStore> store(new PostgresMailboxStore(conninfo));
+  std::lock_guard<std::mutex> l(store->mu_);
+  RETURN_IF_ERROR(store->Ready());
+  RETURN_IF_ERROR(store->CreateSchema());
+  return store;
+}
+
+PostgresMailboxStore::~PostgresMailboxStore() {
+  if (conn_ != nullptr) PQfinish(conn_);
+}
+
+Status PostgresMailboxStore::Ready() {
+  if (conn_ == nullptr) {
+    conn_ = PQconnectdb(conninfo_.c_str());
+    // The server's notices ("already exists, skipping") are not for the log.
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
+  } else if (PQstatus(conn_) != CONNECTION_OK) {
+    PQreset(conn_);
+  }
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn_);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    return Status(Code::kUnavailable, "store_unavailable", "cannot connect to the database: " + message);
+  }
+  return Status::Ok();
+}
+
+Status PostgresMailboxStore::CreateSchema() {
+  RETURN_IF_ERROR(Transaction({{kSchemaLock, {}},
+                               {kSchema, {}},
+                               {"INSERT INTO tayori_meta VALUES ('schema_version', $1::text) ON CONFLICT DO NOTHING",
+                                {std::to_string(kSchemaVersion)}}},
+                              true));
+  ASSIGN_OR_RETURN(Result r, Exec("SELECT value FROM tayori_meta WHERE key = 'schema_version'"));
+  const int found = r.rows() == 1 ? std::atoi(r.bytes(0, 0).c_str()) : 0;
+  if (found > kSchemaVersion) {
+    return FailedPrecondition("schema_too_new", "the database was set up by a newer tayori (schema " +
+                                                    std::to_string(found) + "; this broker knows " +
+                                                    std::to_string(kSchemaVersion) + "): upgrade this broker");
+  }
+  if (found < 1) return Internal("the database's schema version is unreadable");
+  return Status::Ok();
+}
+
+StatusOr<PostgresMailboxStore::Result> PostgresMailboxStore::Exec(
+    const std::string& sql, const std::vector<std::optional<std::string>>& params) {
+  RETURN_IF_ERROR(Ready());
+  PGresult* raw = nullptr;
+  if (sql == kSchema) {
+    raw = PQexec(conn_, sql.c_str());  // several statements, no parameters
+  } else {
+    // Every parameter in binary format, typed by its cast in SQL: text and
+    // bytea as their bytes, bigint as Int8.
+    std::vector<const char*> values;
+    std::vector<int> lengths, formats;
+    for (const auto& p : params) {
+      values.push_back(p ? p->data() : nullptr);
+      lengths.push_back(p ? static_cast<int>(p->size()) : 0);
+      formats.push_back(1);
+    }
+    raw = PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(), lengths.data(),
+                       formats.data(), 1);
+  }
+  Result r(raw);
+  const ExecStatusType st = raw != nullptr ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return FromPg(conn_, raw, "database statement failed");
+  return r;
+}
+
+Status PostgresMailboxStore::Transaction(const std::vector<Statement>& statements, bool synced) {
+  ASSIGN_OR_RETURN(Result begin, Exec("BEGIN"));
+  (void)begin;
+  Status status = Status::Ok();
+  if (!synced) status = Exec("SET LOCAL synchronous_commit TO off").status();
+  for (size_t i = 0; status.ok() && i < statements.size(); ++i) {
+    status = Exec(statements[i].sql, statements[i].params).status();
+  }
+  if (status.ok()) {
+    // A COMMIT whose answer is lost (the primary failing over) leaves the
+    // outcome unknown: unavailable, and the agent's retry finds out.
+    return Exec("COMMIT").status();
+  }
+  if (PQstatus(conn_) == CONNECTION_OK) (void)Exec("ROLLBACK");
+  return status;
+}
+
+StatusOr<std::vector<pb::MessageRecord>> PostgresMailboxStore::Records(Result& r, int column) {
+  std::vector<pb::MessageRecord> out(static_cast<size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    const std::string bytes = r.bytes(i, column);
+    if (!out[static_cast<size_t>(i)].ParseFromString(bytes)) return Internal("corrupt message record in the database");
+  }
+  return out;
+}
+
+// ---- registry
+
+Status PostgresMailboxStore::PutOffice(const pb::OfficeRecord& office, bool create_only) {
+  std::lock_guard<std::mutex> l(mu_);
+  const char* sql = create_only ? "INSERT INTO offices VALUES ($1::text, $2::bytea) ON CONFLICT DO NOTHING"
+                                : "INSERT INTO offices VALUES ($1::text, $2::bytea) "
+                                  "ON CONFLICT (office) DO UPDATE SET record = EXCLUDED.record";
+  ASSIGN_OR_RETURN(Result r, Exec(sql, {office.office(), office.SerializeAsString()}));
+  if (create_only && r.affected() == 0) {
+    return Status(Code::kAlreadyExists, "already_exists", "office " + office.office() + " is already registered");
+  }
+  return Status::Ok();
+}
+
+StatusOr<pb::OfficeRecord> PostgresMailboxStore::GetOffice(const std::string& office) {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(Result r, Exec("SELECT record FROM offices WHERE office = $1::text", {office}));
+  if (r.rows() == 0) return NotFound("not_registered", "office " + office + " is not registered");
+  pb::OfficeRecord rec;
+  if (!rec.ParseFromString(r.bytes(0, 0))) return Internal("corrupt office record for " + office);
+  return rec;
+}
+
+StatusOr<std::vector<pb::OfficeRecord>> PostgresMailboxStore::ListOffices() {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(Result r, Exec("SELECT record FROM offices ORDER BY office"));
+  std::vector<pb::OfficeRecord> out(static_cast<size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    if (!out[static_cast<size_t>(i)].ParseFromString(r.bytes(i, 0))) return Internal("corrupt office record");
+  }
+  return out;
+}
+
+Status PostgresMailboxStore::Enrol(const pb::OfficeRecord& office, const std::string& curve_pk) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Transaction({{"INSERT INTO offices VALUES ($1::text, $2::bytea) "
+                       "ON CONFLICT (office) DO UPDATE SET record = EXCLUDED.record",
+                       {office.office(), office.SerializeAsString()}},
+                      {"INSERT INTO curve_keys VALUES ($1::bytea, $2::text) "
+                       "ON CONFLICT (curve_pk) DO UPDATE SET office = EXCLUDED.office",
+                       {curve_pk, office.office()}}},
+                     true);
+}
+
+Status PostgresMailboxStore::RemoveTerminal(const pb::OfficeRecord& office, const std::string& curve_pk) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Transaction({{"INSERT INTO offices VALUES ($1::text, $2::bytea) "
+                       "ON CONFLICT (office) DO UPDATE SET record = EXCLUDED.record",
+                       {office.office(), office.SerializeAsString()}},
+                      {"DELETE FROM curve_keys WHERE curve_pk = $1::bytea", {curve_pk}}},
+                     true);
+}
+
+StatusOr<std::string> PostgresMailboxStore::OfficeForCurveKey(const std::string& curve_pk) {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(Result r, Exec("SELECT office FROM curve_keys WHERE curve_pk = $1::bytea", {curve_pk}));
+  if (r.rows() == 0) return NotFound("not_enrolled", "unknown CURVE key");
+  return r.bytes(0, 0);
+}
+
+// ---- messages
+
+namespace {
+
+// Inserts or replaces a message row; COMMITTED: whether it is in the
+// mailboxes (null: as it was, false for a new row).
+const char* const kUpsertMessage =
+    "INSERT INTO messages (message_id, sender, recipient, send_id, expire_unix, committed, record) "
+    "VALUES ($1::text, $2::text, $3::text, $4::text, $5::bigint, coalesce($6::boolean, false), $7::bytea) "
+    "ON CONFLICT (message_id) DO UPDATE SET sender = EXCLUDED.sender, recipient = EXCLUDED.recipient, "
+    "send_id = EXCLUDED.send_id, expire_unix = EXCLUDED.expire_unix, "
+    "committed = coalesce($6::boolean, messages.committed), record = EXCLUDED.record";
+
+// The parameters of kUpsertMessage; COMMITTED nullopt leaves the flag as
+// it was (false for a new row).
+std::vector<std::optional<std::string>> UpsertParams(const pb::MessageRecord& r, std::optional<bool> committed) {
+  std::optional<std::string> flag;
+  if (committed) flag = std::string(1, *committed ? '\x01' : '\x00');  // binary boolean
+  return {r.message_id(), r.sender_office(),    r.recipient_office(), r.send_id(), Int8(r.expire_unix()),
+          flag,           r.SerializeAsString()};
+}
+
+}  // namespace
+
+StatusOr<std::optional<pb::MessageRecord>> PostgresMailboxStore::FindBySendId(const std::string& sender,
+                                                                              const std::string& send_id) {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(Result r, Exec("SELECT record FROM messages WHERE sender = $1::text AND send_id = $2::text "
+                                  "ORDER BY message_id DESC LIMIT 1",
+                                  {sender, send_id}));
+  if (r.rows() == 0) return std::optional<pb::MessageRecord>();
+  ASSIGN_OR_RETURN(auto records, Records(r, 0));
+  return std::optional<pb::MessageRecord>(std::move(records[0]));
+}
+
+Status PostgresMailboxStore::BeginMessage(const pb::MessageRecord& record) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Transaction({{kUpsertMessage, UpsertParams(record, false)}}, false);
+}
+
+StatusOr<pb::MessageRecord> PostgresMailboxStore::GetMessage(const std::string& message_id) {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(Result r, Exec("SELECT record FROM messages WHERE message_id = $1::text", {message_id}));
+  if (r.rows() == 0) return NotFound("message_not_found", "no message " + message_id);
+  ASSIGN_OR_RETURN(auto records, Records(r, 0));
+  return std::move(records[0]);
+}
+
+Status PostgresMailboxStore::PutMessage(const pb::MessageRecord& record) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Transaction({{kUpsertMessage, UpsertParams(record, std::nullopt)}}, false);
+}
+
+Status PostgresMailboxStore::PutChunk(const std::string& message_id, uint32_t file, uint32_t chunk,
+                                      const std::string& data) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Transaction({{"INSERT INTO chunks VALUES ($1::text, $2::bigint, $3::bigint, $4::bytea) "
+                       "ON CONFLICT (message_id, file, chunk) DO UPDATE SET data = EXCLUDED.data",
+                       {message_id, Int8(file), Int8(chunk), data}}},
+                     false);
+}
+
+StatusOr<std::string> PostgresMailboxStore::GetChunk(const std::string& message_id, uint32_t file, uint32_t chunk) {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(Result r, Exec("SELECT data FROM chunks WHERE message_id = $1::text AND file = $2::bigint "
+                                  "AND chunk = $3::bigint",
+                                  {message_id, Int8(file), Int8(chunk)}));
+  if (r.rows() == 0) {
+    return NotFound("message_not_found", "chunk " + std::to_string(chunk) + " of file " + std::to_string(file) +
+                                             " of " + message_id + " is missing");
+  }
+  return r.bytes(0, 0);
+}
+
+StatusOr<std::vector<uint64_t>> PostgresMailboxStore::ListChunks(const std::string& message_id) {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(
+      Result r, Exec("SELECT file, chunk FROM chunks WHERE message_id = $1::text ORDER BY file, chunk", {message_id}));
+  std::vector<uint64_t> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back((static_cast<uint64_t>(r.int64(i, 0)) << 32) | static_cast<uint32_t>(r.int64(i, 1)));
+  }
+  return out;
+}
+
+Status PostgresMailboxStore::CommitMessage(const pb::MessageRecord& record, int64_t /*old_expire*/) {
+  std::lock_guard<std::mutex> l(mu_);
+  // The expiry index is the row's expire_unix column: no old entry to move.
+  return Transaction({{kUpsertMessage, UpsertParams(record, true)}}, true);
+}
+
+Status PostgresMailboxStore::MarkDownloaded(const pb::MessageRecord& record) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Transaction({{"DELETE FROM chunks WHERE message_id = $1::text", {record.message_id()}},
+                      {kUpsertMessage, UpsertParams(record, std::nullopt)}},
+                     true);
+}
+
+StatusOr<std::vector<pb::MessageRecord>> PostgresMailboxStore::DueForExpiry(int64_t now, size_t limit,
+                                                                            std::string* cursor) {
+  // The cursor: the expire_unix and message id of the last row returned.
+  int64_t after_at = INT64_MIN;
+  std::string after_id;
+  if (!cursor->empty()) {
+    const size_t colon = cursor->find(':');
+    if (colon == std::string::npos) return InvalidArgument("bad_request", "malformed expiry cursor");
+    after_at = std::strtoll(cursor->substr(0, colon).c_str(), nullptr, 10);
+    after_id = cursor->substr(colon + 1);
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(Result r, Exec("SELECT expire_unix, message_id, record FROM messages "
+                                  "WHERE expire_unix <= $1::bigint AND (expire_unix, message_id) > ($2::bigint, "
+                                  "$3::text) ORDER BY expire_unix, message_id LIMIT $4::bigint",
+                                  {Int8(now), Int8(after_at), after_id, Int8(static_cast<int64_t>(limit))}));
+  ASSIGN_OR_RETURN(auto out, Records(r, 2));
+  if (r.rows() > 0) *cursor = std::to_string(r.int64(r.rows() - 1, 0)) + ":" + r.bytes(r.rows() - 1, 1);
+  return out;
+}
+
+Status PostgresMailboxStore::ApplyExpiry(const std::vector<pb::MessageRecord>& expire,
+                                         const std::vector<int64_t>& /*old_expires*/,
+                                         const std::vector<pb::MessageRecord>& purge) {
+  std::vector<Statement> statements;
+  for (const pb::MessageRecord& r : expire) {
+    statements.push_back({"DELETE FROM chunks WHERE message_id = $1::text", {r.message_id()}});
+    statements.push_back({kUpsertMessage, UpsertParams(r, std::nullopt)});
+  }
+  for (const pb::MessageRecord& r : purge) {
+    statements.push_back({"DELETE FROM chunks WHERE message_id = $1::text", {r.message_id()}});
+    statements.push_back({"DELETE FROM messages WHERE message_id = $1::text", {r.message_id()}});
+  }
+  if (statements.empty()) return Status::Ok();
+  std::lock_guard<std::mutex> l(mu_);
+  // Not synced: an expiry lost in a crash is found again by the sweeper.
+  return Transaction(statements, false);
+}
+
+Status PostgresMailboxStore::ForEachMessage(const std::function<void(const pb::MessageRecord&)>& fn) {
+  // In pages by id, so memory follows the page, not the table.
+  std::string after;
+  while (true) {
+    std::vector<pb::MessageRecord> page;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ASSIGN_OR_RETURN(Result r, Exec("SELECT record FROM messages WHERE message_id > $1::text "
+                                      "ORDER BY message_id LIMIT 1000",
+                                      {after}));
+      ASSIGN_OR_RETURN(page, Records(r, 0));
+    }
+    if (page.empty()) return Status::Ok();
+    after = page.back().message_id();
+    for (const auto& rec : page) fn(rec);
+  }
+}
+
+Status PostgresMailboxStore::Compact() {
+  std::lock_guard<std::mutex> l(mu_);
+  for (const char* table : {"chunks", "messages"}) {
+    RETURN_IF_ERROR(Exec(std::string("VACUUM ") + table).status());
+  }
+  return Status::Ok();
+}
+
+Status PostgresMailboxStore::Checkpoint(const std::string& /*dir*/) {
+  return Status(Code::kFailedPrecondition, "unimplemented",
+                "the store is a PostgreSQL database: back it up with pg_basebackup or pgBackRest (docs/scale.md)");
+}
+
+// ---- notices
+
+Status PostgresMailboxStore::PutNotice(const pb::Notice& notice) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Transaction({{"INSERT INTO notices VALUES ($1::text, $2::bytea) "
+                       "ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record",
+                       {notice.id(), notice.SerializeAsString()}}},
+                     true);
+}
+
+StatusOr<std::vector<pb::Notice>> PostgresMailboxStore::ListNotices() {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(Result r, Exec("SELECT record FROM notices ORDER BY id"));
+  std::vector<pb::Notice> out(static_cast<size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    if (!out[static_cast<size_t>(i)].ParseFromString(r.bytes(i, 0))) return Internal("corrupt notice");
+  }
+  return out;
+}
+
+// ---- mailboxes
+
+StatusOr<std::vector<pb::MessageRecord>> PostgresMailboxStore::ListBy(const char* column, const std::string& office,
+                                                                      const std::string& after_id, size_t limit) {
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(Result r, Exec(std::string("SELECT record FROM messages WHERE ") + column +
+                                      " = $1::text AND committed AND message_id > $2::text "
+                                      "ORDER BY message_id LIMIT $3::bigint",
+                                  {office, after_id, Int8(static_cast<int64_t>(limit))}));
+  return Records(r, 0);
+}
+
+StatusOr<std::vector<pb::MessageRecord>> PostgresMailboxStore::ListInbox(const std::string& office,
+                                                                         const std::string& after_id, size_t limit) {
+  return ListBy("recipient", office, after_id, limit);
+}
+
+StatusOr<std::vector<pb::MessageRecord>> PostgresMailboxStore::ListSent(const std::string& office,
+                                                                        const std::string& after_id, size_t limit) {
+  return ListBy("sender", office, after_id, limit);
+}
+
+}  // namespace tayori::broker
