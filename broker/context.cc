@@ -84,6 +84,13 @@ std::vector<const pb::Terminal*> ServerContext::LiveTerminals(const pb::OfficeRe
 }
 
 void ServerContext::Notify(const std::string& office, const pb::Event& event) {
+  // On a shared store every broker (this one too) gets it back through
+  // the store and delivers it to its own connections.
+  if (store->PublishEvent(office, event)) return;
+  Deliver(office, event);
+}
+
+void ServerContext::Deliver(const std::string& office, const pb::Event& event) {
   events->Notify(office, event, [&](const std::string& curve_pk) {
     Caller terminal;
     terminal.kind = Caller::kOffice;

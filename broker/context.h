@@ -78,6 +78,10 @@ class ServerContext {
   // Pushes EVENT to the subscribed terminals of OFFICE that CheckTerminal
   // still admits.
   void Notify(const std::string& office, const pb::Event& event);
+  // Pushes EVENT to this broker's own subscribed terminals of OFFICE that
+  // CheckTerminal still admits (Notify's second half; the serving loop
+  // calls it for events other brokers published).
+  void Deliver(const std::string& office, const pb::Event& event);
   // Forgets cached terminal checks (after an enrolment or removal).
   void TerminalsChanged() { terminal_checks_.clear(); }
 

@@ -81,6 +81,20 @@ class MailboxStore {
   virtual Status PutNotice(const pb::Notice& notice) = 0;
   virtual StatusOr<std::vector<pb::Notice>> ListNotices() = 0;
 
+  // ---- several brokers on one store (defaults: a store of one broker's own)
+  // Whether this broker runs retention now. A shared store lets one broker
+  // at a time (PostgreSQL: a session advisory lock, taken over when its
+  // holder goes).
+  virtual bool LeadsSweep() { return true; }
+  // Publishes EVENT for OFFICE to every broker on the store, this one
+  // included (they get it through TakeEvents). False if the store has no
+  // such channel: the caller delivers it to its own connections.
+  virtual bool PublishEvent(const std::string& /*office*/, const pb::Event& /*event*/) { return false; }
+  // A file descriptor that becomes readable when published events arrive
+  // (-1: none); TakeEvents then calls FN for each. Serving thread only.
+  virtual int EventFd() { return -1; }
+  virtual void TakeEvents(const std::function<void(const std::string& office, const pb::Event& event)>& /*fn*/) {}
+
   // Committed messages of an office, oldest first, after AFTER_ID.
   virtual StatusOr<std::vector<pb::MessageRecord>> ListInbox(const std::string& office, const std::string& after_id,
                                                              size_t limit) = 0;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <string_view>
 
 namespace tayori::broker {
 
@@ -127,6 +128,7 @@ StatusOr<std::unique_ptr<PostgresMailboxStore>> PostgresMailboxStore::Open(const
 
 PostgresMailboxStore::~PostgresMailboxStore() {
   if (conn_ != nullptr) PQfinish(conn_);
+  if (listen_ != nullptr) PQfinish(listen_);
 }
 
 Status PostgresMailboxStore::Ready() {
@@ -135,8 +137,10 @@ Status PostgresMailboxStore::Ready() {
     // The server's notices ("already exists, skipping") are not for the log.
     PQsetNoticeProcessor(
         conn_, [](void*, const char*) {}, nullptr);
+    ++resets_;
   } else if (PQstatus(conn_) != CONNECTION_OK) {
-    PQreset(conn_);
+    PQreset(conn_);  // a new session: session locks are gone
+    ++resets_;
   }
   if (PQstatus(conn_) != CONNECTION_OK) {
     std::string message = PQerrorMessage(conn_);
@@ -460,6 +464,106 @@ StatusOr<std::vector<pb::Notice>> PostgresMailboxStore::ListNotices() {
     if (!out[static_cast<size_t>(i)].ParseFromString(r.bytes(i, 0))) return Internal("corrupt notice");
   }
   return out;
+}
+
+// ---- several brokers
+
+namespace {
+
+const char* const kEventChannel = "tayori_events";
+// The sweep lock's key (pg_advisory_lock's bigint space is the database's).
+const char* const kSweepLock = "SELECT pg_try_advisory_lock(7701770178)";
+
+std::string Hex(const std::string& bytes) {
+  static const char* const kDigits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+bool Unhex(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int v = 0;
+    for (char c : hex.substr(i, 2)) {
+      v <<= 4;
+      if (c >= '0' && c <= '9') {
+        v |= c - '0';
+      } else if (c >= 'a' && c <= 'f') {
+        v |= c - 'a' + 10;
+      } else {
+        return false;
+      }
+    }
+    out->push_back(static_cast<char>(v));
+  }
+  return true;
+}
+
+}  // namespace
+
+bool PostgresMailboxStore::LeadsSweep() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!Ready().ok()) return false;
+  if (lock_held_in_ == resets_) return true;
+  auto r = Exec(kSweepLock);
+  // A boolean in binary format: one byte.
+  const bool got = r.ok() && r->rows() == 1 && r->bytes(0, 0) == std::string(1, '\x01');
+  lock_held_in_ = got ? resets_ : 0;
+  return got;
+}
+
+bool PostgresMailboxStore::PublishEvent(const std::string& office, const pb::Event& event) {
+  std::lock_guard<std::mutex> l(mu_);
+  // Office numbers are digits and the event goes as hex, well under
+  // NOTIFY's 8000 bytes. Events are hints (the inbox is the truth): one lost
+  // with the database is not retried.
+  (void)Exec("SELECT pg_notify($1::text, $2::text)",
+             {std::string(kEventChannel), office + " " + Hex(event.SerializeAsString())});
+  return true;
+}
+
+int PostgresMailboxStore::Listening() {
+  if (listen_ != nullptr && PQstatus(listen_) == CONNECTION_OK) return PQsocket(listen_);
+  if (listen_ == nullptr) {
+    listen_ = PQconnectdb(conninfo_.c_str());
+  } else {
+    PQreset(listen_);
+  }
+  if (PQstatus(listen_) != CONNECTION_OK) return -1;
+  PGresult* r = PQexec(listen_, (std::string("LISTEN ") + kEventChannel).c_str());
+  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  return ok ? PQsocket(listen_) : -1;
+}
+
+int PostgresMailboxStore::EventFd() {
+  std::lock_guard<std::mutex> l(listen_mu_);
+  return Listening();
+}
+
+void PostgresMailboxStore::TakeEvents(
+    const std::function<void(const std::string& office, const pb::Event& event)>& fn) {
+  std::vector<std::pair<std::string, pb::Event>> events;
+  {
+    std::lock_guard<std::mutex> l(listen_mu_);
+    if (listen_ == nullptr || PQconsumeInput(listen_) == 0) return;  // broken: EventFd() makes it again
+    while (PGnotify* n = PQnotifies(listen_)) {
+      const std::string_view payload(n->extra);
+      const size_t space = payload.find(' ');
+      std::string bytes;
+      pb::Event event;
+      if (space != std::string_view::npos && Unhex(payload.substr(space + 1), &bytes) && event.ParseFromString(bytes)) {
+        events.emplace_back(std::string(payload.substr(0, space)), std::move(event));
+      }
+      PQfreemem(n);
+    }
+  }
+  for (const auto& [office, event] : events) fn(office, event);
 }
 
 // ---- mailboxes

@@ -66,6 +66,15 @@ class PostgresMailboxStore : public MailboxStore {
   Status PutNotice(const pb::Notice& notice) override;
   StatusOr<std::vector<pb::Notice>> ListNotices() override;
 
+  // The sweep lock: pg_try_advisory_lock on this store's connection, held
+  // as long as the connection lives (taken again after a reset).
+  bool LeadsSweep() override;
+  // pg_notify on channel tayori_events; every broker LISTENs on a
+  // connection of its own.
+  bool PublishEvent(const std::string& office, const pb::Event& event) override;
+  int EventFd() override;
+  void TakeEvents(const std::function<void(const std::string& office, const pb::Event& event)>& fn) override;
+
   StatusOr<std::vector<pb::MessageRecord>> ListInbox(const std::string& office, const std::string& after_id,
                                                      size_t limit) override;
   StatusOr<std::vector<pb::MessageRecord>> ListSent(const std::string& office, const std::string& after_id,
@@ -88,9 +97,16 @@ class PostgresMailboxStore : public MailboxStore {
   StatusOr<std::vector<pb::MessageRecord>> ListBy(const char* column, const std::string& office,
                                                   const std::string& after_id, size_t limit);
 
+  // The LISTEN connection, (re)made and listening; -1 if it cannot be.
+  int Listening();
+
   const std::string conninfo_;
   std::mutex mu_;
-  pg_conn* conn_ = nullptr;  // guarded by mu_
+  pg_conn* conn_ = nullptr;    // guarded by mu_
+  uint64_t resets_ = 0;        // guarded by mu_: connections made so far
+  uint64_t lock_held_in_ = 0;  // guarded by mu_: the connection holding the sweep lock (0: none)
+  std::mutex listen_mu_;
+  pg_conn* listen_ = nullptr;  // guarded by listen_mu_
 };
 
 }  // namespace tayori::broker

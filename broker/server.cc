@@ -148,13 +148,20 @@ Status Server::CountPending() {
 
 void Server::Run(const std::atomic<bool>* stop) {
   while (!stop->load()) {
-    zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}, {admin_.handle(), 0, ZMQ_POLLIN, 0}};
+    // Events other brokers published on a shared store arrive on a socket
+    // of the store's (-1: a store of this broker's own).
+    const int event_fd = store_->EventFd();
+    zmq::pollitem_t items[] = {
+        {router_.handle(), 0, ZMQ_POLLIN, 0}, {admin_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, event_fd, ZMQ_POLLIN, 0}};
     try {
-      zmq::poll(items, 2, std::chrono::milliseconds(200));
+      zmq::poll(items, event_fd >= 0 ? 3 : 2, std::chrono::milliseconds(200));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       Log("error", "poll_failed", {{"detail", e.what()}});
       return;
+    }
+    if (event_fd >= 0 && (items[2].revents & ZMQ_POLLIN)) {
+      store_->TakeEvents([this](const std::string& office, const pb::Event& e) { ctx_.Deliver(office, e); });
     }
     // Serve everything already waiting before any background work.
     for (int served = 0; served < kServeBurst; ++served) {

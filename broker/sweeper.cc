@@ -8,6 +8,12 @@ namespace tayori::broker {
 
 void Sweeper::RunIfDue() {
   if (ctx_->Now() < next_sweep_) return;
+  // On a shared store one broker at a time sweeps; the others look again
+  // an interval later (and take over when the sweeping one goes).
+  if (!ctx_->store->LeadsSweep()) {
+    next_sweep_ = ctx_->Now() + ctx_->options.sweep_interval_seconds;
+    return;
+  }
   auto swept = SweepOnce(kBatch);
   if (!swept.ok()) {
     Log("error", "sweep_failed", {{"status", swept.status().ToString()}});

@@ -7,6 +7,11 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <regex>
+
+#include "broker/server.h"
 #include "tests/support/in_process_exchange.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/test_util.h"
@@ -135,6 +140,96 @@ TEST_F(PostgresStoreTest, AWholeExchangeRunsOnPostgres) {
   EXPECT_STREQ(PQgetvalue(r, 0, 0), "0");
   PQclear(r);
   PQfinish(c);
+}
+
+TEST_F(PostgresStoreTest, OneBrokerAtATimeSweepsAndAnotherTakesOver) {
+  auto first = PostgresMailboxStore::Open(server_->conninfo("tayori"));
+  auto second = PostgresMailboxStore::Open(server_->conninfo("tayori"));
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_TRUE((*first)->LeadsSweep());
+  EXPECT_TRUE((*first)->LeadsSweep());  // still, without asking again
+  EXPECT_FALSE((*second)->LeadsSweep());
+  first->reset();  // its broker stops (or dies: the session ends either way)
+  // The server lets the lock go once the ended session's backend is gone:
+  // the next look (the sweeper's, an interval later) finds it free.
+  bool took_over = false;
+  for (int i = 0; i < 200 && !took_over; ++i) {
+    took_over = (*second)->LeadsSweep();
+    if (!took_over) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(took_over);
+}
+
+TEST_F(PostgresStoreTest, EventsReachTerminalsConnectedToAnotherBroker) {
+  // Broker 1 (the exchange's) and broker 2 share the database.
+  testing::InProcessExchange x(server_->conninfo("tayori"));
+  x.AddOffice("0123456789", "居宅介護支援事業所 さくら");
+  x.AddOffice("1311111111", "訪問介護 ひまわり");
+  auto sender = x.NewAgent("sender", "0123456789", "KJ000000000001");
+  auto recipient = x.NewAgent("recipient", "1311111111", "KJ000000000002");
+  ASSERT_TRUE(sender && recipient);
+  BrokerOptions o;
+  o.endpoint = "tcp://127.0.0.1:0";
+  o.admin_endpoint = "tcp://127.0.0.1:0";
+  o.metrics_endpoint = "";
+  o.data_dir = x.Sub("broker2");
+  o.ca_cert = x.Sub("ca") + "/ca.pem";
+  o.ca_crl = x.Sub("ca") + "/crl.pem";
+  o.store = server_->conninfo("tayori");
+  o.env = x.env();
+  auto second = Server::Start(o);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  std::atomic<bool> stop{false};
+  std::thread serving([&] { (*second)->Run(&stop); });
+
+  // The recipient watches on broker 1.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<pb::Event> events;
+  std::atomic<bool> stop_watch{false};
+  std::thread watching([&] {
+    (void)recipient->Watch(
+        [&](const pb::Event& e) {
+          std::lock_guard<std::mutex> l(mu);
+          events.push_back(e);
+          cv.notify_all();
+        },
+        [&] { return stop_watch.load(); });
+  });
+  auto seen = [&](const std::string& kind) {
+    std::unique_lock<std::mutex> l(mu);
+    return cv.wait_for(l, std::chrono::seconds(20), [&] {
+      for (const auto& e : events) {
+        if (e.kind() == kind) return true;
+      }
+      return false;
+    });
+  };
+  ASSERT_TRUE(seen("subscribed"));
+
+  // The sender's terminal uses broker 2 (same enrolment: the database's).
+  std::string yaml = *ReadFile(x.home("sender") + "/agent.yaml");
+  yaml = std::regex_replace(yaml, std::regex("broker: .*"), "broker: " + (*second)->endpoint());
+  yaml = std::regex_replace(yaml, std::regex("broker_key: .*"), "broker_key: " + (*second)->public_key());
+  ASSERT_TRUE(WriteFileAtomic(x.home("sender") + "/agent.yaml", yaml).ok());
+  auto via_second = agent::Agent::Open(x.home("sender"), x.env());
+  ASSERT_TRUE(via_second.ok()) << via_second.status().ToString();
+  const std::string path = x.Sub("利用票.pdf");
+  ASSERT_TRUE(WriteFileAtomic(path, "%PDF-1.7\n" + std::string(5000, 'p')).ok());
+  auto sent = (*via_second)->Send({"1311111111", "", {path}}, nullptr);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_TRUE(seen("new_mail")) << "the event of a send accepted by broker 2 did not reach broker 1's terminal";
+  {
+    std::lock_guard<std::mutex> l(mu);
+    EXPECT_EQ(events.back().message_id(), sent->message_id);
+    // Exactly once, though both brokers hear it.
+    EXPECT_EQ(std::count_if(events.begin(), events.end(), [](const pb::Event& e) { return e.kind() == "new_mail"; }),
+              1);
+  }
+  stop_watch = true;
+  watching.join();
+  stop = true;
+  serving.join();
 }
 
 }  // namespace
