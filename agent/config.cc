@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 
@@ -86,7 +87,14 @@ StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
       key = kv.first.as<std::string>();
       if (!kKeys.count(key)) return Bad(key, "unknown key (see config/agent.yaml)");
       const YAML::Node& v = kv.second;
-      if (key == "broker") c.broker = v.as<std::string>();
+      if (key == "broker") {
+        // One endpoint, or several (a YAML list, or comma-separated).
+        if (v.IsSequence()) {
+          for (const auto& e : v) c.broker += (c.broker.empty() ? "" : ",") + e.as<std::string>();
+        } else {
+          c.broker = v.as<std::string>();
+        }
+      }
       if (key == "broker_key") c.broker_key = v.as<std::string>();
       if (key == "office") c.office = v.as<std::string>();
       if (key == "user_id") c.user_id = v.as<std::string>();
@@ -102,7 +110,19 @@ StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
       return Bad(key, "has the wrong type");
     }
   }
-  if (c.broker.rfind("tcp://", 0) != 0) return Bad("broker", "must be tcp://HOST:PORT");
+  {
+    size_t endpoints = 0;
+    for (size_t at = 0; at <= c.broker.size();) {
+      const size_t comma = std::min(c.broker.find(',', at), c.broker.size());
+      const std::string e = c.broker.substr(at, comma - at);
+      if (e.rfind("tcp://", 0) != 0 || e.size() == 6) {
+        return Bad("broker", "must be tcp://HOST:PORT, or a list of them (brokers sharing one store)");
+      }
+      at = comma + 1;
+      ++endpoints;
+    }
+    if (endpoints > 16) return Bad("broker", "lists more than 16 endpoints");
+  }
   if (c.broker_key.size() != 40) return Bad("broker_key", "must be the broker's 40-character key");
   if (!IsOfficeNumber(c.office)) return Bad("office", "must be 10 digits");
   if (!IsUserId(c.user_id)) return Bad("user_id", "must be KJ + 12 digits");

@@ -16,6 +16,9 @@ namespace tayori::agent {
 
 struct AgentConfig {
   // The broker: endpoint and CURVE public key (Z85), as it printed them.
+  // Several brokers sharing one store (docs/scale.md) are listed
+  // comma-separated (agent.yaml: a list); they share the key pair, and the
+  // agent spreads requests over those that answer.
   std::string broker;
   std::string broker_key;
   // This terminal's office, from its certificate at init.

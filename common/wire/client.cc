@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -32,7 +33,15 @@ StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) 
     c->socket_.set(zmq::sockopt::heartbeat_ttl, 6000);
     c->socket_.set(zmq::sockopt::maxmsgsize, options.max_frame);
     c->socket_.set(zmq::sockopt::sndtimeo, options.attempt_timeout_ms);
-    c->socket_.connect(options.endpoint);
+    const bool several = options.endpoint.find(',') != std::string::npos;
+    // Several brokers: queue requests only to connections that are up, so
+    // none wait behind a broker that is down.
+    if (several) c->socket_.set(zmq::sockopt::immediate, 1);
+    for (size_t at = 0; at <= options.endpoint.size();) {
+      const size_t comma = std::min(options.endpoint.find(',', at), options.endpoint.size());
+      c->socket_.connect(options.endpoint.substr(at, comma - at));
+      at = comma + 1;
+    }
   } catch (const zmq::error_t& e) {
     return InvalidArgument("config_invalid", "cannot connect to '" + options.endpoint + "': " + e.what());
   }

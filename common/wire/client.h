@@ -19,7 +19,10 @@
 namespace tayori::wire {
 
 struct ClientOptions {
-  std::string endpoint;    // tcp://host:port
+  // tcp://host:port, or several comma-separated: brokers sharing one store
+  // and one key pair. Requests go round-robin to those connected; one that
+  // stops answering is left to the resend, which goes to the next.
+  std::string endpoint;
   std::string server_key;  // broker public key, Z85
   std::string public_key;  // ours, Z85
   std::string secret_key;  // ours, Z85

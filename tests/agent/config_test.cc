@@ -79,6 +79,26 @@ TEST(AgentConfigTest, ShippedConfigStatesTheDefaults) {
   EXPECT_EQ(shipped->download_dir, d.download_dir);
 }
 
+TEST(AgentConfigTest, SeveralBrokersAreAListOrCommaSeparated) {
+  const std::string rest =
+      "broker_key: \"" + std::string(40, 'a') + "\"\noffice: '0123456789'\nuser_id: KJ000000000001\n";
+  auto listed = ParseAgentConfig("broker: [tcp://b1:7701, tcp://b2:7701]\n" + rest);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_EQ(listed->broker, "tcp://b1:7701,tcp://b2:7701");
+  auto back = ParseAgentConfig(FormatAgentConfig(*listed));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->broker, listed->broker);
+  std::string many = "broker: [";
+  for (int i = 0; i < 17; ++i) many += (i ? ", " : "") + std::string("tcp://b:") + std::to_string(7000 + i);
+  for (const std::string& bad :
+       {std::string("broker: [tcp://b1:7701, ftp://b2]\n"), std::string("broker: []\n"),
+        std::string("broker: tcp://b1:7701,\n"), std::string("broker: [tcp://]\n"), many + "]\n"}) {
+    auto c = ParseAgentConfig(bad + rest);
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().detail().find("broker"), std::string::npos) << c.status().detail();
+  }
+}
+
 TEST(AgentConfigTest, GarbageIsRefusedNamingTheKey) {
   const std::string good = FormatAgentConfig(Valid());
   for (const auto& [yaml, key] : std::vector<std::pair<std::string, std::string>>{

@@ -232,5 +232,67 @@ TEST_F(PostgresStoreTest, EventsReachTerminalsConnectedToAnotherBroker) {
   serving.join();
 }
 
+TEST_F(PostgresStoreTest, AnAgentListingTwoBrokersCarriesOnWhenOneStops) {
+  testing::InProcessExchange x(server_->conninfo("tayori"));
+  x.AddOffice("0123456789", "居宅介護支援事業所 さくら");
+  x.AddOffice("1311111111", "訪問介護 ひまわり");
+  auto sender = x.NewAgent("sender", "0123456789", "KJ000000000001");
+  auto recipient = x.NewAgent("recipient", "1311111111", "KJ000000000002");
+  ASSERT_TRUE(sender && recipient);
+  // Broker 2: the same key pair as broker 1 (copied), the same database.
+  ASSERT_TRUE(MakeDirs(x.Sub("broker2"), 0700).ok());
+  for (const char* f : {"server.key", "admin.key"}) {
+    ASSERT_TRUE(WriteFileAtomic(x.Sub("broker2/") + f, *ReadFile(x.Sub("broker/") + f), 0600).ok());
+  }
+  BrokerOptions o;
+  o.endpoint = "tcp://127.0.0.1:0";
+  o.admin_endpoint = "tcp://127.0.0.1:0";
+  o.metrics_endpoint = "";
+  o.data_dir = x.Sub("broker2");
+  o.ca_cert = x.Sub("ca") + "/ca.pem";
+  o.ca_crl = x.Sub("ca") + "/crl.pem";
+  o.store = server_->conninfo("tayori");
+  o.env = x.env();
+  auto second = Server::Start(o);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  std::atomic<bool> stop{false};
+  std::thread serving([&] { (*second)->Run(&stop); });
+  // Both terminals list both brokers.
+  std::string first_endpoint;
+  for (const std::string label : {"sender", "recipient"}) {
+    std::string yaml = *ReadFile(x.home(label) + "/agent.yaml");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(yaml, m, std::regex("broker: (tcp://\\S+)")));
+    first_endpoint = m[1];
+    EXPECT_EQ((*second)->public_key(),
+              std::regex_search(yaml, m, std::regex("broker_key: \"?(\\S{40})")) ? std::string(m[1]) : "");
+    yaml = std::regex_replace(yaml, std::regex("broker: .*"),
+                              "broker: [" + first_endpoint + ", " + (*second)->endpoint() + "]");
+    ASSERT_TRUE(WriteFileAtomic(x.home(label) + "/agent.yaml", yaml).ok());
+  }
+  auto send = [&](int i) {
+    auto a = agent::Agent::Open(x.home("sender"), x.env());
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    const std::string path = x.Sub("実績" + std::to_string(i) + ".pdf");
+    EXPECT_TRUE(WriteFileAtomic(path, "%PDF-1.7\n" + std::string(200000 + i, 'a' + i)).ok());
+    auto sent = (*a)->Send({"1311111111", "", {path}}, nullptr);
+    EXPECT_TRUE(sent.ok()) << sent.status().ToString();
+    return sent.ok() ? sent->message_id : "";
+  };
+  const std::string before = send(0);
+  // Broker 2 goes (as if killed: its connections close).
+  stop = true;
+  serving.join();
+  second->reset();
+  const std::string after = send(1);
+  auto r = agent::Agent::Open(x.home("recipient"), x.env());
+  ASSERT_TRUE(r.ok());
+  for (const auto& [id, i] : {std::pair{before, 0}, std::pair{after, 1}}) {
+    auto got = (*r)->Fetch(id, x.Sub("received"), nullptr);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*ReadFile(got->saved_paths.at(0)), "%PDF-1.7\n" + std::string(200000 + i, 'a' + i));
+  }
+}
+
 }  // namespace
 }  // namespace tayori::broker
