@@ -1,5 +1,9 @@
 // Agent: download receipts, pushed events and Home. See agent.h.
 #include "agent/agent.h"
+
+#include <algorithm>
+#include <deque>
+
 #include "common/ids.h"
 #include "common/wire/codec.h"
 
@@ -46,6 +50,7 @@ Status Agent::Watch(const std::function<void(const pb::Event&)>& on_event, const
   ASSIGN_OR_RETURN(wire::Client * client, Connection());
   int64_t next_subscribe = 0;
   bool subscribed = false;
+  std::deque<std::string> recent;  // kind/message id of the last events passed on
   while (!stop()) {
     // Renewal is about a live connection: the monotonic clock.
     const int64_t now = env_->MonotonicMillis();
@@ -58,7 +63,14 @@ Status Agent::Watch(const std::function<void(const pb::Event&)>& on_event, const
     auto reply = client->Receive(500);
     if (!reply.ok()) continue;
     if (reply->response.has_event()) {
-      on_event(reply->response.event());
+      // With several brokers the subscription may live on two of them for a
+      // while, and each pushes its copy: pass each event on once.
+      const pb::Event& e = reply->response.event();
+      const std::string key = e.kind() + "/" + e.message_id();
+      if (std::find(recent.begin(), recent.end(), key) != recent.end()) continue;
+      recent.push_back(key);
+      if (recent.size() > 256) recent.pop_front();
+      on_event(e);
     } else if (!subscribed && reply->response.req_id() != 0) {
       RETURN_IF_ERROR(wire::StatusFromResponse(reply->response));
       subscribed = true;

@@ -104,13 +104,18 @@ Status ServerContext::CheckTerminal(const Caller& caller) {
   // Without a readable CA and CRL (an operator's mistake, logged where it
   // is read) nobody can be known not to be revoked: refuse, fail closed.
   ASSIGN_OR_RETURN(std::shared_ptr<const crypto::TrustStore> trust_store, trust->Get());
+  // An answer is kept 10 seconds at most: a terminal removed through
+  // another broker sharing the store is refused here within that time.
+  const int64_t now_ms = options.env->MonotonicMillis();
   auto cached = terminal_checks_.find(caller.curve_pk);
-  if (cached != terminal_checks_.end() && cached->second.trust == trust_store) {
+  if (cached != terminal_checks_.end() && cached->second.trust == trust_store &&
+      now_ms - cached->second.checked_ms < kTerminalCheckMillis) {
     return cached->second.status;
   }
   ASSIGN_OR_RETURN(pb::OfficeRecord rec, store->GetOffice(caller.office));
   TerminalCheck check;
   check.trust = trust_store;
+  check.checked_ms = now_ms;
   check.status =
       PermissionDenied(reason::kTerminalRemoved, "this terminal is no longer enrolled for office " + caller.office);
   for (const pb::Terminal& t : rec.terminals()) {

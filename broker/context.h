@@ -86,9 +86,11 @@ class ServerContext {
   void TerminalsChanged() { terminal_checks_.clear(); }
 
  private:
+  static constexpr int64_t kTerminalCheckMillis = 10000;
   struct TerminalCheck {
     std::shared_ptr<const crypto::TrustStore> trust;  // what it was checked against
     Status status;
+    int64_t checked_ms = 0;  // monotonic
   };
   std::map<std::string, TerminalCheck> terminal_checks_;  // by CURVE key
 };

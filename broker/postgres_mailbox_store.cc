@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -25,7 +26,7 @@ CREATE TABLE IF NOT EXISTS messages (
   expire_unix bigint NOT NULL,
   committed boolean NOT NULL DEFAULT false,
   record bytea NOT NULL);
-CREATE INDEX IF NOT EXISTS messages_dedup ON messages (sender, send_id);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_dedup ON messages (sender, send_id);
 CREATE INDEX IF NOT EXISTS messages_expiry ON messages (expire_unix, message_id);
 CREATE INDEX IF NOT EXISTS messages_inbox ON messages (recipient, message_id) WHERE committed;
 CREATE INDEX IF NOT EXISTS messages_sent ON messages (sender, message_id) WHERE committed;
@@ -100,6 +101,11 @@ Status FromPg(PGconn* conn, const PGresult* r, const std::string& what) {
       std::strncmp(state, "57P", 3) == 0) {
     return Status(Code::kUnavailable, "store_unavailable", what + ": the database is unreachable: " + message);
   }
+  if (std::strcmp(state, "23505") == 0) {
+    // The same send begun at once through two brokers: the first holds it.
+    return Status(Code::kUnavailable, "store_unavailable",
+                  what + ": the send is being stored by another broker; the retry resumes it");
+  }
   if (std::strcmp(state, "25006") == 0) {
     return Status(Code::kUnavailable, "store_unavailable",
                   what + ": the database is read-only (a standby, or the primary is being switched): " + message);
@@ -151,11 +157,16 @@ Status PostgresMailboxStore::Ready() {
 }
 
 Status PostgresMailboxStore::CreateSchema() {
-  RETURN_IF_ERROR(Transaction({{kSchemaLock, {}},
-                               {kSchema, {}},
-                               {"INSERT INTO tayori_meta VALUES ('schema_version', $1::text) ON CONFLICT DO NOTHING",
-                                {std::to_string(kSchemaVersion)}}},
-                              true));
+  // A database already set up is only checked: the statements below take
+  // locks the running brokers would wait for.
+  ASSIGN_OR_RETURN(Result exists, Exec("SELECT to_regclass('tayori_meta') IS NOT NULL"));
+  if (exists.rows() != 1 || exists.bytes(0, 0) != std::string(1, '\x01')) {
+    RETURN_IF_ERROR(Transaction({{kSchemaLock, {}},
+                                 {kSchema, {}},
+                                 {"INSERT INTO tayori_meta VALUES ('schema_version', $1::text) ON CONFLICT DO NOTHING",
+                                  {std::to_string(kSchemaVersion)}}},
+                                true));
+  }
   ASSIGN_OR_RETURN(Result r, Exec("SELECT value FROM tayori_meta WHERE key = 'schema_version'"));
   const int found = r.rows() == 1 ? std::atoi(r.bytes(0, 0).c_str()) : 0;
   if (found > kSchemaVersion) {
@@ -529,6 +540,11 @@ bool PostgresMailboxStore::PublishEvent(const std::string& office, const pb::Eve
 
 int PostgresMailboxStore::Listening() {
   if (listen_ != nullptr && PQstatus(listen_) == CONNECTION_OK) return PQsocket(listen_);
+  // The serving loop asks every turn: while the database is down, try to
+  // connect again at most every 5 seconds, not every turn.
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_listen_attempt_) return -1;
+  next_listen_attempt_ = now + std::chrono::seconds(5);
   if (listen_ == nullptr) {
     listen_ = PQconnectdb(conninfo_.c_str());
   } else {

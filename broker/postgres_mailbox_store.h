@@ -13,6 +13,7 @@
 #ifndef TAYORI_BROKER_POSTGRES_MAILBOX_STORE_H_
 #define TAYORI_BROKER_POSTGRES_MAILBOX_STORE_H_
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -106,7 +107,8 @@ class PostgresMailboxStore : public MailboxStore {
   uint64_t resets_ = 0;        // guarded by mu_: connections made so far
   uint64_t lock_held_in_ = 0;  // guarded by mu_: the connection holding the sweep lock (0: none)
   std::mutex listen_mu_;
-  pg_conn* listen_ = nullptr;  // guarded by listen_mu_
+  pg_conn* listen_ = nullptr;                                  // guarded by listen_mu_
+  std::chrono::steady_clock::time_point next_listen_attempt_;  // guarded by listen_mu_
 };
 
 }  // namespace tayori::broker

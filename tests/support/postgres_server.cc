@@ -18,6 +18,10 @@ namespace {
 
 // Runs PROGRAM with ARGS as UID/GID, output to LOG; returns its pid.
 pid_t Spawn(const std::vector<std::string>& args, uid_t uid, gid_t gid, const std::string& log) {
+  // Everything the child needs is made before fork: it may not allocate.
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid != 0) return pid;
   ::setpgid(0, 0);  // its own group: Crash() stops the server with its backends
@@ -27,9 +31,6 @@ pid_t Spawn(const std::vector<std::string>& args, uid_t uid, gid_t gid, const st
     ::dup2(fd, 2);
   }
   if (::getuid() == 0 && (::setgid(gid) != 0 || ::setuid(uid) != 0)) ::_exit(126);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
   ::execv(argv[0], argv.data());
   ::_exit(127);
 }
