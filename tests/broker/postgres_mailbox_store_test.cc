@@ -51,6 +51,21 @@ class PostgresStoreTest : public ::testing::Test {
     return r;
   }
 
+  // A second broker beside X's, on the same database and CA, its data in
+  // X's folder broker2.
+  BrokerOptions SecondBroker(testing::InProcessExchange& x) {
+    BrokerOptions o;
+    o.endpoint = "tcp://127.0.0.1:0";
+    o.admin_endpoint = "tcp://127.0.0.1:0";
+    o.metrics_endpoint = "";
+    o.data_dir = x.Sub("broker2");
+    o.ca_cert = x.Sub("ca") + "/ca.pem";
+    o.ca_crl = x.Sub("ca") + "/crl.pem";
+    o.store = server_->conninfo("tayori");
+    o.env = x.env();
+    return o;
+  }
+
   std::unique_ptr<testing::PostgresServer> server_;
 };
 
@@ -187,16 +202,7 @@ TEST_F(PostgresStoreTest, EventsReachTerminalsConnectedToAnotherBroker) {
   auto sender = x.NewAgent("sender", "0123456789", "KJ000000000001");
   auto recipient = x.NewAgent("recipient", "1311111111", "KJ000000000002");
   ASSERT_TRUE(sender && recipient);
-  BrokerOptions o;
-  o.endpoint = "tcp://127.0.0.1:0";
-  o.admin_endpoint = "tcp://127.0.0.1:0";
-  o.metrics_endpoint = "";
-  o.data_dir = x.Sub("broker2");
-  o.ca_cert = x.Sub("ca") + "/ca.pem";
-  o.ca_crl = x.Sub("ca") + "/crl.pem";
-  o.store = server_->conninfo("tayori");
-  o.env = x.env();
-  auto second = Server::Start(o);
+  auto second = Server::Start(SecondBroker(x));
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   std::atomic<bool> stop{false};
   std::thread serving([&] { (*second)->Run(&stop); });
@@ -263,16 +269,7 @@ TEST_F(PostgresStoreTest, AnAgentListingTwoBrokersCarriesOnWhenOneStops) {
   for (const char* f : {"server.key", "admin.key"}) {
     ASSERT_TRUE(WriteFileAtomic(x.Sub("broker2/") + f, *ReadFile(x.Sub("broker/") + f), 0600).ok());
   }
-  BrokerOptions o;
-  o.endpoint = "tcp://127.0.0.1:0";
-  o.admin_endpoint = "tcp://127.0.0.1:0";
-  o.metrics_endpoint = "";
-  o.data_dir = x.Sub("broker2");
-  o.ca_cert = x.Sub("ca") + "/ca.pem";
-  o.ca_crl = x.Sub("ca") + "/crl.pem";
-  o.store = server_->conninfo("tayori");
-  o.env = x.env();
-  auto second = Server::Start(o);
+  auto second = Server::Start(SecondBroker(x));
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   std::atomic<bool> stop{false};
   std::thread serving([&] { (*second)->Run(&stop); });
