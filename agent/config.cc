@@ -73,7 +73,9 @@ StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
-    return InvalidArgument("config_invalid", std::string("agent config is not YAML: ") + e.what());
+    return InvalidArgument("config_invalid",
+                           std::string("agent config is not YAML: ") + e.what() +
+                               " (put a value that begins with a sign, such as the broker key, in double quotes)");
   }
   if (!root.IsMap()) return InvalidArgument("config_invalid", "agent config must be a YAML map");
   static const std::set<std::string> kKeys = {"broker",    "broker_key", "office",       "user_id",

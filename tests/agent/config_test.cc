@@ -118,6 +118,10 @@ TEST(AgentConfigTest, GarbageIsRefusedNamingTheKey) {
            {good + "handoff:\n  quiet_s: 0\n", "handoff.quiet_s"},
            {good + "handoff:\n  quiet_s: 10\n  unit_wait_s: 5\n", "handoff.unit_wait_s"},
            {good + "handoff:\n  watch: yes\n", "handoff.watch"},
+           // A Z85 key beginning with '>' reads as a folded block: the error says to quote it.
+           {"broker: tcp://x:1\nbroker_key: >" + std::string(39, 'a') +
+                "\noffice: '0123456789'\nuser_id: KJ000000000001\n",
+            "double quotes"},
            {"broker: tcp://x:1\nbroker_key: short\noffice: '0123456789'\nuser_id: KJ000000000001\n", "broker_key"},
        }) {
     auto c = ParseAgentConfig(yaml);

@@ -422,7 +422,7 @@ void UseFake(World* w, const std::string& home) {
     if (end == std::string::npos) end = yaml->size();
     std::string line = yaml->substr(pos, end - pos);
     if (line.rfind("broker:", 0) == 0) line = "broker: " + w->fake->endpoint();
-    if (line.rfind("broker_key:", 0) == 0) line = "broker_key: " + w->fake->public_key();
+    if (line.rfind("broker_key:", 0) == 0) line = "broker_key: \"" + w->fake->public_key() + "\"";
     out += line + "\n";
     pos = end + 1;
   }
