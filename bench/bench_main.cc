@@ -10,6 +10,9 @@
 //   - N single sends of K KB: latency to durable acceptance, p50 and p99;
 //   - the care plan checker alone on valid data, MB/s on one core
 //     (bench/checker_bench.h); --checker measures only that.
+// --store runs the broker on PostgreSQL instead of RocksDB: "local" starts a
+// throwaway server; a connection string uses an existing one, in a new
+// database tayori_bench_PID that the run leaves behind.
 // Prints figures; asserts nothing about time.
 #include <netinet/in.h>
 #include <pwd.h>
@@ -33,12 +36,14 @@
 #include "bench/proc.h"
 #include "bench/soak.h"
 #include "broker/admin_client.h"
+#include "broker/postgres_mailbox_store.h"
 #include "broker/rocksdb_mailbox_store.h"
 #include "common/careplan/rules.h"
 #include "common/crypto/curve.h"
 #include "common/env.h"
 #include "common/ids.h"
 #include "tests/support/careplan_corpus.h"
+#include "tests/support/postgres_server.h"
 #include "tests/support/test_util.h"
 
 namespace {
@@ -65,11 +70,14 @@ int FreePort() {
   return ntohs(a.sin_port);
 }
 
-// The broker this run started, stopped by Die (exit skips destructors).
+// The broker and the PostgreSQL server this run started, stopped by Die
+// (exit skips destructors).
 pid_t g_broker_pid = -1;
+tayori::testing::PostgresServer* g_postgres = nullptr;
 
 void Die(const std::string& what) {
   if (g_broker_pid > 0) ::kill(g_broker_pid, SIGKILL);
+  if (g_postgres != nullptr) g_postgres->Crash();
   std::fprintf(stderr, "tayori-bench: %s\n", what.c_str());
   std::exit(1);
 }
@@ -103,7 +111,8 @@ class Bench {
                                              "sweep_interval: 1s\n"
                                              "metrics_endpoint: \"\"\ndata_dir: " +
                                              dir_.Sub("broker") + "\nca_cert: " + ca_.ca_pem() +
-                                             "\nca_crl: " + ca_.crl_pem() + "\n"),
+                                             "\nca_crl: " + ca_.crl_pem() + "\n" +
+                                             (store_.empty() ? "" : "store: \"" + store_ + "\"\n")),
          "broker config");
     broker_ = std::make_unique<Process>(tayori::testing::BinDir() + "/tayori-broker",
                                         std::vector<std::string>{"--config", config});
@@ -318,7 +327,12 @@ class Bench {
   // directly in the store (the broker must not be running), due to expire
   // at EXPIRE_AT. Returns the id in the middle of the mailbox.
   std::string Populate(int n, int64_t expire_at) {
-    auto store = Must(tayori::broker::RocksDbMailboxStore::Open(dir_.Sub("broker/store")), "open store");
+    std::unique_ptr<tayori::broker::MailboxStore> store;
+    if (store_.empty()) {
+      store = Must(tayori::broker::RocksDbMailboxStore::Open(dir_.Sub("broker/store")), "open store");
+    } else {
+      store = Must(tayori::broker::PostgresMailboxStore::Open(store_), "open store");
+    }
     std::string middle;
     tayori::pb::MessageRecord r;
     r.set_sender_office(kSender);
@@ -388,11 +402,28 @@ class Bench {
 
   const std::string& Dir() const { return dir_.path(); }
 
+  // Runs the broker on PostgreSQL: STORE is "local" or a connection string.
+  void UsePostgres(const std::string& store) {
+    if (store.find_first_of("\"\\\n") != std::string::npos) Die("--store: no quotes, backslashes or newlines");
+    std::string base = store;
+    if (store == "local") {
+      postgres_ = Must(tayori::testing::PostgresServer::Start(), "start PostgreSQL");
+      g_postgres = postgres_.get();
+      base = postgres_->conninfo();
+    }
+    const std::string db = "tayori_bench_" + std::to_string(::getpid());
+    Must(tayori::testing::CreatePostgresDatabase(base, db), "create database");
+    // A later keyword wins in a libpq connection string.
+    store_ = base + " dbname=" + db;
+  }
+
   static constexpr const char* kSender = "0123456789";
   const int groups_;
   tayori::testing::TempDir dir_;
   tayori::testing::CaFixture ca_;
+  std::unique_ptr<tayori::testing::PostgresServer> postgres_;  // with --store local; outlives broker_
   std::unique_ptr<Process> broker_;
+  std::string store_;  // the broker's store: connection string, or empty for RocksDB
   std::string endpoint_, key_;
   int baseline_runs_ = 0;  // names the folders of each scp and dd run
   int bulk_runs_ = 0;      // stamps the names of each bulk's CSV units
@@ -428,6 +459,7 @@ json WorkloadJson(const std::string& name, int groups, int mb, const BulkFigures
 
 // The figures of J (as main builds them) for a person.
 void PrintText(const json& j) {
+  std::printf("broker store: %s\n", j["store"].get<std::string>().c_str());
   const json& p = j["primitives"];
   std::printf(
       "per byte on one core: AES-256-GCM %.0f MB/s, SHA-256 %.0f MB/s, CurveZMQ box %.0f MB/s, care plan "
@@ -483,7 +515,7 @@ int main(int argc, char** argv) {
   CLI::App app{"tayori-bench: bulk send, downloads and latency against scp and dd baselines"};
   int groups = 50, mb = 10, small_groups = 5, sends = 1000, kb = 100, scale = 100000;
   bool json_out = false, no_scp = false, checker_only = false;
-  std::string only = "both";
+  std::string only = "both", store;
   app.add_option("--groups", groups, "recipients in the big bulk (default 50)");
   app.add_option("--mb", mb, "megabytes per group (default 10)");
   app.add_option("--small-groups", small_groups, "recipients in the small bulk (default 5)");
@@ -497,6 +529,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"pdf", "csv", "both"}));
   app.add_flag("--checker", checker_only, "only the care plan checker's throughput (no broker, no network)");
   app.add_flag("--json", json_out, "one JSON document on stdout");
+  app.add_option("--store", store,
+                 "the broker on PostgreSQL: 'local' (a throwaway server) or a libpq connection string "
+                 "(a new database tayori_bench_PID is made on it); default: RocksDB");
   bool soak = false;
   int soak_agents = 1000;
   tayori::bench::SoakOptions so;
@@ -549,6 +584,7 @@ int main(int argc, char** argv) {
   Bench b(groups);
   std::fprintf(stderr, "primitives ...\n");
   const json primitives = tayori::bench::MeasurePrimitives(b.Dir());
+  if (!store.empty()) b.UsePostgres(store);
   b.StartBroker();
   b.SetUpOffices();
   json workloads = json::array();
@@ -597,6 +633,7 @@ int main(int argc, char** argv) {
   }
 
   json j = {
+      {"store", store.empty() ? "rocksdb" : "postgresql"},
       {"primitives", primitives},
       {"workloads", workloads},
       {"downloads",

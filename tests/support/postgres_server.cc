@@ -117,8 +117,10 @@ std::string PostgresServer::conninfo(const std::string& dbname) const {
   return "host=" + dir_ + " port=5432 user=tayori dbname=" + dbname + " connect_timeout=5";
 }
 
-Status PostgresServer::CreateDatabase(const std::string& name) {
-  PGconn* c = PQconnectdb(conninfo().c_str());
+Status PostgresServer::CreateDatabase(const std::string& name) { return CreatePostgresDatabase(conninfo(), name); }
+
+Status CreatePostgresDatabase(const std::string& conninfo, const std::string& name) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
   if (PQstatus(c) != CONNECTION_OK) {
     const std::string why = PQerrorMessage(c);
     PQfinish(c);

@@ -42,6 +42,9 @@ class PostgresServer {
   gid_t gid_ = 0;
 };
 
+// Creates database NAME (empty) on the server CONNINFO reaches.
+Status CreatePostgresDatabase(const std::string& conninfo, const std::string& name);
+
 }  // namespace tayori::testing
 
 #endif  // TAYORI_TESTS_SUPPORT_POSTGRES_SERVER_H_
