@@ -41,12 +41,19 @@ void ServerContext::FillOfficeInfo(const pb::OfficeRecord& rec, bool with_keys, 
   }
 }
 
-void ServerContext::FillEntry(const pb::MessageRecord& rec, pb::MailEntry* out) const {
+void ServerContext::FillEntry(const pb::MessageRecord& rec, pb::MailEntry* out,
+                              std::map<std::string, std::string>* names) const {
+  auto name = [&](const std::string& office) {
+    if (names == nullptr) return OfficeName(office);
+    auto [it, inserted] = names->try_emplace(office);
+    if (inserted) it->second = OfficeName(office);
+    return it->second;
+  };
   out->set_message_id(rec.message_id());
   out->set_sender_office(rec.sender_office());
   out->set_recipient_office(rec.recipient_office());
-  out->set_sender_name(OfficeName(rec.sender_office()));
-  out->set_recipient_name(OfficeName(rec.recipient_office()));
+  out->set_sender_name(name(rec.sender_office()));
+  out->set_recipient_name(name(rec.recipient_office()));
   out->set_accepted_unix(rec.accepted_unix());
   out->set_state(rec.state());
   out->set_downloaded_unix(rec.downloaded_unix());

@@ -64,7 +64,10 @@ class ServerContext {
   // The office's name, or "" if it is not registered (or cannot be read).
   std::string OfficeName(const std::string& office) const;
   void FillOfficeInfo(const pb::OfficeRecord& rec, bool with_keys, pb::OfficeInfo* out) const;
-  void FillEntry(const pb::MessageRecord& rec, pb::MailEntry* out) const;
+  // NAMES, when given, keeps the office names already read (a page of a
+  // list names the same few offices again and again: one read each).
+  void FillEntry(const pb::MessageRecord& rec, pb::MailEntry* out,
+                 std::map<std::string, std::string>* names = nullptr) const;
 
   // The terminal behind an office connection may still act for its office:
   // it is still enrolled (terminal_removed otherwise) and its certificate is

@@ -1,4 +1,7 @@
 // Verbs: the inbox and sent lists, a page at a time (see broker/verbs.h).
+#include <map>
+#include <string>
+
 #include "broker/verbs.h"
 #include "common/ids.h"
 
@@ -23,9 +26,10 @@ Status List(ServerContext& ctx, const Caller& c, const pb::ListRequest& r, Box b
                                                  : ctx.store->ListSent(c.office, r.after_id(), limit + 1));
   pb::ListResponse* list = out->mutable_list();
   size_t bytes = 0, i = 0;
+  std::map<std::string, std::string> names;
   for (; i < page.size() && i < limit && bytes < kMaxPageBytes; ++i) {
     pb::MailEntry* e = list->add_entries();
-    ctx.FillEntry(page[i], e);
+    ctx.FillEntry(page[i], e, &names);
     bytes += e->ByteSizeLong();
   }
   list->set_more(page.size() > i);
