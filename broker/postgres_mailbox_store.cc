@@ -9,6 +9,8 @@
 #include <optional>
 #include <string_view>
 
+#include "broker/log.h"
+
 namespace tayori::broker {
 
 // The tables. Each message is one row: the record's protobuf bytes and the
@@ -132,6 +134,22 @@ StatusOr<std::unique_ptr<PostgresMailboxStore>> PostgresMailboxStore::Open(const
   return store;
 }
 
+namespace {
+
+// What the server says outside an answer: its warnings and errors (a session
+// ended by a failing primary: "terminating connection due to unexpected
+// postmaster exit") go to the log as one JSON line, not raw to stderr;
+// notices ("already exists, skipping") and below are dropped.
+void LogNotice(void* /*arg*/, const PGresult* r) {
+  const char* severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+  const std::string_view level = severity == nullptr ? "" : severity;
+  if (level == "NOTICE" || level == "INFO" || level == "LOG" || level == "DEBUG") return;
+  const char* message = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+  Log("warn", "database_said", {{"severity", level}, {"message", message == nullptr ? "" : message}});
+}
+
+}  // namespace
+
 PostgresMailboxStore::~PostgresMailboxStore() {
   if (conn_ != nullptr) PQfinish(conn_);
   if (listen_ != nullptr) PQfinish(listen_);
@@ -140,9 +158,7 @@ PostgresMailboxStore::~PostgresMailboxStore() {
 Status PostgresMailboxStore::Ready() {
   if (conn_ == nullptr) {
     conn_ = PQconnectdb(conninfo_.c_str());
-    // The server's notices ("already exists, skipping") are not for the log.
-    PQsetNoticeProcessor(
-        conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeReceiver(conn_, LogNotice, nullptr);
     ++resets_;
   } else if (PQstatus(conn_) != CONNECTION_OK) {
     PQreset(conn_);  // a new session: session locks are gone
@@ -547,6 +563,7 @@ int PostgresMailboxStore::Listening() {
   next_listen_attempt_ = now + std::chrono::seconds(5);
   if (listen_ == nullptr) {
     listen_ = PQconnectdb(conninfo_.c_str());
+    PQsetNoticeReceiver(listen_, LogNotice, nullptr);
   } else {
     PQreset(listen_);
   }

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <poll.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <regex>
@@ -124,6 +126,35 @@ TEST_F(PostgresStoreTest, ACommitSurvivesADatabaseCrashAndTheStoreReconnects) {
   ASSERT_TRUE(inbox.ok()) << inbox.status().ToString();
   ASSERT_EQ(inbox->size(), 1u);
   EXPECT_EQ(inbox->front().message_id(), rec.message_id());
+}
+
+TEST_F(PostgresStoreTest, WhatTheServerSaysUnaskedGoesToTheLog) {
+  // A session ended by the server while the broker waits for events (a
+  // failing primary says "terminating connection due to unexpected
+  // postmaster exit") is one JSON log line, not libpq's raw text.
+  auto store = PostgresMailboxStore::Open(server_->conninfo("tayori"));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const int fd = (*store)->EventFd();
+  ASSERT_GE(fd, 0);
+  Sql("DO $$ BEGIN PERFORM pg_terminate_backend(pid) FROM pg_stat_activity "
+      "WHERE datname = 'tayori' AND pid <> pg_backend_pid(); END $$");
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 30000), 1);  // the server's word arrives
+  ::testing::internal::CaptureStderr();
+  (*store)->TakeEvents([](const std::string&, const pb::Event&) {});
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("\"event\":\"database_said\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"severity\":\"FATAL\""), std::string::npos) << log;
+  EXPECT_NE(log.find("terminating connection"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\nFATAL:"), std::string::npos) << log;
+  EXPECT_NE(log.rfind("{", 0), std::string::npos) << log;  // every line JSON
+  // The store's other session was ended too: unavailable at most once,
+  // then it connects again.
+  auto first = (*store)->ListInbox("1299999999", "", 10);
+  if (!first.ok()) {
+    EXPECT_EQ(first.status().code(), Code::kUnavailable) << first.status().ToString();
+  }
+  EXPECT_TRUE((*store)->ListInbox("1299999999", "", 10).ok());
 }
 
 TEST_F(PostgresStoreTest, AWholeExchangeRunsOnPostgres) {
