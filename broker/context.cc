@@ -90,11 +90,13 @@ std::vector<const pb::Terminal*> ServerContext::LiveTerminals(const pb::OfficeRe
   return live;
 }
 
-void ServerContext::Notify(const std::string& office, const pb::Event& event) {
-  // On a shared store every broker (this one too) gets it back through
-  // the store and delivers it to its own connections.
-  if (store->PublishEvent(office, event)) return;
-  Deliver(office, event);
+void ServerContext::Notify(const std::string& office, const pb::Event& event) { NotifyAll({{office, event}}); }
+
+void ServerContext::NotifyAll(const std::vector<std::pair<std::string, pb::Event>>& events) {
+  // On a shared store every broker (this one too) gets them back through
+  // the store and delivers them to its own connections.
+  if (store->PublishEvents(events)) return;
+  for (const auto& [office, event] : events) Deliver(office, event);
 }
 
 void ServerContext::Deliver(const std::string& office, const pb::Event& event) {

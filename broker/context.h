@@ -81,6 +81,9 @@ class ServerContext {
   // Pushes EVENT to the subscribed terminals of OFFICE that CheckTerminal
   // still admits.
   void Notify(const std::string& office, const pb::Event& event);
+  // Notify for several events at once (each for its office): on a shared
+  // store one round trip for all of them.
+  void NotifyAll(const std::vector<std::pair<std::string, pb::Event>>& events);
   // Pushes EVENT to this broker's own subscribed terminals of OFFICE that
   // CheckTerminal still admits (Notify's second half; the serving loop
   // calls it for events other brokers published).

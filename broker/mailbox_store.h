@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -86,10 +87,11 @@ class MailboxStore {
   // at a time (PostgreSQL: a session advisory lock, taken over when its
   // holder goes).
   virtual bool LeadsSweep() { return true; }
-  // Publishes EVENT for OFFICE to every broker on the store, this one
-  // included (they get it through TakeEvents). False if the store has no
-  // such channel: the caller delivers it to its own connections.
-  virtual bool PublishEvent(const std::string& /*office*/, const pb::Event& /*event*/) { return false; }
+  // Publishes EVENTS (each for its office) to every broker on the store,
+  // this one included (they get them through TakeEvents). False if the
+  // store has no such channel: the caller delivers them to its own
+  // connections.
+  virtual bool PublishEvents(const std::vector<std::pair<std::string, pb::Event>>& /*events*/) { return false; }
   // A file descriptor that becomes readable when published events arrive
   // (-1: none); TakeEvents then calls FN for each. Serving thread only.
   virtual int EventFd() { return -1; }

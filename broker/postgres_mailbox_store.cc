@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "broker/log.h"
+#include "common/ids.h"
 
 namespace tayori::broker {
 
@@ -424,19 +425,54 @@ StatusOr<std::vector<pb::MessageRecord>> PostgresMailboxStore::DueForExpiry(int6
   return out;
 }
 
+namespace {
+
+// Message ids joined by commas: one parameter for a whole batch, split by
+// string_to_array in SQL (ids are Crockford base32, never a comma).
+std::string JoinIds(const std::vector<pb::MessageRecord>& records) {
+  std::string out;
+  for (const pb::MessageRecord& r : records) {
+    if (!out.empty()) out += ',';
+    out += r.message_id();
+  }
+  return out;
+}
+
+}  // namespace
+
 Status PostgresMailboxStore::ApplyExpiry(const std::vector<pb::MessageRecord>& expire,
                                          const std::vector<int64_t>& /*old_expires*/,
                                          const std::vector<pb::MessageRecord>& purge) {
+  // A batch is a few statements whatever its size, each naming all of its
+  // messages: the sweep holds the serving thread for as little as it can.
   std::vector<Statement> statements;
-  for (const pb::MessageRecord& r : expire) {
-    statements.push_back({"DELETE FROM chunks WHERE message_id = $1::text", {r.message_id()}});
-    statements.push_back({kUpsertMessage, UpsertParams(r, std::nullopt)});
+  std::vector<pb::MessageRecord> all = expire;
+  all.insert(all.end(), purge.begin(), purge.end());
+  if (all.empty()) return Status::Ok();
+  statements.push_back({"DELETE FROM chunks WHERE message_id = ANY (string_to_array($1::text, ','))", {JoinIds(all)}});
+  if (!expire.empty()) {
+    // Only rows still there: a message downloaded and purged meanwhile
+    // (through another broker) does not come back as expired.
+    std::string expires, records;
+    for (const pb::MessageRecord& r : expire) {
+      if (!expires.empty()) {
+        expires += ',';
+        records += ',';
+      }
+      expires += std::to_string(r.expire_unix());
+      records += ToHex(r.SerializeAsString());
+    }
+    statements.push_back(
+        {"UPDATE messages SET expire_unix = u.expire_unix, record = decode(u.record, 'hex') "
+         "FROM unnest(string_to_array($1::text, ','), string_to_array($2::text, ',')::bigint[], "
+         "string_to_array($3::text, ',')) AS u(message_id, expire_unix, record) "
+         "WHERE messages.message_id = u.message_id",
+         {JoinIds(expire), expires, records}});
   }
-  for (const pb::MessageRecord& r : purge) {
-    statements.push_back({"DELETE FROM chunks WHERE message_id = $1::text", {r.message_id()}});
-    statements.push_back({"DELETE FROM messages WHERE message_id = $1::text", {r.message_id()}});
+  if (!purge.empty()) {
+    statements.push_back(
+        {"DELETE FROM messages WHERE message_id = ANY (string_to_array($1::text, ','))", {JoinIds(purge)}});
   }
-  if (statements.empty()) return Status::Ok();
   std::lock_guard<std::mutex> l(mu_);
   // Not synced: an expiry lost in a crash is found again by the sweeper.
   return Transaction(statements, false);
@@ -501,16 +537,6 @@ const char* const kEventChannel = "tayori_events";
 // The sweep lock's key (pg_advisory_lock's bigint space is the database's).
 const char* const kSweepLock = "SELECT pg_try_advisory_lock(7701770178)";
 
-std::string Hex(const std::string& bytes) {
-  static const char* const kDigits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 bool Unhex(std::string_view hex, std::string* out) {
   if (hex.size() % 2 != 0) return false;
   out->clear();
@@ -544,13 +570,20 @@ bool PostgresMailboxStore::LeadsSweep() {
   return got;
 }
 
-bool PostgresMailboxStore::PublishEvent(const std::string& office, const pb::Event& event) {
+bool PostgresMailboxStore::PublishEvents(const std::vector<std::pair<std::string, pb::Event>>& events) {
+  if (events.empty()) return true;
+  // Office numbers are digits and each event goes as hex, well under
+  // NOTIFY's 8000 bytes; a batch is one statement (payloads joined by
+  // commas, which neither part holds). Events are hints (the inbox is the
+  // truth): one lost with the database is not retried.
+  std::string payloads;
+  for (const auto& [office, event] : events) {
+    if (!payloads.empty()) payloads += ',';
+    payloads += office + " " + ToHex(event.SerializeAsString());
+  }
   std::lock_guard<std::mutex> l(mu_);
-  // Office numbers are digits and the event goes as hex, well under
-  // NOTIFY's 8000 bytes. Events are hints (the inbox is the truth): one lost
-  // with the database is not retried.
-  (void)Exec("SELECT pg_notify($1::text, $2::text)",
-             {std::string(kEventChannel), office + " " + Hex(event.SerializeAsString())});
+  (void)Exec("SELECT pg_notify($1::text, p) FROM unnest(string_to_array($2::text, ',')) AS p",
+             {std::string(kEventChannel), payloads});
   return true;
 }
 

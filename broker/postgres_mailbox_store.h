@@ -72,7 +72,7 @@ class PostgresMailboxStore : public MailboxStore {
   bool LeadsSweep() override;
   // pg_notify on channel tayori_events; every broker LISTENs on a
   // connection of its own.
-  bool PublishEvent(const std::string& office, const pb::Event& event) override;
+  bool PublishEvents(const std::vector<std::pair<std::string, pb::Event>>& events) override;
   int EventFd() override;
   void TakeEvents(const std::function<void(const std::string& office, const pb::Event& event)>& fn) override;
 

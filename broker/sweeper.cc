@@ -1,5 +1,8 @@
 #include "broker/sweeper.h"
 
+#include <map>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "broker/log.h"
@@ -60,14 +63,20 @@ StatusOr<SweepCounts> Sweeper::SweepOnce(size_t limit) {
     ctx_->upload_hashes.erase(r.message_id());
     if (r.state() == pb::UPLOADING) ctx_->UploadEnded(r);
   }
+  // A batch expires the mail of a few offices: each name is read once and
+  // the senders' events go out together.
+  std::map<std::string, std::string> names;
+  std::vector<std::pair<std::string, pb::Event>> events;
   for (const pb::MessageRecord& r : expire) {
     ctx_->metrics->Expired(r.cipher_bytes());
     ctx_->metrics->AddPending(-1, -static_cast<int64_t>(r.cipher_bytes()));
     Log("info", "message_expired",
         {{"message_id", r.message_id()}, {"from", r.sender_office()}, {"to", r.recipient_office()}});
-    ctx_->Notify(r.sender_office(),
-                 MakeEvent(EventKind::kExpired, r, r.recipient_office(), ctx_->OfficeName(r.recipient_office()), now));
+    auto [name, unread] = names.try_emplace(r.recipient_office());
+    if (unread) name->second = ctx_->OfficeName(r.recipient_office());
+    events.emplace_back(r.sender_office(), MakeEvent(EventKind::kExpired, r, r.recipient_office(), name->second, now));
   }
+  ctx_->NotifyAll(events);
   ctx_->metrics->Purged(purge.size());
   if (!purge.empty()) Log("info", "messages_purged", {{"count", purge.size()}});
   return SweepCounts{expire.size(), purge.size()};

@@ -211,6 +211,46 @@ TEST_P(StoreTest, ExpiryIsDueInOrderWithACursor) {
   EXPECT_EQ(store_->ListInbox("1299999999", "", 10)->size(), 2u);
 }
 
+TEST_P(StoreTest, ABatchExpiresAndPurgesEachOfItsMessages) {
+  // One sweep batch names many messages at once; each gets its own fate.
+  std::vector<pb::MessageRecord> expire, purge;
+  std::vector<int64_t> old_expires;
+  for (int i = 0; i < 6; ++i) {
+    const std::string id = "01AAAAAAAAAAAAAAAAAAAAAAD" + std::to_string(i);
+    auto r = Committed(id, "0123456789", i % 2 == 0 ? "1299999999" : "1288888888", 10 + i);
+    ASSERT_TRUE(store_->PutChunk(id, 0, 0, "payload").ok());
+    ASSERT_TRUE(store_->PutChunk(id, 1, 0, "more").ok());
+    if (i < 4) {
+      old_expires.push_back(r.expire_unix());
+      r.set_state(pb::EXPIRED);
+      r.set_expire_unix(1000 + i);
+      expire.push_back(r);
+    } else {
+      purge.push_back(r);
+    }
+  }
+  auto kept = Committed("01AAAAAAAAAAAAAAAAAAAAAAD9", "0123456789", "1299999999", 50);
+  ASSERT_TRUE(store_->PutChunk(kept.message_id(), 0, 0, "kept").ok());
+  ASSERT_TRUE(store_->ApplyExpiry(expire, old_expires, purge).ok());
+  for (const auto& r : expire) {
+    auto got = store_->GetMessage(r.message_id());
+    ASSERT_TRUE(got.ok()) << r.message_id();
+    EXPECT_EQ(got->state(), pb::EXPIRED);
+    EXPECT_EQ(got->expire_unix(), r.expire_unix());
+    EXPECT_TRUE(store_->ListChunks(r.message_id())->empty());
+  }
+  for (const auto& r : purge) {
+    EXPECT_EQ(store_->GetMessage(r.message_id()).status().code(), Code::kNotFound);
+    EXPECT_TRUE(store_->ListChunks(r.message_id())->empty());
+  }
+  EXPECT_EQ(store_->ListChunks(kept.message_id())->size(), 1u);
+  std::string cursor;
+  auto due = store_->DueForExpiry(1001, 10, &cursor);  // by their new times
+  ASSERT_EQ(due->size(), 3u);
+  EXPECT_EQ(due->front().message_id(), kept.message_id());
+  EXPECT_EQ(due->back().message_id(), expire[1].message_id());
+}
+
 TEST_P(StoreTest, NoticesAndEveryMessage) {
   pb::Notice n;
   n.set_id("n1");
