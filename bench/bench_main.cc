@@ -324,30 +324,48 @@ class Bench {
   }
 
   // Files N committed, payload-less messages into recipient 0's mailbox
-  // directly in the store (the broker must not be running), due to expire
-  // at EXPIRE_AT. Returns the id in the middle of the mailbox.
-  std::string Populate(int n, int64_t expire_at) {
+  // directly in the store (the broker must not be running), all due to
+  // expire at one moment 20 seconds after the last is written (a timed
+  // probe of 100 commits, removed again, says how long writing takes).
+  // Sets *EXPIRE_AT to it and returns the id in the middle of the mailbox.
+  std::string Populate(int n, int64_t* expire_at) {
     std::unique_ptr<tayori::broker::MailboxStore> store;
     if (store_.empty()) {
       store = Must(tayori::broker::RocksDbMailboxStore::Open(dir_.Sub("broker/store")), "open store");
     } else {
       store = Must(tayori::broker::PostgresMailboxStore::Open(store_), "open store");
     }
-    std::string middle;
-    tayori::pb::MessageRecord r;
-    r.set_sender_office(kSender);
-    r.set_recipient_office(Recipient(0));
-    r.set_state(tayori::pb::DELIVERED);
-    r.set_cipher_bytes(1000);
     const int64_t base = tayori::Env::Default()->NowMillis() - 3600 * 1000;
-    for (int i = 0; i < n; ++i) {
+    auto record = [&](int i, const std::string& recipient, int64_t expire) {
+      tayori::pb::MessageRecord r;
       const std::string id = tayori::NewId(base + i / 10);
       r.set_message_id(id);
       r.set_send_id(id);
+      r.set_sender_office(kSender);
+      r.set_recipient_office(recipient);
+      r.set_state(tayori::pb::DELIVERED);
+      r.set_cipher_bytes(1000);
       r.set_accepted_unix((base + i / 10) / 1000);
-      r.set_expire_unix(expire_at);
+      r.set_expire_unix(expire);
+      return r;
+    };
+    std::vector<tayori::pb::MessageRecord> probe;
+    const double t0 = Now();
+    for (int i = 0; i < 100; ++i) {
+      probe.push_back(record(i, "9999999999", INT64_MAX / 2));
+      Must(store->CommitMessage(probe.back(), 0), "commit");
+    }
+    const double per_commit = (Now() - t0) / 100;
+    Must(store->ApplyExpiry({}, {}, probe), "remove the probe");
+    *expire_at = tayori::Env::Default()->NowSeconds() + 20 + static_cast<int64_t>(2 * per_commit * n);
+    std::string middle;
+    for (int i = 0; i < n; ++i) {
+      const tayori::pb::MessageRecord r = record(i, Recipient(0), *expire_at);
       Must(store->CommitMessage(r, 0), "commit");
-      if (i == n / 2) middle = id;
+      if (i == n / 2) middle = r.message_id();
+    }
+    if (tayori::Env::Default()->NowSeconds() + 10 > *expire_at) {
+      Die("writing the mailbox took longer than planned: the quiet sends would overlap its expiry");
     }
     return middle;
   }
@@ -619,14 +637,13 @@ int main(int argc, char** argv) {
   if (scale > 0) {
     std::fprintf(stderr, "scale: %d messages in one mailbox ...\n", scale);
     b.StopBroker();
-    const int64_t expire_at = tayori::Env::Default()->NowSeconds() + 20;
-    const std::string middle = b.Populate(scale, expire_at);
+    int64_t expire_at = 0;
+    const std::string middle = b.Populate(scale, &expire_at);
     b.StartBroker();
     list_first = b.ListPage("");
     list_middle = b.ListPage(middle);
     quiet = b.Latency(200, kb, 1);
-    while (tayori::Env::Default()->NowSeconds() <= expire_at)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (tayori::Env::Default()->NowSeconds() < expire_at) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     pending_before = b.Pending();
     purging = b.Latency(200, kb, 1);
     pending_after = b.Pending();
