@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "broker/log.h"
+#include "broker/postgres_internal.h"
 #include "common/ids.h"
 
 namespace tayori::broker {
@@ -45,40 +46,6 @@ CREATE TABLE IF NOT EXISTS notices (id text PRIMARY KEY, record bytea NOT NULL);
 
 // Serializes schema creation between brokers starting at once.
 static const char* const kSchemaLock = "SELECT pg_advisory_xact_lock(7701770177)";
-
-// One result, cleared when it goes.
-class PostgresMailboxStore::Result {
- public:
-  explicit Result(PGresult* r) : r_(r) {}
-  Result(Result&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
-  Result(const Result&) = delete;
-  ~Result() {
-    if (r_ != nullptr) PQclear(r_);
-  }
-  int rows() const { return PQntuples(r_); }
-  // Rows an INSERT, UPDATE or DELETE touched.
-  int affected() const { return std::atoi(PQcmdTuples(r_)); }
-  bool null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
-  std::string bytes(int row, int col) const {
-    return std::string(PQgetvalue(r_, row, col), static_cast<size_t>(PQgetlength(r_, row, col)));
-  }
-  // A bigint column (binary results: 8 bytes, big-endian).
-  int64_t int64(int row, int col) const {
-    const auto* p = reinterpret_cast<const unsigned char*>(PQgetvalue(r_, row, col));
-    if (PQgetlength(r_, row, col) != 8) return 0;
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-    return static_cast<int64_t>(v);
-  }
-
- private:
-  PGresult* r_;
-};
-
-struct PostgresMailboxStore::Statement {
-  std::string sql;
-  std::vector<std::optional<std::string>> params;  // nullopt: NULL
-};
 
 namespace {
 
@@ -135,21 +102,17 @@ StatusOr<std::unique_ptr<PostgresMailboxStore>> PostgresMailboxStore::Open(const
   return store;
 }
 
-namespace {
-
 // What the server says outside an answer: its warnings and errors (a session
 // ended by a failing primary: "terminating connection due to unexpected
 // postmaster exit") go to the log as one JSON line, not raw to stderr;
 // notices ("already exists, skipping") and below are dropped.
-void LogNotice(void* /*arg*/, const PGresult* r) {
+void LogServerNotice(void* /*arg*/, const PGresult* r) {
   const char* severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
   const std::string_view level = severity == nullptr ? "" : severity;
   if (level == "NOTICE" || level == "INFO" || level == "LOG" || level == "DEBUG") return;
   const char* message = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
   Log("warn", "database_said", {{"severity", level}, {"message", message == nullptr ? "" : message}});
 }
-
-}  // namespace
 
 PostgresMailboxStore::~PostgresMailboxStore() {
   if (conn_ != nullptr) PQfinish(conn_);
@@ -159,7 +122,7 @@ PostgresMailboxStore::~PostgresMailboxStore() {
 Status PostgresMailboxStore::Ready() {
   if (conn_ == nullptr) {
     conn_ = PQconnectdb(conninfo_.c_str());
-    PQsetNoticeReceiver(conn_, LogNotice, nullptr);
+    PQsetNoticeReceiver(conn_, LogServerNotice, nullptr);
     ++resets_;
   } else if (PQstatus(conn_) != CONNECTION_OK) {
     PQreset(conn_);  // a new session: session locks are gone
@@ -527,109 +490,6 @@ StatusOr<std::vector<pb::Notice>> PostgresMailboxStore::ListNotices() {
     if (!out[static_cast<size_t>(i)].ParseFromString(r.bytes(i, 0))) return Internal("corrupt notice");
   }
   return out;
-}
-
-// ---- several brokers
-
-namespace {
-
-const char* const kEventChannel = "tayori_events";
-// The sweep lock's key (pg_advisory_lock's bigint space is the database's).
-const char* const kSweepLock = "SELECT pg_try_advisory_lock(7701770178)";
-
-bool Unhex(std::string_view hex, std::string* out) {
-  if (hex.size() % 2 != 0) return false;
-  out->clear();
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int v = 0;
-    for (char c : hex.substr(i, 2)) {
-      v <<= 4;
-      if (c >= '0' && c <= '9') {
-        v |= c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        v |= c - 'a' + 10;
-      } else {
-        return false;
-      }
-    }
-    out->push_back(static_cast<char>(v));
-  }
-  return true;
-}
-
-}  // namespace
-
-bool PostgresMailboxStore::LeadsSweep() {
-  std::lock_guard<std::mutex> l(mu_);
-  if (!Ready().ok()) return false;
-  if (lock_held_in_ == resets_) return true;
-  auto r = Exec(kSweepLock);
-  // A boolean in binary format: one byte.
-  const bool got = r.ok() && r->rows() == 1 && r->bytes(0, 0) == std::string(1, '\x01');
-  lock_held_in_ = got ? resets_ : 0;
-  return got;
-}
-
-bool PostgresMailboxStore::PublishEvents(const std::vector<std::pair<std::string, pb::Event>>& events) {
-  if (events.empty()) return true;
-  // Office numbers are digits and each event goes as hex, well under
-  // NOTIFY's 8000 bytes; a batch is one statement (payloads joined by
-  // commas, which neither part holds). Events are hints (the inbox is the
-  // truth): one lost with the database is not retried.
-  std::string payloads;
-  for (const auto& [office, event] : events) {
-    if (!payloads.empty()) payloads += ',';
-    payloads += office + " " + ToHex(event.SerializeAsString());
-  }
-  std::lock_guard<std::mutex> l(mu_);
-  (void)Exec("SELECT pg_notify($1::text, p) FROM unnest(string_to_array($2::text, ',')) AS p",
-             {std::string(kEventChannel), payloads});
-  return true;
-}
-
-int PostgresMailboxStore::Listening() {
-  if (listen_ != nullptr && PQstatus(listen_) == CONNECTION_OK) return PQsocket(listen_);
-  // The serving loop asks every turn: while the database is down, try to
-  // connect again at most every 5 seconds, not every turn.
-  const auto now = std::chrono::steady_clock::now();
-  if (now < next_listen_attempt_) return -1;
-  next_listen_attempt_ = now + std::chrono::seconds(5);
-  if (listen_ == nullptr) {
-    listen_ = PQconnectdb(conninfo_.c_str());
-    PQsetNoticeReceiver(listen_, LogNotice, nullptr);
-  } else {
-    PQreset(listen_);
-  }
-  if (PQstatus(listen_) != CONNECTION_OK) return -1;
-  PGresult* r = PQexec(listen_, (std::string("LISTEN ") + kEventChannel).c_str());
-  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-  PQclear(r);
-  return ok ? PQsocket(listen_) : -1;
-}
-
-int PostgresMailboxStore::EventFd() {
-  std::lock_guard<std::mutex> l(listen_mu_);
-  return Listening();
-}
-
-void PostgresMailboxStore::TakeEvents(
-    const std::function<void(const std::string& office, const pb::Event& event)>& fn) {
-  std::vector<std::pair<std::string, pb::Event>> events;
-  {
-    std::lock_guard<std::mutex> l(listen_mu_);
-    if (listen_ == nullptr || PQconsumeInput(listen_) == 0) return;  // broken: EventFd() makes it again
-    while (PGnotify* n = PQnotifies(listen_)) {
-      const std::string_view payload(n->extra);
-      const size_t space = payload.find(' ');
-      std::string bytes;
-      pb::Event event;
-      if (space != std::string_view::npos && Unhex(payload.substr(space + 1), &bytes) && event.ParseFromString(bytes)) {
-        events.emplace_back(std::string(payload.substr(0, space)), std::move(event));
-      }
-      PQfreemem(n);
-    }
-  }
-  for (const auto& [office, event] : events) fn(office, event);
 }
 
 // ---- mailboxes
