@@ -14,11 +14,8 @@
 // throwaway server; a connection string uses an existing one, in a new
 // database tayori_bench_PID that the run leaves behind.
 // Prints figures; asserts nothing about time.
-#include <netinet/in.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sodium.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -31,9 +28,11 @@
 #include <thread>
 
 #include "agent/agent.h"
+#include "bench/baselines.h"
 #include "bench/checker_bench.h"
 #include "bench/primitives.h"
 #include "bench/proc.h"
+#include "bench/report.h"
 #include "bench/soak.h"
 #include "broker/admin_client.h"
 #include "broker/postgres_mailbox_store.h"
@@ -49,6 +48,7 @@
 namespace {
 
 using nlohmann::json;
+using tayori::bench::BulkFigures;
 using tayori::bench::Percentile;
 using tayori::bench::ProcCpuSeconds;
 using tayori::bench::ProcStatusKb;
@@ -57,18 +57,6 @@ using tayori::testing::Process;
 using tayori::testing::RunResult;
 
 double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
-int FreePort() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
 
 // The broker and the PostgreSQL server this run started, stopped by Die
 // (exit skips destructors).
@@ -92,15 +80,15 @@ void Must(const tayori::Status& st, const std::string& what) {
   if (!st.ok()) Die(what + ": " + st.ToString());
 }
 
-struct BulkFigures {
-  double seconds = 0, agent_cpu = 0, broker_cpu = 0;
-  long agent_rss_kb = 0, broker_rss_kb = 0;
-  uint64_t bytes = 0;
-};
-
 class Bench {
  public:
   explicit Bench(int groups) : groups_(groups), ca_(dir_.Sub("ca"), tayori::Env::Default()->NowSeconds()) {}
+  // Its broker and server stop with it (their destructors); Die no longer
+  // names them.
+  ~Bench() {
+    g_broker_pid = -1;
+    g_postgres = nullptr;
+  }
 
   void StartBroker() {
     const std::string config = dir_.Sub("broker.yaml");
@@ -238,66 +226,12 @@ class Bench {
     return fig;
   }
 
-  // Seconds for scp (aes128-gcm) of FILES to a private sshd on loopback; <0 if unavailable.
+  // The baselines for FILES (bench/baselines.h), each in a folder of its own.
   double Scp(const std::vector<std::string>& files) {
-    if (::access("/usr/sbin/sshd", X_OK) != 0 || ::access("/usr/bin/scp", X_OK) != 0) return -1;
-    const std::string run = std::to_string(++baseline_runs_);
-    const std::string d = dir_.Sub("ssh-" + run);
-    Must(tayori::MakeDirs(d, 0700), "mkdir");
-    Must(tayori::MakeDirs("/run/sshd", 0755), "mkdir /run/sshd");
-    for (const char* k : {"host", "client"}) {
-      RunResult r = tayori::testing::Run("/usr/bin/ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-f", d + "/" + k});
-      if (r.exit_code != 0) return -1;
-    }
-    std::filesystem::copy_file(d + "/client.pub", d + "/authorized_keys");
-    const int port = FreePort();
-    Must(tayori::WriteFileAtomic(d + "/sshd_config",
-                                 "Port " + std::to_string(port) + "\nListenAddress 127.0.0.1\nHostKey " + d +
-                                     "/host\nAuthorizedKeysFile " + d +
-                                     "/authorized_keys\nPasswordAuthentication no\n"
-                                     "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
-                                     "PermitRootLogin prohibit-password\nPidFile " +
-                                     d +
-                                     "/sshd.pid\n"
-                                     "Subsystem sftp internal-sftp\nCiphers aes128-gcm@openssh.com\n"),
-         "sshd config");
-    Process sshd("/usr/sbin/sshd", {"-D", "-e", "-f", d + "/sshd_config"});
-    const std::string dest = dir_.Sub("scp-dest-" + run);
-    Must(tayori::MakeDirs(dest), "mkdir");
-    const struct passwd* pw = ::getpwuid(::getuid());
-    std::vector<std::string> args = {
-        "-q", "-B",          "-c", "aes128-gcm@openssh.com",   "-P", std::to_string(port),
-        "-i", d + "/client", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"};
-    args.insert(args.end(), files.begin(), files.end());
-    args.push_back(std::string(pw ? pw->pw_name : "root") + "@127.0.0.1:" + dest + "/");
-    // sshd needs a moment to listen: retry the connection, not a fixed sleep.
-    for (int attempt = 0; attempt < 50; ++attempt) {
-      RunResult probe = tayori::testing::Run(
-          "/usr/bin/ssh", {"-q", "-p", std::to_string(port), "-i", d + "/client", "-o", "BatchMode=yes", "-o",
-                           "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                           std::string(pw ? pw->pw_name : "root") + "@127.0.0.1", "true"});
-      if (probe.exit_code == 0) break;
-      if (attempt == 49) return -1;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    const double t0 = Now();
-    RunResult r = tayori::testing::Run("/usr/bin/scp", args, {}, 3600 * 1000);
-    const double seconds = Now() - t0;
-    sshd.Kill(SIGTERM);
-    return r.exit_code == 0 ? seconds : -1;
+    return tayori::bench::ScpSeconds(files, dir_.Sub("scp-" + std::to_string(++baseline_runs_)));
   }
-
-  // Seconds for dd conv=fsync of FILES (one dd each, like one commit per send).
   double Dd(const std::vector<std::string>& files) {
-    const std::string dest = dir_.Sub("dd-dest-" + std::to_string(++baseline_runs_));
-    Must(tayori::MakeDirs(dest), "mkdir");
-    const double t0 = Now();
-    for (const auto& f : files) {
-      RunResult r = tayori::testing::Run("/bin/dd", {"if=" + f, "of=" + dest + "/" + f.substr(f.rfind('/') + 1),
-                                                     "bs=1M", "conv=fsync", "status=none"});
-      if (r.exit_code != 0) return -1;
-    }
-    return Now() - t0;
+    return tayori::bench::DdSeconds(files, dir_.Sub("dd-" + std::to_string(++baseline_runs_)));
   }
 
   // Every recipient fetches everything at once; returns seconds and bytes.
@@ -447,109 +381,139 @@ class Bench {
   int bulk_runs_ = 0;      // stamps the names of each bulk's CSV units
 };
 
-// One workload's figures, as main builds them.
-json WorkloadJson(const std::string& name, int groups, int mb, const BulkFigures& big, const BulkFigures& small,
-                  int small_groups, double scp, double dd, const json& floor) {
-  const double mbs = static_cast<double>(big.bytes) / 1e6;
-  return {{"workload", name},
-          {"groups", groups},
-          {"mb_per_group", mb},
-          {"bytes", big.bytes},
-          {"seconds", big.seconds},
-          {"mb_per_s", mbs / big.seconds},
-          {"agent_cpu_seconds", big.agent_cpu},
-          {"broker_cpu_seconds", big.broker_cpu},
-          {"agent_cpu_s_per_mb", big.agent_cpu / mbs},
-          {"broker_cpu_s_per_mb", big.broker_cpu / mbs},
-          {"agent_peak_rss_mib", big.agent_rss_kb / 1024.0},
-          {"broker_peak_rss_mib", big.broker_rss_kb / 1024.0},
-          {"small_bulk",
-           {{"groups", small_groups},
-            {"seconds", small.seconds},
-            {"agent_peak_rss_mib", small.agent_rss_kb / 1024.0},
-            {"broker_peak_rss_mib", small.broker_rss_kb / 1024.0}}},
-          {"scp_seconds", scp},
-          {"dd_fsync_seconds", dd},
-          {"ratio_to_scp", scp > 0 ? big.seconds / scp : -1},
-          {"ratio_to_dd", dd > 0 ? big.seconds / dd : -1},
-          {"floor", floor}};
+// What main was asked to measure on each store.
+struct Flags {
+  int groups = 50, mb = 10, small_groups = 5, sends = 1000, kb = 100, scale = 100000;
+  bool no_scp = false;
+  std::string only = "both";
+};
+
+// One run on STORE (empty: RocksDB; "local" or a connection string:
+// PostgreSQL): bulk sends and baselines, downloads, latency, scale.
+json RunOnStore(const Flags& f, const std::string& store, const json& primitives, const json& checker) {
+  Bench b(f.groups);
+  if (!store.empty()) b.UsePostgres(store);
+  std::fprintf(stderr, "on %s:\n", store.empty() ? "RocksDB" : "PostgreSQL");
+  b.StartBroker();
+  b.SetUpOffices();
+  json workloads = json::array();
+  for (const std::string workload : {"pdf", "csv"}) {
+    if (f.only != "both" && f.only != workload) continue;
+    std::fprintf(stderr, "%s: bulk %d x %d MB ...\n", workload.c_str(), f.small_groups, f.mb);
+    BulkFigures small = b.Bulk(workload, f.small_groups, f.mb, nullptr);
+    std::fprintf(stderr, "%s: bulk %d x %d MB ...\n", workload.c_str(), f.groups, f.mb);
+    std::vector<std::string> files;
+    BulkFigures big = b.Bulk(workload, f.groups, f.mb, &files);
+    std::fprintf(stderr, "%s: scp ...\n", workload.c_str());
+    const double scp = f.no_scp ? -1 : b.Scp(files);
+    std::fprintf(stderr, "%s: dd ...\n", workload.c_str());
+    const double dd = b.Dd(files);
+    // The agent checks the CSV content it f.sends; a PDF f.only by its head.
+    uint64_t csv_bytes = 0;
+    for (const auto& file : files)
+      csv_bytes += tayori::careplan::IsCsvName(file) ? std::filesystem::file_size(file) : 0;
+    const json floor = tayori::bench::CryptoFloor(primitives, static_cast<double>(big.bytes),
+                                                  static_cast<double>(csv_bytes), checker["mb_per_s"].get<double>());
+    workloads.push_back(WorkloadJson(workload, f.groups, f.mb, big, small, f.small_groups, scp, dd, floor));
+  }
+  std::fprintf(stderr, "downloads ...\n");
+  auto [dl_seconds, dl_bytes] = b.Downloads();
+  std::fprintf(stderr, "latency %d x %d KB ...\n", f.sends, f.kb);
+  std::vector<double> lat = b.Latency(f.sends, f.kb);
+
+  // Scale: a mailbox of SCALE pending messages; listing it, then f.sends while
+  // all of them expire at once, against f.sends without a purge.
+  double list_first = 0, list_middle = 0;
+  std::vector<double> quiet, purging;
+  uint64_t pending_before = 0, pending_after = 0;
+  if (f.scale > 0) {
+    std::fprintf(stderr, "scale: %d messages in one mailbox ...\n", f.scale);
+    b.StopBroker();
+    int64_t expire_at = 0;
+    const std::string middle = b.Populate(f.scale, &expire_at);
+    b.StartBroker();
+    list_first = b.ListPage("");
+    list_middle = b.ListPage(middle);
+    quiet = b.Latency(200, f.kb, 1);
+    while (tayori::Env::Default()->NowSeconds() < expire_at) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pending_before = b.Pending();
+    purging = b.Latency(200, f.kb, 1);
+    pending_after = b.Pending();
+  }
+
+  return {
+      {"store", store.empty() ? "rocksdb" : "postgresql"},
+      {"primitives", primitives},
+      {"workloads", workloads},
+      {"downloads",
+       {{"recipients", f.groups},
+        {"bytes", dl_bytes},
+        {"seconds", dl_seconds},
+        {"mb_per_s", static_cast<double>(dl_bytes) / 1e6 / dl_seconds}}},
+      {"single_send",
+       {{"sends", f.sends}, {"kb", f.kb}, {"p50_ms", Percentile(lat, 0.5)}, {"p99_ms", Percentile(lat, 0.99)}}},
+      {"scale",
+       {{"messages", f.scale},
+        {"list_first_page_ms", list_first},
+        {"list_middle_page_ms", list_middle},
+        {"send_p99_ms_quiet", Percentile(quiet, 0.99)},
+        {"send_p99_ms_during_expiry", Percentile(purging, 0.99)},
+        {"pending_when_sends_began", pending_before},
+        {"pending_when_sends_ended", pending_after}}},
+      {"checker", checker},
+  };
 }
 
-// The figures of J (as main builds them) for a person.
-void PrintText(const json& j) {
-  std::printf("broker store: %s\n", j["store"].get<std::string>().c_str());
-  const json& p = j["primitives"];
-  std::printf(
-      "per byte on one core: AES-256-GCM %.0f MB/s, SHA-256 %.0f MB/s, CurveZMQ box %.0f MB/s, care plan "
-      "checker %.0f MB/s; fdatasync of 1 MiB %.2f ms, of 4 KiB %.2f ms\n",
-      p["aes_gcm_mb_s"].get<double>(), p["sha256_mb_s"].get<double>(), p["curve_box_mb_s"].get<double>(),
-      j["checker"]["mb_per_s"].get<double>(), p["fsync_1mib_ms"].get<double>(), p["fsync_4kib_ms"].get<double>());
-  for (const json& w : j["workloads"]) {
-    const double scp = w["scp_seconds"], dd = w["dd_fsync_seconds"], seconds = w["seconds"];
-    std::printf("bulk send, %s workload, %d x %d MB (%.0f MB): %.2f s, %.1f MB/s\n",
-                w["workload"].get<std::string>().c_str(), w["groups"].get<int>(), w["mb_per_group"].get<int>(),
-                w["bytes"].get<double>() / 1e6, seconds, w["mb_per_s"].get<double>());
-    std::printf(
-        "  CPU: agent %.2f s (%.2f ms/MB), broker %.2f s (%.2f ms/MB); crypto and check floor: agent %.2f s, "
-        "broker %.2f s, %.2f s on two cores\n",
-        w["agent_cpu_seconds"].get<double>(), w["agent_cpu_s_per_mb"].get<double>() * 1000,
-        w["broker_cpu_seconds"].get<double>(), w["broker_cpu_s_per_mb"].get<double>() * 1000,
-        w["floor"]["agent_seconds"].get<double>(), w["floor"]["broker_seconds"].get<double>(),
-        w["floor"]["two_core_seconds"].get<double>());
-    std::printf("  peak RSS: agent %.1f MiB, broker %.1f MiB (bulk of %d: agent %.1f MiB, broker %.1f MiB)\n",
-                w["agent_peak_rss_mib"].get<double>(), w["broker_peak_rss_mib"].get<double>(),
-                w["small_bulk"]["groups"].get<int>(), w["small_bulk"]["agent_peak_rss_mib"].get<double>(),
-                w["small_bulk"]["broker_peak_rss_mib"].get<double>());
-    if (scp > 0) {
-      std::printf("  scp (aes128-gcm, loopback) of the same bytes: %.2f s -> tayori / scp = %.2f\n", scp,
-                  seconds / scp);
-    } else {
-      std::printf("  scp baseline not available\n");
-    }
-    std::printf("  dd conv=fsync of the same bytes: %.2f s -> tayori / dd = %.2f\n", dd, seconds / dd);
+// --soak: only the soak, on RocksDB. Exit status 1 if anything was lost.
+int RunSoakOnly(int soak_agents, int kb, tayori::bench::SoakOptions so, bool json_out) {
+  if (soak_agents < 2 || soak_agents > 100000 || so.seconds < 1 || so.sends_per_second <= 0 || kb < 1) {
+    Die("--soak-agents 2..100000, --soak-seconds and --soak-rate positive");
   }
-  const json& dl = j["downloads"];
-  const json& single = j["single_send"];
-  const json& scale = j["scale"];
-  std::printf("downloads: %d recipients at once, %.0f MB in %.2f s: %.1f MB/s\n", dl["recipients"].get<int>(),
-              dl["bytes"].get<double>() / 1e6, dl["seconds"].get<double>(), dl["mb_per_s"].get<double>());
-  std::printf("single %d KB send to durable acceptance, %d sends: p50 %.1f ms, p99 %.1f ms\n", single["kb"].get<int>(),
-              single["sends"].get<int>(), single["p50_ms"].get<double>(), single["p99_ms"].get<double>());
-  if (scale["messages"].get<int>() > 0) {
-    std::printf("mailbox of %d pending: a page of 100 lists in %.2f ms (first), %.2f ms (middle)\n",
-                scale["messages"].get<int>(), scale["list_first_page_ms"].get<double>(),
-                scale["list_middle_page_ms"].get<double>());
-    std::printf("send p99 while they all expire: %.1f ms (pending %llu -> %llu during the sends); without: %.1f ms\n",
-                scale["send_p99_ms_during_expiry"].get<double>(),
-                scale["pending_when_sends_began"].get<unsigned long long>(),
-                scale["pending_when_sends_ended"].get<unsigned long long>(), scale["send_p99_ms_quiet"].get<double>());
+  if (sodium_init() < 0) Die("libsodium");
+  so.kb = kb;
+  Bench b(soak_agents);
+  b.StartBroker();
+  std::fprintf(stderr, "soak: setting up %d offices and terminals ...\n", soak_agents);
+  b.SetUpOffices();
+  tayori::bench::SoakSetup setup{b.endpoint_, b.key_, b.broker_->pid(), {}, {}, b.Dir()};
+  for (int i = 0; i < soak_agents; ++i) {
+    setup.homes.push_back(b.dir_.Sub("home-r" + std::to_string(i)));
+    setup.offices.push_back(b.Recipient(i));
   }
-  tayori::bench::PrintChecker(j["checker"]);
+  const json j = tayori::bench::RunSoak(setup, so);
+  if (j.contains("error")) Die("soak: " + j["error"].get<std::string>());
+  if (json_out) {
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    tayori::bench::PrintSoak(j);
+  }
+  return tayori::bench::SoakClean(j) ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"tayori-bench: bulk send, downloads and latency against scp and dd baselines"};
-  int groups = 50, mb = 10, small_groups = 5, sends = 1000, kb = 100, scale = 100000;
-  bool json_out = false, no_scp = false, checker_only = false;
-  std::string only = "both", store;
-  app.add_option("--groups", groups, "recipients in the big bulk (default 50)");
-  app.add_option("--mb", mb, "megabytes per group (default 10)");
-  app.add_option("--small-groups", small_groups, "recipients in the small bulk (default 5)");
-  app.add_option("--sends", sends, "single sends for the latency figure (default 1000)");
-  app.add_option("--kb", kb, "kilobytes per single send (default 100)");
-  app.add_flag("--no-scp", no_scp, "skip the scp baseline");
-  app.add_option("--scale", scale,
+  Flags f;
+  bool json_out = false, checker_only = false;
+  std::string store;
+  app.add_option("--groups", f.groups, "recipients in the big bulk (default 50)");
+  app.add_option("--mb", f.mb, "megabytes per group (default 10)");
+  app.add_option("--small-groups", f.small_groups, "recipients in the small bulk (default 5)");
+  app.add_option("--sends", f.sends, "single sends for the latency figure (default 1000)");
+  app.add_option("--kb", f.kb, "kilobytes per single send (default 100)");
+  app.add_flag("--no-scp", f.no_scp, "skip the scp baseline");
+  app.add_option("--scale", f.scale,
                  "messages in one mailbox for the listing and purge figures (default 100000; 0 skips)");
-  app.add_option("--workload", only,
+  app.add_option("--workload", f.only,
                  "pdf (a small unit and a PDF per recipient), csv (a unit of CSV), or both (default)")
       ->check(CLI::IsMember({"pdf", "csv", "both"}));
   app.add_flag("--checker", checker_only, "only the care plan checker's throughput (no broker, no network)");
   app.add_flag("--json", json_out, "one JSON document on stdout");
   app.add_option("--store", store,
                  "the broker on PostgreSQL: 'local' (a throwaway server) or a libpq connection string "
-                 "(a new database tayori_bench_PID is made on it); default: RocksDB");
+                 "(a new database tayori_bench_PID is made on it); 'both': the run on RocksDB, then on a "
+                 "throwaway PostgreSQL, and their ratios; default: RocksDB");
   bool soak = false;
   int soak_agents = 1000;
   tayori::bench::SoakOptions so;
@@ -559,37 +523,14 @@ int main(int argc, char** argv) {
   app.add_option("--soak-seconds", so.seconds, "how long the soak sends (default 600)");
   app.add_option("--soak-rate", so.sends_per_second, "sends per second in the soak (default 5)");
   CLI11_PARSE(app, argc, argv);
-  if (soak) {
-    if (soak_agents < 2 || soak_agents > 100000 || so.seconds < 1 || so.sends_per_second <= 0 || kb < 1) {
-      Die("--soak-agents 2..100000, --soak-seconds and --soak-rate positive");
-    }
-    if (sodium_init() < 0) Die("libsodium");
-    so.kb = kb;
-    Bench b(soak_agents);
-    b.StartBroker();
-    std::fprintf(stderr, "soak: setting up %d offices and terminals ...\n", soak_agents);
-    b.SetUpOffices();
-    tayori::bench::SoakSetup setup{b.endpoint_, b.key_, b.broker_->pid(), {}, {}, b.Dir()};
-    for (int i = 0; i < soak_agents; ++i) {
-      setup.homes.push_back(b.dir_.Sub("home-r" + std::to_string(i)));
-      setup.offices.push_back(b.Recipient(i));
-    }
-    const json j = tayori::bench::RunSoak(setup, so);
-    if (j.contains("error")) Die("soak: " + j["error"].get<std::string>());
-    if (json_out) {
-      std::printf("%s\n", j.dump(2).c_str());
-    } else {
-      tayori::bench::PrintSoak(j);
-    }
-    return tayori::bench::SoakClean(j) ? 0 : 1;
-  }
-  if (groups < 1 || groups > 50 || small_groups < 1 || small_groups > groups || mb < 1 || mb > 10 || sends < 1 ||
-      kb < 1) {
+  if (soak) return RunSoakOnly(soak_agents, f.kb, so, json_out);
+  if (f.groups < 1 || f.groups > 50 || f.small_groups < 1 || f.small_groups > f.groups || f.mb < 1 || f.mb > 10 ||
+      f.sends < 1 || f.kb < 1) {
     Die("--groups 1..50, --small-groups 1..groups, --mb 1..10, --sends and --kb positive");
   }
   if (sodium_init() < 0) Die("libsodium");
   std::fprintf(stderr, "care plan checker ...\n");
-  const json checker = tayori::bench::MeasureChecker(mb, 9);
+  const json checker = tayori::bench::MeasureChecker(f.mb, 9);
   if (checker_only) {
     if (json_out) {
       std::printf("%s\n", json{{"checker", checker}}.dump(2).c_str());
@@ -599,81 +540,30 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  Bench b(groups);
+  tayori::testing::TempDir primitives_dir;
   std::fprintf(stderr, "primitives ...\n");
-  const json primitives = tayori::bench::MeasurePrimitives(b.Dir());
-  if (!store.empty()) b.UsePostgres(store);
-  b.StartBroker();
-  b.SetUpOffices();
-  json workloads = json::array();
-  for (const std::string workload : {"pdf", "csv"}) {
-    if (only != "both" && only != workload) continue;
-    std::fprintf(stderr, "%s: bulk %d x %d MB ...\n", workload.c_str(), small_groups, mb);
-    BulkFigures small = b.Bulk(workload, small_groups, mb, nullptr);
-    std::fprintf(stderr, "%s: bulk %d x %d MB ...\n", workload.c_str(), groups, mb);
-    std::vector<std::string> files;
-    BulkFigures big = b.Bulk(workload, groups, mb, &files);
-    std::fprintf(stderr, "%s: scp ...\n", workload.c_str());
-    const double scp = no_scp ? -1 : b.Scp(files);
-    std::fprintf(stderr, "%s: dd ...\n", workload.c_str());
-    const double dd = b.Dd(files);
-    // The agent checks the CSV content it sends; a PDF only by its head.
-    uint64_t csv_bytes = 0;
-    for (const auto& f : files) csv_bytes += tayori::careplan::IsCsvName(f) ? std::filesystem::file_size(f) : 0;
-    const json floor = tayori::bench::CryptoFloor(primitives, static_cast<double>(big.bytes),
-                                                  static_cast<double>(csv_bytes), checker["mb_per_s"].get<double>());
-    workloads.push_back(WorkloadJson(workload, groups, mb, big, small, small_groups, scp, dd, floor));
+  const json primitives = tayori::bench::MeasurePrimitives(primitives_dir.path());
+  json j;
+  if (store == "both") {
+    // The same run on each store, one after the other; ratios against RocksDB.
+    const json runs =
+        json::array({RunOnStore(f, "", primitives, checker), RunOnStore(f, "local", primitives, checker)});
+    j = {{"runs", runs}, {"comparison", tayori::bench::CompareStores(runs)}};
+  } else {
+    j = RunOnStore(f, store, primitives, checker);
   }
-  std::fprintf(stderr, "downloads ...\n");
-  auto [dl_seconds, dl_bytes] = b.Downloads();
-  std::fprintf(stderr, "latency %d x %d KB ...\n", sends, kb);
-  std::vector<double> lat = b.Latency(sends, kb);
-
-  // Scale: a mailbox of SCALE pending messages; listing it, then sends while
-  // all of them expire at once, against sends without a purge.
-  double list_first = 0, list_middle = 0;
-  std::vector<double> quiet, purging;
-  uint64_t pending_before = 0, pending_after = 0;
-  if (scale > 0) {
-    std::fprintf(stderr, "scale: %d messages in one mailbox ...\n", scale);
-    b.StopBroker();
-    int64_t expire_at = 0;
-    const std::string middle = b.Populate(scale, &expire_at);
-    b.StartBroker();
-    list_first = b.ListPage("");
-    list_middle = b.ListPage(middle);
-    quiet = b.Latency(200, kb, 1);
-    while (tayori::Env::Default()->NowSeconds() < expire_at) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    pending_before = b.Pending();
-    purging = b.Latency(200, kb, 1);
-    pending_after = b.Pending();
-  }
-
-  json j = {
-      {"store", store.empty() ? "rocksdb" : "postgresql"},
-      {"primitives", primitives},
-      {"workloads", workloads},
-      {"downloads",
-       {{"recipients", groups},
-        {"bytes", dl_bytes},
-        {"seconds", dl_seconds},
-        {"mb_per_s", static_cast<double>(dl_bytes) / 1e6 / dl_seconds}}},
-      {"single_send",
-       {{"sends", sends}, {"kb", kb}, {"p50_ms", Percentile(lat, 0.5)}, {"p99_ms", Percentile(lat, 0.99)}}},
-      {"scale",
-       {{"messages", scale},
-        {"list_first_page_ms", list_first},
-        {"list_middle_page_ms", list_middle},
-        {"send_p99_ms_quiet", Percentile(quiet, 0.99)},
-        {"send_p99_ms_during_expiry", Percentile(purging, 0.99)},
-        {"pending_when_sends_began", pending_before},
-        {"pending_when_sends_ended", pending_after}}},
-      {"checker", checker},
-  };
   if (json_out) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  PrintText(j);
+  if (!j.contains("runs")) {
+    tayori::bench::PrintRun(j);
+    return 0;
+  }
+  for (const json& run : j["runs"]) {
+    tayori::bench::PrintRun(run);
+    std::printf("\n");
+  }
+  tayori::bench::PrintComparison(j["comparison"]);
   return 0;
 }

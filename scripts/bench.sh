@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds tayori and runs tayori-bench (flags pass through: --workload, --groups, --mb,
-# --sends, --kb, --scale, --no-scp, --checker, --json; --soak with --soak-agents,
+# --sends, --kb, --scale, --no-scp, --checker, --store, --json; --soak with --soak-agents,
 # --soak-seconds, --soak-rate). Installs openssh-server for the scp baseline if it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
