@@ -390,52 +390,57 @@ StatusOr<std::vector<pb::MessageRecord>> PostgresMailboxStore::DueForExpiry(int6
 
 namespace {
 
-// Message ids joined by commas: one parameter for a whole batch, split by
-// string_to_array in SQL (ids are Crockford base32, never a comma).
-std::string JoinIds(const std::vector<pb::MessageRecord>& records) {
+// A list joined by commas: one parameter for a whole batch, split by
+// string_to_array in SQL (ids are Crockford base32, numbers and hex hold
+// no comma).
+template <typename T, typename F>
+std::string Join(const std::vector<T>& items, F part) {
   std::string out;
-  for (const pb::MessageRecord& r : records) {
+  for (const T& item : items) {
     if (!out.empty()) out += ',';
-    out += r.message_id();
+    out += part(item);
   }
   return out;
 }
 
+std::string IdOf(const pb::MessageRecord& r) { return r.message_id(); }
+std::string ExpireOf(const pb::MessageRecord& r) { return std::to_string(r.expire_unix()); }
+
 }  // namespace
 
 Status PostgresMailboxStore::ApplyExpiry(const std::vector<pb::MessageRecord>& expire,
-                                         const std::vector<int64_t>& /*old_expires*/,
+                                         const std::vector<int64_t>& old_expires,
                                          const std::vector<pb::MessageRecord>& purge) {
+  if (old_expires.size() != expire.size()) return Internal("ApplyExpiry: an old expiry for each message");
   // A batch is a few statements whatever its size, each naming all of its
   // messages: the sweep holds the serving thread for as little as it can.
+  // Each row changes only if its expiry is still the one the sweep read:
+  // a send committed or sent again meanwhile (through another broker) is
+  // left alone, and so are its chunks; a row already purged stays gone.
   std::vector<Statement> statements;
-  std::vector<pb::MessageRecord> all = expire;
-  all.insert(all.end(), purge.begin(), purge.end());
-  if (all.empty()) return Status::Ok();
-  statements.push_back({"DELETE FROM chunks WHERE message_id = ANY (string_to_array($1::text, ','))", {JoinIds(all)}});
   if (!expire.empty()) {
-    // Only rows still there: a message downloaded and purged meanwhile
-    // (through another broker) does not come back as expired.
-    std::string expires, records;
-    for (const pb::MessageRecord& r : expire) {
-      if (!expires.empty()) {
-        expires += ',';
-        records += ',';
-      }
-      expires += std::to_string(r.expire_unix());
-      records += ToHex(r.SerializeAsString());
-    }
     statements.push_back(
-        {"UPDATE messages SET expire_unix = u.expire_unix, record = decode(u.record, 'hex') "
+        {"WITH changed AS (UPDATE messages SET expire_unix = u.expire_unix, record = decode(u.record, 'hex') "
          "FROM unnest(string_to_array($1::text, ','), string_to_array($2::text, ',')::bigint[], "
-         "string_to_array($3::text, ',')) AS u(message_id, expire_unix, record) "
-         "WHERE messages.message_id = u.message_id",
-         {JoinIds(expire), expires, records}});
+         "string_to_array($3::text, ','), string_to_array($4::text, ',')::bigint[]) "
+         "AS u(message_id, expire_unix, record, old_expire) "
+         "WHERE messages.message_id = u.message_id AND messages.expire_unix = u.old_expire "
+         "RETURNING messages.message_id) "
+         "DELETE FROM chunks WHERE message_id IN (SELECT message_id FROM changed)",
+         {Join(expire, IdOf), Join(expire, ExpireOf),
+          Join(expire, [](const pb::MessageRecord& r) { return ToHex(r.SerializeAsString()); }),
+          Join(old_expires, [](int64_t e) { return std::to_string(e); })}});
   }
   if (!purge.empty()) {
     statements.push_back(
-        {"DELETE FROM messages WHERE message_id = ANY (string_to_array($1::text, ','))", {JoinIds(purge)}});
+        {"WITH gone AS (DELETE FROM messages USING unnest(string_to_array($1::text, ','), "
+         "string_to_array($2::text, ',')::bigint[]) AS u(message_id, old_expire) "
+         "WHERE messages.message_id = u.message_id AND messages.expire_unix = u.old_expire "
+         "RETURNING messages.message_id) "
+         "DELETE FROM chunks WHERE message_id IN (SELECT message_id FROM gone)",
+         {Join(purge, IdOf), Join(purge, ExpireOf)}});
   }
+  if (statements.empty()) return Status::Ok();
   std::lock_guard<std::mutex> l(mu_);
   // Not synced: an expiry lost in a crash is found again by the sweeper.
   return Transaction(statements, false);

@@ -128,6 +128,40 @@ TEST_F(PostgresStoreTest, ACommitSurvivesADatabaseCrashAndTheStoreReconnects) {
   EXPECT_EQ(inbox->front().message_id(), rec.message_id());
 }
 
+TEST_F(PostgresStoreTest, ASweepDoesNotUndoWhatAnotherBrokerWroteMeanwhile) {
+  // Broker A's sweeper reads two messages as due; before it writes, broker
+  // B gives both a new expiry (a commit, a send again). A's purge and
+  // expiry then leave them, and their chunks, as B wrote them.
+  auto a = PostgresMailboxStore::Open(server_->conninfo("tayori"));
+  auto b = PostgresMailboxStore::Open(server_->conninfo("tayori"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (const char* id : {"01AAAAAAAAAAAAAAAAAAAAAAE1", "01AAAAAAAAAAAAAAAAAAAAAAE2"}) {
+    auto rec = Delivered(id);
+    ASSERT_TRUE((*a)->BeginMessage(rec).ok());
+    ASSERT_TRUE((*a)->PutChunk(id, 0, 0, "payload").ok());
+    ASSERT_TRUE((*a)->CommitMessage(rec, 0).ok());
+  }
+  std::string cursor;
+  auto due = (*a)->DueForExpiry(2000, 10, &cursor);
+  ASSERT_TRUE(due.ok()) << due.status().ToString();
+  ASSERT_EQ(due->size(), 2u);
+  for (pb::MessageRecord r : *due) {
+    r.set_expire_unix(5000);
+    ASSERT_TRUE((*b)->PutMessage(r).ok());
+  }
+  pb::MessageRecord expired = (*due)[0];
+  expired.set_state(pb::EXPIRED);
+  expired.set_expire_unix(3000);
+  ASSERT_TRUE((*a)->ApplyExpiry({expired}, {(*due)[0].expire_unix()}, {(*due)[1]}).ok());
+  for (const auto& r : *due) {
+    auto now = (*a)->GetMessage(r.message_id());
+    ASSERT_TRUE(now.ok()) << r.message_id() << ": " << now.status().ToString();
+    EXPECT_EQ(now->state(), pb::DELIVERED);
+    EXPECT_EQ(now->expire_unix(), 5000);
+    EXPECT_EQ((*a)->ListChunks(r.message_id())->size(), 1u);
+  }
+}
+
 TEST_F(PostgresStoreTest, WhatTheServerSaysUnaskedGoesToTheLog) {
   // A session ended by the server while the broker waits for events (a
   // failing primary says "terminating connection due to unexpected
