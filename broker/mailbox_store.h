@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -66,9 +67,14 @@ class MailboxStore {
   // In one batch (not synced: what a crash loses, the sweeper redoes): for
   // each of EXPIRE (state EXPIRED, new expire_unix)
   // delete the payload and move its expiry entry from OLD_EXPIRES[i]; delete
-  // every trace of each of PURGE.
+  // every trace of each of PURGE. On a store several brokers share, a
+  // message another broker changed since DueForExpiry read it (its expiry
+  // is no longer OLD_EXPIRES[i], or for PURGE its record's) is left as that
+  // broker wrote it, and its id added to *LEFT_ALONE if given; a store of
+  // one broker's own applies every message.
   virtual Status ApplyExpiry(const std::vector<pb::MessageRecord>& expire, const std::vector<int64_t>& old_expires,
-                             const std::vector<pb::MessageRecord>& purge) = 0;
+                             const std::vector<pb::MessageRecord>& purge,
+                             std::set<std::string>* left_alone = nullptr) = 0;
   // Calls FN for every message record (statistics; start-up counts).
   virtual Status ForEachMessage(const std::function<void(const pb::MessageRecord&)>& fn) = 0;
   // Compacts everything, so deleted payloads give their space back.

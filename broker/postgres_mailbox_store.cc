@@ -183,13 +183,16 @@ StatusOr<PostgresMailboxStore::Result> PostgresMailboxStore::Exec(
   return r;
 }
 
-Status PostgresMailboxStore::Transaction(const std::vector<Statement>& statements, bool synced) {
+Status PostgresMailboxStore::Transaction(const std::vector<Statement>& statements, bool synced,
+                                         std::vector<std::string>* rows) {
   ASSIGN_OR_RETURN(Result begin, Exec("BEGIN"));
   (void)begin;
   Status status = Status::Ok();
   if (!synced) status = Exec("SET LOCAL synchronous_commit TO off").status();
   for (size_t i = 0; status.ok() && i < statements.size(); ++i) {
-    status = Exec(statements[i].sql, statements[i].params).status();
+    auto r = Exec(statements[i].sql, statements[i].params);
+    status = r.status();
+    for (int k = 0; status.ok() && rows != nullptr && k < r->rows(); ++k) rows->push_back(r->bytes(k, 0));
   }
   if (status.ok()) {
     // A COMMIT whose answer is lost (the primary failing over) leaves the
@@ -410,13 +413,15 @@ std::string ExpireOf(const pb::MessageRecord& r) { return std::to_string(r.expir
 
 Status PostgresMailboxStore::ApplyExpiry(const std::vector<pb::MessageRecord>& expire,
                                          const std::vector<int64_t>& old_expires,
-                                         const std::vector<pb::MessageRecord>& purge) {
+                                         const std::vector<pb::MessageRecord>& purge,
+                                         std::set<std::string>* left_alone) {
   if (old_expires.size() != expire.size()) return Internal("ApplyExpiry: an old expiry for each message");
   // A batch is a few statements whatever its size, each naming all of its
   // messages: the sweep holds the serving thread for as little as it can.
-  // Each row changes only if its expiry is still the one the sweep read:
-  // a send committed or sent again meanwhile (through another broker) is
-  // left alone, and so are its chunks; a row already purged stays gone.
+  // Each row changes only if its expiry is still the one the sweep read (a
+  // send committed meanwhile through another broker, or a message another
+  // sweep got to first, is left alone, and so are its chunks). Each
+  // statement answers with the ids it changed.
   std::vector<Statement> statements;
   if (!expire.empty()) {
     statements.push_back(
@@ -425,8 +430,9 @@ Status PostgresMailboxStore::ApplyExpiry(const std::vector<pb::MessageRecord>& e
          "string_to_array($3::text, ','), string_to_array($4::text, ',')::bigint[]) "
          "AS u(message_id, expire_unix, record, old_expire) "
          "WHERE messages.message_id = u.message_id AND messages.expire_unix = u.old_expire "
-         "RETURNING messages.message_id) "
-         "DELETE FROM chunks WHERE message_id IN (SELECT message_id FROM changed)",
+         "RETURNING messages.message_id), "
+         "payload AS (DELETE FROM chunks WHERE message_id IN (SELECT message_id FROM changed)) "
+         "SELECT message_id FROM changed",
          {Join(expire, IdOf), Join(expire, ExpireOf),
           Join(expire, [](const pb::MessageRecord& r) { return ToHex(r.SerializeAsString()); }),
           Join(old_expires, [](int64_t e) { return std::to_string(e); })}});
@@ -436,14 +442,27 @@ Status PostgresMailboxStore::ApplyExpiry(const std::vector<pb::MessageRecord>& e
         {"WITH gone AS (DELETE FROM messages USING unnest(string_to_array($1::text, ','), "
          "string_to_array($2::text, ',')::bigint[]) AS u(message_id, old_expire) "
          "WHERE messages.message_id = u.message_id AND messages.expire_unix = u.old_expire "
-         "RETURNING messages.message_id) "
-         "DELETE FROM chunks WHERE message_id IN (SELECT message_id FROM gone)",
+         "RETURNING messages.message_id), "
+         "payload AS (DELETE FROM chunks WHERE message_id IN (SELECT message_id FROM gone)) "
+         "SELECT message_id FROM gone",
          {Join(purge, IdOf), Join(purge, ExpireOf)}});
   }
   if (statements.empty()) return Status::Ok();
-  std::lock_guard<std::mutex> l(mu_);
-  // Not synced: an expiry lost in a crash is found again by the sweeper.
-  return Transaction(statements, false);
+  std::vector<std::string> changed;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    // Not synced: an expiry lost in a crash is found again by the sweeper.
+    RETURN_IF_ERROR(Transaction(statements, false, &changed));
+  }
+  if (left_alone != nullptr) {
+    const std::set<std::string> done(changed.begin(), changed.end());
+    for (const auto* batch : {&expire, &purge}) {
+      for (const pb::MessageRecord& r : *batch) {
+        if (done.count(r.message_id()) == 0) left_alone->insert(r.message_id());
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Status PostgresMailboxStore::ForEachMessage(const std::function<void(const pb::MessageRecord&)>& fn) {

@@ -1,15 +1,17 @@
 // PostgresMailboxStore: MailboxStore on PostgreSQL (libpq), for several
 // stateless brokers sharing one highly available database (docs/scale.md).
-// Tables and their columns are in schema/postgres.sql; records are the same
-// protobuf bytes the RocksDB store keeps, with the columns the lists and
-// the sweeper look them up by.
+// The tables are kSchema in postgres_mailbox_store.cc; records are the
+// same protobuf bytes the RocksDB store keeps, with the columns the lists
+// and the sweeper look them up by.
 //
 // Durability follows the server: a synced write of the interface is a
 // plain COMMIT (with synchronous_commit on, and on a standby too when the
 // server has synchronous standbys); a write the interface calls not synced
-// commits with synchronous_commit off. Owns one connection, used under a
-// mutex (thread-safe, one statement at a time); a broken connection is
-// reset on the next call, so the broker recovers when the database does.
+// commits with synchronous_commit off. Owns two connections: one for
+// statements, used under a mutex (thread-safe, one statement at a time),
+// and one that LISTENs for other brokers' events (the serving thread's).
+// A broken connection is made again on the next call, so the broker
+// recovers when the database does.
 #ifndef TAYORI_BROKER_POSTGRES_MAILBOX_STORE_H_
 #define TAYORI_BROKER_POSTGRES_MAILBOX_STORE_H_
 
@@ -17,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,7 +60,7 @@ class PostgresMailboxStore : public MailboxStore {
   Status MarkDownloaded(const pb::MessageRecord& record) override;
   StatusOr<std::vector<pb::MessageRecord>> DueForExpiry(int64_t now, size_t limit, std::string* cursor) override;
   Status ApplyExpiry(const std::vector<pb::MessageRecord>& expire, const std::vector<int64_t>& old_expires,
-                     const std::vector<pb::MessageRecord>& purge) override;
+                     const std::vector<pb::MessageRecord>& purge, std::set<std::string>* left_alone = nullptr) override;
   Status ForEachMessage(const std::function<void(const pb::MessageRecord&)>& fn) override;
   // VACUUM of the chunk and message tables.
   Status Compact() override;
@@ -92,8 +95,9 @@ class PostgresMailboxStore : public MailboxStore {
   // Under mu_: runs SQL with PARAMS (all sent as binary, results binary).
   StatusOr<Result> Exec(const std::string& sql, const std::vector<std::optional<std::string>>& params = {});
   // Under mu_: runs every statement in one transaction; SYNCED false
-  // commits with synchronous_commit off.
-  Status Transaction(const std::vector<Statement>& statements, bool synced);
+  // commits with synchronous_commit off. ROWS, if given, gets the first
+  // column of every row the statements answer with.
+  Status Transaction(const std::vector<Statement>& statements, bool synced, std::vector<std::string>* rows = nullptr);
   StatusOr<std::vector<pb::MessageRecord>> Records(Result& r, int column);
   StatusOr<std::vector<pb::MessageRecord>> ListBy(const char* column, const std::string& office,
                                                   const std::string& after_id, size_t limit);

@@ -1,7 +1,7 @@
 #include "broker/rocksdb_mailbox_store.h"
 
-#include <rocksdb/compaction_filter.h>
 #include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
@@ -337,7 +337,8 @@ StatusOr<std::vector<pb::MessageRecord>> RocksDbMailboxStore::DueForExpiry(int64
 
 Status RocksDbMailboxStore::ApplyExpiry(const std::vector<pb::MessageRecord>& expire,
                                         const std::vector<int64_t>& old_expires,
-                                        const std::vector<pb::MessageRecord>& purge) {
+                                        const std::vector<pb::MessageRecord>& purge,
+                                        std::set<std::string>* /*left_alone*/) {
   rocksdb::WriteBatch batch;
   for (size_t i = 0; i < expire.size(); ++i) {
     const pb::MessageRecord& r = expire[i];

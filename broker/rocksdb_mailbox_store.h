@@ -7,6 +7,7 @@
 #include <rocksdb/db.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,7 @@ class RocksDbMailboxStore : public MailboxStore {
   Status MarkDownloaded(const pb::MessageRecord& record) override;
   StatusOr<std::vector<pb::MessageRecord>> DueForExpiry(int64_t now, size_t limit, std::string* cursor) override;
   Status ApplyExpiry(const std::vector<pb::MessageRecord>& expire, const std::vector<int64_t>& old_expires,
-                     const std::vector<pb::MessageRecord>& purge) override;
+                     const std::vector<pb::MessageRecord>& purge, std::set<std::string>* left_alone = nullptr) override;
   Status ForEachMessage(const std::function<void(const pb::MessageRecord&)>& fn) override;
   Status Compact() override;
   Status Checkpoint(const std::string& dir) override;

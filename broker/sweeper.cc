@@ -1,6 +1,7 @@
 #include "broker/sweeper.h"
 
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,7 +59,14 @@ StatusOr<SweepCounts> Sweeper::SweepOnce(size_t limit) {
       purge.push_back(r);
     }
   }
-  RETURN_IF_ERROR(ctx_->store->ApplyExpiry(expire, old_expires, purge));
+  // On a shared store another broker may have changed some of them since
+  // they were read: those are left as it wrote them, and not counted,
+  // logged or told of here.
+  std::set<std::string> left_alone;
+  RETURN_IF_ERROR(ctx_->store->ApplyExpiry(expire, old_expires, purge, &left_alone));
+  auto changed_meanwhile = [&](const pb::MessageRecord& r) { return left_alone.count(r.message_id()) != 0; };
+  std::erase_if(expire, changed_meanwhile);
+  std::erase_if(purge, changed_meanwhile);
   for (const pb::MessageRecord& r : purge) {
     ctx_->upload_hashes.erase(r.message_id());
     if (r.state() == pb::UPLOADING) ctx_->UploadEnded(r);
