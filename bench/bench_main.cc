@@ -12,7 +12,8 @@
 //     (bench/checker_bench.h); --checker measures only that.
 // --store runs the broker on PostgreSQL instead of RocksDB: "local" starts a
 // throwaway server; a connection string uses an existing one, in a new
-// database tayori_bench_PID that the run leaves behind.
+// database tayori_bench_PID that the run leaves behind; "both" runs it all
+// on RocksDB, then on a throwaway server, and prints their ratios.
 // Prints figures; asserts nothing about time.
 #include <signal.h>
 #include <sodium.h>
@@ -259,9 +260,10 @@ class Bench {
 
   // Files N committed, payload-less messages into recipient 0's mailbox
   // directly in the store (the broker must not be running), all due to
-  // expire at one moment 20 seconds after the last is written (a timed
-  // probe of 100 commits, removed again, says how long writing takes).
-  // Sets *EXPIRE_AT to it and returns the id in the middle of the mailbox.
+  // expire at one moment: 20 s plus twice the estimated writing time after
+  // the start (a timed probe of 100 commits, removed again, gives the
+  // estimate), so about 20 s after the last is written. Sets *EXPIRE_AT to
+  // it and returns the id in the middle of the mailbox.
   std::string Populate(int n, int64_t* expire_at) {
     std::unique_ptr<tayori::broker::MailboxStore> store;
     if (store_.empty()) {
@@ -408,7 +410,7 @@ json RunOnStore(const Flags& f, const std::string& store, const json& primitives
     const double scp = f.no_scp ? -1 : b.Scp(files);
     std::fprintf(stderr, "%s: dd ...\n", workload.c_str());
     const double dd = b.Dd(files);
-    // The agent checks the CSV content it f.sends; a PDF f.only by its head.
+    // The agent checks the CSV content it sends; a PDF only by its head.
     uint64_t csv_bytes = 0;
     for (const auto& file : files)
       csv_bytes += tayori::careplan::IsCsvName(file) ? std::filesystem::file_size(file) : 0;
@@ -421,8 +423,8 @@ json RunOnStore(const Flags& f, const std::string& store, const json& primitives
   std::fprintf(stderr, "latency %d x %d KB ...\n", f.sends, f.kb);
   std::vector<double> lat = b.Latency(f.sends, f.kb);
 
-  // Scale: a mailbox of SCALE pending messages; listing it, then f.sends while
-  // all of them expire at once, against f.sends without a purge.
+  // Scale: a mailbox of SCALE pending messages; listing it, then sends while
+  // all of them expire at once, against sends without a purge.
   double list_first = 0, list_middle = 0;
   std::vector<double> quiet, purging;
   uint64_t pending_before = 0, pending_after = 0;
@@ -435,6 +437,9 @@ json RunOnStore(const Flags& f, const std::string& store, const json& primitives
     list_first = b.ListPage("");
     list_middle = b.ListPage(middle);
     quiet = b.Latency(200, f.kb, 1);
+    if (tayori::Env::Default()->NowSeconds() >= expire_at) {
+      Die("the quiet sends ran into the mailbox's expiry: their figure would include it");
+    }
     while (tayori::Env::Default()->NowSeconds() < expire_at) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     pending_before = b.Pending();
     purging = b.Latency(200, f.kb, 1);

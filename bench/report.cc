@@ -127,12 +127,15 @@ json CompareStores(const json& runs) {
 
 void PrintComparison(const json& comparison) {
   for (const auto& [title, ratios] : comparison.items()) {
+    const std::string first = title.substr(title.rfind("_to_") + 4);  // "postgresql_to_rocksdb"
     std::printf("%s (same run; above 1: slower or larger):\n", title.c_str());
     for (const json& f : ratios) {
       std::printf("  %-36s", f["figure"].get<std::string>().c_str());
+      // The other store, then the first: the ratio is the one over the other.
       for (const auto& [key, v] : f.items()) {
-        if (key != "figure" && key != "ratio") std::printf(" %s %.2f", key.c_str(), v.get<double>());
+        if (key != "figure" && key != "ratio" && key != first) std::printf(" %s %.2f", key.c_str(), v.get<double>());
       }
+      std::printf(" / %s %.2f", first.c_str(), f[first].get<double>());
       std::printf(" -> %.2f\n", f["ratio"].get<double>());
     }
     std::printf("  (broker CPU and RSS are the broker process's: the database server's own are not counted)\n");
