@@ -289,15 +289,17 @@ class Bench {
     const double t0 = Now();
     for (int i = 0; i < 100; ++i) {
       probe.push_back(record(i, "9999999999", INT64_MAX / 2));
-      Must(store->CommitMessage(probe.back(), 0), "commit");
+      Must(store->BeginMessage(probe.back()), "begin");
+      Must(store->CommitMessage(probe.back(), probe.back().expire_unix()), "commit");
     }
-    const double per_commit = (Now() - t0) / 100;
+    const double per_message = (Now() - t0) / 100;
     Must(store->ApplyExpiry({}, {}, probe), "remove the probe");
-    *expire_at = tayori::Env::Default()->NowSeconds() + 20 + static_cast<int64_t>(2 * per_commit * n);
+    *expire_at = tayori::Env::Default()->NowSeconds() + 20 + static_cast<int64_t>(2 * per_message * n);
     std::string middle;
     for (int i = 0; i < n; ++i) {
       const tayori::pb::MessageRecord r = record(i, Recipient(0), *expire_at);
-      Must(store->CommitMessage(r, 0), "commit");
+      Must(store->BeginMessage(r), "begin");
+      Must(store->CommitMessage(r, r.expire_unix()), "commit");
       if (i == n / 2) middle = r.message_id();
     }
     if (tayori::Env::Default()->NowSeconds() + 10 > *expire_at) {

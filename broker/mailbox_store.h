@@ -53,8 +53,11 @@ class MailboxStore {
   virtual StatusOr<std::string> GetChunk(const std::string& message_id, uint32_t file, uint32_t chunk) = 0;
   // Chunks stored for a message, as (file << 32 | chunk), ascending.
   virtual StatusOr<std::vector<uint64_t>> ListChunks(const std::string& message_id) = 0;
-  // Makes RECORD (state DELIVERED) visible in both mailboxes and moves its
-  // expiry entry from OLD_EXPIRE to record.expire_unix, in one synced batch.
+  // Makes RECORD (state DELIVERED), begun with BeginMessage, visible in both
+  // mailboxes and moves its expiry entry from OLD_EXPIRE to
+  // record.expire_unix, in one synced batch. On a store several brokers
+  // share, an upload removed or committed through another broker meanwhile
+  // is left as it is: unavailable (the agent's retry finds out which).
   virtual Status CommitMessage(const pb::MessageRecord& record, int64_t old_expire) = 0;
   // Deletes the payload and stores RECORD (state DOWNLOADED) in one synced
   // write batch.

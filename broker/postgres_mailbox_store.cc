@@ -358,9 +358,20 @@ StatusOr<std::vector<uint64_t>> PostgresMailboxStore::ListChunks(const std::stri
 }
 
 Status PostgresMailboxStore::CommitMessage(const pb::MessageRecord& record, int64_t /*old_expire*/) {
-  std::lock_guard<std::mutex> l(mu_);
   // The expiry index is the row's expire_unix column: no old entry to move.
-  return Transaction({{kUpsertMessage, UpsertParams(record, true)}}, true);
+  // Only the upload begun and not yet committed: one another broker's
+  // sweep purged meanwhile is not brought back without its chunks, and one
+  // committed through another broker at the same moment is committed once.
+  std::lock_guard<std::mutex> l(mu_);
+  ASSIGN_OR_RETURN(Result r, Exec("UPDATE messages SET expire_unix = $2::bigint, committed = true, record = $3::bytea "
+                                  "WHERE message_id = $1::text AND NOT committed",
+                                  {record.message_id(), Int8(record.expire_unix()), record.SerializeAsString()}));
+  if (r.affected() == 0) {
+    return Status(Code::kUnavailable, "store_unavailable",
+                  "commit of " + record.message_id() +
+                      ": the upload was removed or committed through another broker meanwhile; the retry finds out");
+  }
+  return Status::Ok();
 }
 
 Status PostgresMailboxStore::MarkDownloaded(const pb::MessageRecord& record) {

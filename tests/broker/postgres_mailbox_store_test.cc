@@ -177,6 +177,34 @@ TEST_F(PostgresStoreTest, ASweepLeavesWhatAnotherBrokerChangedMeanwhile) {
   EXPECT_EQ((*a)->ListInbox("1299999999", "", 10)->size(), 2u);
 }
 
+TEST_F(PostgresStoreTest, AnUploadPurgedBeforeItsCommitStaysGone) {
+  // Broker B checked the upload and is about to commit it when broker A's
+  // sweep purges it (its time was up). B's commit must not bring the row
+  // back without its chunks: accepted and never downloadable.
+  auto a = PostgresMailboxStore::Open(server_->conninfo("tayori"));
+  auto b = PostgresMailboxStore::Open(server_->conninfo("tayori"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  pb::MessageRecord upload = Delivered("01AAAAAAAAAAAAAAAAAAAAAAF1");
+  upload.set_state(pb::UPLOADING);
+  ASSERT_TRUE((*b)->BeginMessage(upload).ok());
+  ASSERT_TRUE((*b)->PutChunk(upload.message_id(), 0, 0, "payload").ok());
+  ASSERT_TRUE((*a)->ApplyExpiry({}, {}, {upload}).ok());
+  pb::MessageRecord committed = upload;
+  committed.set_state(pb::DELIVERED);
+  committed.set_expire_unix(5000);
+  const Status st = (*b)->CommitMessage(committed, upload.expire_unix());
+  EXPECT_EQ(st.code(), Code::kUnavailable) << st.ToString();
+  EXPECT_EQ((*b)->GetMessage(upload.message_id()).status().code(), Code::kNotFound);
+  EXPECT_TRUE((*b)->ListInbox("1299999999", "", 10)->empty());
+  // Committed once: a second commit of the same upload changes nothing.
+  pb::MessageRecord again = Delivered("01AAAAAAAAAAAAAAAAAAAAAAF2");
+  ASSERT_TRUE((*b)->BeginMessage(again).ok());
+  ASSERT_TRUE((*b)->CommitMessage(again, 1000).ok());
+  again.set_expire_unix(9000);
+  EXPECT_EQ((*a)->CommitMessage(again, 1000).code(), Code::kUnavailable);
+  EXPECT_EQ((*a)->GetMessage(again.message_id())->expire_unix(), 1000);
+}
+
 TEST_F(PostgresStoreTest, WhatTheServerSaysUnaskedGoesToTheLog) {
   // A session ended by the server while the broker waits for events (a
   // failing primary says "terminating connection due to unexpected
