@@ -41,13 +41,16 @@ void ServerContext::FillOfficeInfo(const pb::OfficeRecord& rec, bool with_keys, 
   }
 }
 
+std::string ServerContext::OfficeName(const std::string& office, std::map<std::string, std::string>* names) const {
+  auto [it, unread] = names->try_emplace(office);
+  if (unread) it->second = OfficeName(office);
+  return it->second;
+}
+
 void ServerContext::FillEntry(const pb::MessageRecord& rec, pb::MailEntry* out,
                               std::map<std::string, std::string>* names) const {
   auto name = [&](const std::string& office) {
-    if (names == nullptr) return OfficeName(office);
-    auto [it, inserted] = names->try_emplace(office);
-    if (inserted) it->second = OfficeName(office);
-    return it->second;
+    return names == nullptr ? OfficeName(office) : OfficeName(office, names);
   };
   out->set_message_id(rec.message_id());
   out->set_sender_office(rec.sender_office());

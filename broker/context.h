@@ -63,6 +63,9 @@ class ServerContext {
   bool Licensed(const pb::OfficeRecord& rec) const;
   // The office's name, or "" if it is not registered (or cannot be read).
   std::string OfficeName(const std::string& office) const;
+  // OfficeName through NAMES, which keeps the names already read (a page or
+  // a sweep batch names the same few offices again and again).
+  std::string OfficeName(const std::string& office, std::map<std::string, std::string>* names) const;
   void FillOfficeInfo(const pb::OfficeRecord& rec, bool with_keys, pb::OfficeInfo* out) const;
   // NAMES, when given, keeps the office names already read (a page of a
   // list names the same few offices again and again: one read each).

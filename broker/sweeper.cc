@@ -80,9 +80,8 @@ StatusOr<SweepCounts> Sweeper::SweepOnce(size_t limit) {
     ctx_->metrics->AddPending(-1, -static_cast<int64_t>(r.cipher_bytes()));
     Log("info", "message_expired",
         {{"message_id", r.message_id()}, {"from", r.sender_office()}, {"to", r.recipient_office()}});
-    auto [name, unread] = names.try_emplace(r.recipient_office());
-    if (unread) name->second = ctx_->OfficeName(r.recipient_office());
-    events.emplace_back(r.sender_office(), MakeEvent(EventKind::kExpired, r, r.recipient_office(), name->second, now));
+    events.emplace_back(r.sender_office(), MakeEvent(EventKind::kExpired, r, r.recipient_office(),
+                                                     ctx_->OfficeName(r.recipient_office(), &names), now));
   }
   ctx_->NotifyAll(events);
   ctx_->metrics->Purged(purge.size());
