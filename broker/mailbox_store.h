@@ -57,7 +57,10 @@ class MailboxStore {
   // mailboxes and moves its expiry entry from OLD_EXPIRE to
   // record.expire_unix, in one synced batch. On a store several brokers
   // share, an upload removed or committed through another broker meanwhile
-  // is left as it is: unavailable (the agent's retry finds out which).
+  // is left as it is: unavailable (the agent's retry finds out which). There
+  // a chunk acknowledged before a failover may also be gone (chunks are
+  // written without waiting for the standby): such an upload is left as it
+  // is too, upload_incomplete (the agent uploads what is missing).
   virtual Status CommitMessage(const pb::MessageRecord& record, int64_t old_expire) = 0;
   // Deletes the payload and stores RECORD (state DOWNLOADED) in one synced
   // write batch.

@@ -362,11 +362,33 @@ Status PostgresMailboxStore::CommitMessage(const pb::MessageRecord& record, int6
   // Only the upload begun and not yet committed: one another broker's
   // sweep purged meanwhile is not brought back without its chunks, and one
   // committed through another broker at the same moment is committed once.
+  // And only with every chunk on the server that commits: chunks are
+  // written without waiting for the standby, so after a failover some the
+  // broker saw acknowledged may be gone. The count (stored chunks are
+  // within the manifest: HandleChunkPut checks) is taken in the same
+  // statement; the synchronous commit then carries the chunks' earlier WAL
+  // to the standby with it.
+  pb::Manifest m;
+  if (!m.ParseFromString(record.signed_().manifest())) {
+    return Status(Code::kDataLoss, "store_corrupt", "stored manifest of " + record.message_id() + " does not parse");
+  }
+  int64_t chunks = 0;
+  for (const pb::FileEntry& f : m.files()) chunks += f.chunk_count();
   std::lock_guard<std::mutex> l(mu_);
-  ASSIGN_OR_RETURN(Result r, Exec("UPDATE messages SET expire_unix = $2::bigint, committed = true, record = $3::bytea "
-                                  "WHERE message_id = $1::text AND NOT committed",
-                                  {record.message_id(), Int8(record.expire_unix()), record.SerializeAsString()}));
+  ASSIGN_OR_RETURN(Result r,
+                   Exec("UPDATE messages SET expire_unix = $2::bigint, committed = true, record = $3::bytea "
+                        "WHERE message_id = $1::text AND NOT committed "
+                        "AND (SELECT count(*) FROM chunks WHERE message_id = $1::text) >= $4::bigint",
+                        {record.message_id(), Int8(record.expire_unix()), record.SerializeAsString(), Int8(chunks)}));
   if (r.affected() == 0) {
+    ASSIGN_OR_RETURN(Result left, Exec("SELECT (SELECT count(*) FROM chunks WHERE message_id = $1::text) "
+                                       "FROM messages WHERE message_id = $1::text AND NOT committed",
+                                       {record.message_id()}));
+    if (left.rows() == 1) {
+      return FailedPrecondition("upload_incomplete", std::to_string(left.int64(0, 0)) + " of " +
+                                                         std::to_string(chunks) + " chunks of " + record.message_id() +
+                                                         " are stored (a failover lost some)");
+    }
     return Status(Code::kUnavailable, "store_unavailable",
                   "commit of " + record.message_id() +
                       ": the upload was removed or committed through another broker meanwhile; the retry finds out");

@@ -205,6 +205,34 @@ TEST_F(PostgresStoreTest, AnUploadPurgedBeforeItsCommitStaysGone) {
   EXPECT_EQ((*a)->GetMessage(again.message_id())->expire_unix(), 1000);
 }
 
+TEST_F(PostgresStoreTest, ACommitNeedsEveryChunkOnTheServerThatCommits) {
+  // Chunks are written without waiting for the standby: after a failover,
+  // one the broker saw acknowledged (and hashed) may be gone from the new
+  // primary. The commit must not accept the send without it.
+  auto store = PostgresMailboxStore::Open(server_->conninfo("tayori"));
+  ASSERT_TRUE(store.ok());
+  pb::MessageRecord upload = Delivered("01AAAAAAAAAAAAAAAAAAAAAAG1");
+  pb::Manifest m;
+  m.add_files()->set_chunk_count(2);
+  m.add_files()->set_chunk_count(1);
+  upload.mutable_signed_()->set_manifest(m.SerializeAsString());
+  upload.set_state(pb::UPLOADING);
+  ASSERT_TRUE((*store)->BeginMessage(upload).ok());
+  ASSERT_TRUE((*store)->PutChunk(upload.message_id(), 0, 0, "one").ok());
+  ASSERT_TRUE((*store)->PutChunk(upload.message_id(), 1, 0, "three").ok());
+  pb::MessageRecord committed = upload;
+  committed.set_state(pb::DELIVERED);
+  const Status st = (*store)->CommitMessage(committed, upload.expire_unix());
+  EXPECT_EQ(st.reason(), "upload_incomplete") << st.ToString();
+  EXPECT_EQ((*store)->GetMessage(upload.message_id())->state(), pb::UPLOADING);
+  EXPECT_TRUE((*store)->ListInbox("1299999999", "", 10)->empty());
+  // The agent uploads what is missing; then the commit goes through.
+  ASSERT_TRUE((*store)->PutChunk(upload.message_id(), 0, 1, "two").ok());
+  ASSERT_TRUE((*store)->CommitMessage(committed, upload.expire_unix()).ok());
+  EXPECT_EQ((*store)->GetMessage(upload.message_id())->state(), pb::DELIVERED);
+  EXPECT_EQ((*store)->ListInbox("1299999999", "", 10)->size(), 1u);
+}
+
 TEST_F(PostgresStoreTest, WhatTheServerSaysUnaskedGoesToTheLog) {
   // A session ended by the server while the broker waits for events (a
   // failing primary says "terminating connection due to unexpected
