@@ -1,8 +1,10 @@
 #include "agent/transfer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <map>
+#include <thread>
 
 #include "common/reasons.h"
 #include "common/wire/codec.h"
@@ -49,13 +51,18 @@ class Pipeline {
   }
 
   // Takes one answer. *MATCHED is false for an answer to a request no longer
-  // in flight.
+  // in flight, and for "unavailable": that request is asked again.
   Status Take(TransferAnswer answer, bool* matched) {
     auto it = inflight_.find(answer.request_id);
     *matched = it != inflight_.end();
     if (!*matched) return Status::Ok();
     const uint64_t pos = it->second;
     inflight_.erase(it);
+    if (answer.status.code() == Code::kUnavailable) {
+      again_.insert(std::lower_bound(again_.begin(), again_.end(), pos), pos);
+      *matched = false;
+      return Status::Ok();
+    }
     RETURN_IF_ERROR(answer.status);
     if (!options_.ordered) {
       ++delivered_;
@@ -98,9 +105,14 @@ Status Run(Pipeline* pipeline, const TransferOptions& options, const TransferIo&
       pipeline->AskAgain();
       continue;
     }
+    const bool unavailable = answer->status.code() == Code::kUnavailable;
     bool matched = false;
     RETURN_IF_ERROR(pipeline->Take(std::move(answer).value(), &matched));
     if (matched) deadline = env->MonotonicMillis() + options.stall_timeout_ms;
+    if (unavailable) {
+      if (env->MonotonicMillis() > deadline) return Status(Code::kUnavailable, "unavailable", options.stalled_detail);
+      std::this_thread::sleep_for(std::chrono::milliseconds(options.unavailable_pause_ms));
+    }
   }
   return Status::Ok();
 }

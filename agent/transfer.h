@@ -25,7 +25,11 @@ struct TransferOptions {
   // How long to wait for one answer before asking again for all in flight.
   int attempt_timeout_ms = 3000;
   // How long without any answer before giving up with "unavailable".
+  // Answers "unavailable" (the broker cannot reach its store, e.g. while
+  // the database fails over) do not count as answers: each such request is
+  // asked again after unavailable_pause_ms.
   int64_t stall_timeout_ms = 60000;
+  int unavailable_pause_ms = 500;
   // Deliver answers in the order of the items (a download writes its file
   // front to back); otherwise as they come.
   bool ordered = false;

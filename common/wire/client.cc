@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include "common/wire/codec.h"
@@ -91,6 +92,7 @@ StatusOr<Reply> Client::Receive(int timeout_ms) {
 StatusOr<Reply> Client::Call(pb::Request request, const std::string& data) {
   const int64_t deadline = MonoMillis() + options_.deadline_ms;
   const bool has_data = !data.empty();
+  Status last;  // the broker's last "unavailable", if it answered so
   while (true) {
     auto id = Post(request, data, has_data);
     if (id.ok()) {
@@ -104,11 +106,21 @@ StatusOr<Reply> Client::Call(pb::Request request, const std::string& data) {
           return reply.status();
         }
         if (reply->response.req_id() != *id) continue;  // a late answer to an earlier attempt
-        RETURN_IF_ERROR(StatusFromResponse(reply->response));
-        return reply;
+        Status answered = StatusFromResponse(reply->response);
+        if (answered.code() != Code::kUnavailable) {
+          RETURN_IF_ERROR(answered);
+          return reply;
+        }
+        // The broker cannot reach its store now (a database failing over):
+        // ask again after a pause, until the deadline.
+        last = std::move(answered);
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(std::clamp<int64_t>(deadline - MonoMillis(), 0, options_.unavailable_pause_ms)));
+        break;
       }
     }
     if (MonoMillis() >= deadline) {
+      if (!last.ok()) return last;
       return Status(Code::kUnavailable, "unavailable",
                     "no answer from the broker at " + options_.endpoint + " within " +
                         std::to_string(options_.deadline_ms / 1000) + "s");

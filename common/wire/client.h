@@ -4,7 +4,9 @@
 // Every tayori verb is idempotent (sends carry a client-chosen id, chunk
 // writes and acknowledgements are repeatable), so a request whose answer is
 // lost is simply sent again; ZeroMQ reconnects underneath when the broker
-// restarts. A Client owns its ZeroMQ context and socket; one thread at a time.
+// restarts. So is one the broker answers "unavailable" (its store cannot be
+// reached, e.g. while the database fails over), after a pause. A Client owns its ZeroMQ context and socket; one thread
+// at a time.
 #ifndef TAYORI_COMMON_WIRE_CLIENT_H_
 #define TAYORI_COMMON_WIRE_CLIENT_H_
 
@@ -28,8 +30,12 @@ struct ClientOptions {
   std::string secret_key;  // ours, Z85
   // How long to wait for one answer before sending the request again.
   int attempt_timeout_ms = 3000;
-  // How long Call() keeps trying before giving up with "unavailable".
+  // How long Call() keeps trying before giving up with "unavailable" (or
+  // the broker's last "unavailable" answer).
   int deadline_ms = 60000;
+  // How long to wait before asking again what the broker answered
+  // "unavailable".
+  int unavailable_pause_ms = 500;
   // Largest frame accepted from the broker.
   int64_t max_frame = 4 << 20;
 };

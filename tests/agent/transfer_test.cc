@@ -49,6 +49,10 @@ class FakePeer {
       a.request_id = p.id;
       a.data = "data-" + std::to_string(p.item);
       if (p.item == refuse_item_) a.status = Status(Code::kNotFound, "message_not_found", "gone");
+      if (p.item == unavailable_item_ && unavailable_answers_ > 0) {
+        --unavailable_answers_;
+        a.status = Status(Code::kUnavailable, "store_unavailable", "the database is unreachable");
+      }
       return a;
     };
     io.on_answer = [this, delivered](uint64_t item, std::string data) {
@@ -78,6 +82,8 @@ class FakePeer {
   bool post_error_ = false;
   int64_t delay_ms_ = 0;  // time each answer takes
   uint64_t refuse_item_ = ~uint64_t{0};
+  uint64_t unavailable_item_ = ~uint64_t{0};  // answered "unavailable" ...
+  int unavailable_answers_ = 0;               // ... this many times
 };
 
 std::vector<uint64_t> Items(uint64_t n) {
@@ -91,6 +97,7 @@ TransferOptions Options(uint32_t window) {
   o.window = window;
   o.attempt_timeout_ms = 3000;
   o.stall_timeout_ms = 60000;
+  o.unavailable_pause_ms = 0;  // the fake peer's answers take the time
   return o;
 }
 
@@ -182,6 +189,36 @@ TEST(TransferTest, GivesUpWhenNoAnswerComesForTheStallTimeout) {
   EXPECT_TRUE(delivered.empty());
   // Asked again after every silent attempt.
   EXPECT_EQ(peer.posted_.size(), 4u * static_cast<size_t>(env.MonotonicMillis() / 3000));
+}
+
+TEST(TransferTest, AnItemAnsweredUnavailableIsAskedAgain) {
+  // The broker could not reach its database for a while (a failover).
+  FakeEnv env(0);
+  FakePeer peer(&env);
+  peer.unavailable_item_ = 102;
+  peer.unavailable_answers_ = 3;
+  std::vector<uint64_t> delivered;
+  TransferOptions o = Options(4);
+  o.ordered = true;
+  ASSERT_TRUE(RunTransfer(Items(6), o, peer.Io(&delivered), &env).ok());
+  EXPECT_EQ(delivered, Items(6));
+  EXPECT_EQ(std::count(peer.posted_.begin(), peer.posted_.end(), 102u), 4);
+}
+
+TEST(TransferTest, GivesUpWhenTheBrokerStaysUnavailable) {
+  FakeEnv env(0);
+  FakePeer peer(&env);
+  peer.unavailable_item_ = 100;
+  peer.unavailable_answers_ = 1 << 30;
+  peer.delay_ms_ = 1000;
+  std::vector<uint64_t> delivered;
+  TransferOptions o = Options(1);
+  o.ordered = true;
+  const Status st = RunTransfer(Items(2), o, peer.Io(&delivered), &env);
+  EXPECT_EQ(st.code(), Code::kUnavailable) << st.ToString();
+  EXPECT_GT(env.MonotonicMillis(), 60000);
+  EXPECT_LE(env.MonotonicMillis(), 60000 + 2000);
+  EXPECT_TRUE(delivered.empty());
 }
 
 TEST(TransferTest, EachAnswerResetsTheStallDeadline) {
