@@ -14,6 +14,9 @@
 #                                         postmaster (a machine lost), then
 #                                         print as JSON the seconds until a
 #                                         synchronous commit succeeds again
+#   scripts/ha-cluster.sh store [DIR]     print the broker's `store:` string
+#   scripts/ha-cluster.sh kill [DIR]      SIGKILL the leader's Patroni and
+#                                         postmaster and return at once
 #   scripts/ha-cluster.sh down [DIR]      stop everything and remove DIR
 # Needs patroni, etcd-server, etcd-client and postgresql-15 (Debian
 # packages; `up` installs what is missing when run as root). PostgreSQL
@@ -123,15 +126,21 @@ EOF
   echo "store: \"$store\""
 }
 
-failover() {
+# SIGKILLs the leader's Patroni and postmaster; prints the leader's name.
+kill_leader() {
   local l
   l="$(leader)"
   [ -n "$l" ] || { echo "no leader: is the cluster up? (scripts/ha-cluster.sh status $dir)" >&2; exit 1; }
   local n="${l#pg}"
-  probe || { echo "the cluster does not take writes before the failover" >&2; exit 1; }
-  local start
-  start=$(date +%s.%N)
   kill -9 "$(cat "$dir/p$n.pid")" "$(head -1 "$dir/pg$n/postmaster.pid")"
+  echo "$l"
+}
+
+failover() {
+  probe || { echo "the cluster does not take writes before the failover" >&2; exit 1; }
+  local start l
+  start=$(date +%s.%N)
+  l="$(kill_leader)"
   local tries=0
   until probe; do
     sleep 0.2
@@ -168,9 +177,11 @@ case "$cmd" in
   up) up ;;
   status) patronictl -c "$dir/p1.yml" list ;;
   failover) failover ;;
+  kill) kill_leader ;;
+  store) echo "$store" ;;
   down) down ;;
   *)
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
