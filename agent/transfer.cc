@@ -22,6 +22,7 @@ class Pipeline {
       : count_(count), item_(std::move(item)), options_(options), io_(io) {}
 
   bool Done() const { return delivered_ == count_; }
+  size_t InFlight() const { return inflight_.size(); }
 
   // Posts requests until the window is full or the link is down.
   Status Fill() {
@@ -51,8 +52,10 @@ class Pipeline {
   }
 
   // Takes one answer. *MATCHED is false for an answer to a request no longer
-  // in flight, and for "unavailable": that request is asked again.
-  Status Take(TransferAnswer answer, bool* matched) {
+  // in flight, and for "unavailable": that request is to be asked again
+  // (*ASK_AGAIN).
+  Status Take(TransferAnswer answer, bool* matched, bool* ask_again) {
+    *ask_again = false;
     auto it = inflight_.find(answer.request_id);
     *matched = it != inflight_.end();
     if (!*matched) return Status::Ok();
@@ -61,6 +64,7 @@ class Pipeline {
     if (answer.status.code() == Code::kUnavailable) {
       again_.insert(std::lower_bound(again_.begin(), again_.end(), pos), pos);
       *matched = false;
+      *ask_again = true;
       return Status::Ok();
     }
     RETURN_IF_ERROR(answer.status);
@@ -84,7 +88,7 @@ class Pipeline {
   const TransferOptions& options_;
   const TransferIo& io_;
   uint64_t next_ = 0;                        // positions from here on not asked for yet
-  std::deque<uint64_t> again_;               // asked, answer lost: to ask again, in order
+  std::deque<uint64_t> again_;               // answer lost or "unavailable": to ask again, in order
   std::map<uint64_t, uint64_t> inflight_;    // request id -> position
   std::map<uint64_t, std::string> waiting_;  // ordered: answered, not yet delivered
   uint64_t delivered_ = 0;
@@ -92,26 +96,33 @@ class Pipeline {
 
 Status Run(Pipeline* pipeline, const TransferOptions& options, const TransferIo& io, Env* env) {
   int64_t deadline = env->MonotonicMillis() + options.stall_timeout_ms;  // reset on each answer
+  // After an "unavailable" answer nothing more is asked until the rest of
+  // the window has answered; then one pause, and all of it is asked again.
+  bool draining = false;
   while (!pipeline->Done()) {
     if (options.cancel != nullptr && options.cancel->load()) {
       return Status(Code::kDeadlineExceeded, reason::kInterrupted, "stopped; run again to resume");
     }
-    RETURN_IF_ERROR(pipeline->Fill());
+    if (draining && pipeline->InFlight() == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(options.unavailable_pause_ms));
+      draining = false;
+    }
+    if (!draining) RETURN_IF_ERROR(pipeline->Fill());
     auto answer = io.receive(options.attempt_timeout_ms);
     if (!answer.ok()) {
       if (env->MonotonicMillis() > deadline) {
         return Status(Code::kUnavailable, "unavailable", options.stalled_detail);
       }
       pipeline->AskAgain();
+      draining = false;  // the attempt timeout was the pause
       continue;
     }
-    const bool unavailable = answer->status.code() == Code::kUnavailable;
-    bool matched = false;
-    RETURN_IF_ERROR(pipeline->Take(std::move(answer).value(), &matched));
+    bool matched = false, ask_again = false;
+    RETURN_IF_ERROR(pipeline->Take(std::move(answer).value(), &matched, &ask_again));
     if (matched) deadline = env->MonotonicMillis() + options.stall_timeout_ms;
-    if (unavailable) {
+    if (ask_again) {
       if (env->MonotonicMillis() > deadline) return Status(Code::kUnavailable, "unavailable", options.stalled_detail);
-      std::this_thread::sleep_for(std::chrono::milliseconds(options.unavailable_pause_ms));
+      draining = true;
     }
   }
   return Status::Ok();

@@ -25,6 +25,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "agent/agent.h"
@@ -57,7 +58,7 @@ struct Load {
   int bulk_runs = 0;        // `tayori-agent bulk` runs it took
   double bulk_seconds = 0;  // start to the bulk's last acceptance
   uint64_t bulk_bytes = 0;
-  int failed_sends = 0;             // office sends that gave up (sent again as new)
+  int failed_sends = 0;             // office sends that gave up (the next is a new one)
   std::vector<double> accepted_at;  // Now() of each office send accepted
   // Per office, the sends begun after back_at and accepted.
   std::vector<int> accepted_after_back;
@@ -80,17 +81,26 @@ std::string FileSha256(const std::string& path) {
 }
 
 // Downloads what is new for the terminal AGENT into RECV/<message id>/;
-// returns how many it saved, or the first failure.
-tayori::StatusOr<int> FetchNew(tayori::agent::Agent* agent, const std::string& recv) {
+// returns how many it saved, or the first failure that may pass (the
+// broker unreachable). A message refused for good is added to REFUSED and
+// not tried again.
+tayori::StatusOr<int> FetchNew(tayori::agent::Agent* agent, const std::string& recv, std::set<std::string>* refused) {
   auto inbox = agent->Inbox();
   if (!inbox.ok()) return inbox.status();
   int saved = 0;
   for (const auto& item : *inbox) {
-    if (!item.is_new) continue;
     const std::string id = item.entry.message_id();
+    if (!item.is_new || refused->count(id)) continue;
     auto fetched = agent->Fetch(id, recv + "/" + id, nullptr);
-    if (!fetched.ok()) return fetched.status();
-    ++saved;
+    if (fetched.ok()) {
+      ++saved;
+    } else if (fetched.status().code() == tayori::Code::kUnavailable ||
+               fetched.status().code() == tayori::Code::kDeadlineExceeded) {
+      return fetched.status();
+    } else {
+      std::fprintf(stderr, "cannot download %s: %s\n", id.c_str(), fetched.status().ToString().c_str());
+      refused->insert(id);
+    }
   }
   return saved;
 }
@@ -102,6 +112,7 @@ void OfficeLoop(Bench* b, const Flags& f, int i, const std::atomic<bool>* stop, 
   auto agent = Must(tayori::agent::Agent::Open(b->Home(me), tayori::Env::Default()), "open office");
   std::string pdf = "%PDF-1.7\n";
   pdf.resize(static_cast<size_t>(f.kb) * 1000);
+  std::set<std::string> refused;  // left for the tally to try again
   for (int n = 0; !stop->load(); ++n) {
     randombytes_buf(pdf.data() + 9, pdf.size() - 9);
     const std::string path = b->Sub("out-" + std::to_string(i) + "-" + std::to_string(n) + ".pdf");
@@ -123,7 +134,7 @@ void OfficeLoop(Bench* b, const Flags& f, int i, const std::atomic<bool>* stop, 
         if (load->errors.size() < 5) load->errors.push_back(sent.status().ToString());
       }
     }
-    (void)FetchNew(agent.get(), b->Sub("recv-" + std::to_string(me)));  // a failure: next round
+    (void)FetchNew(agent.get(), b->Sub("recv-" + std::to_string(me)), &refused);  // a failure: next round
   }
 }
 
@@ -140,6 +151,7 @@ Load RunLoad(Bench* b, const Flags& f, const std::function<std::string()>& kill)
   std::atomic<bool> stop{false}, bulk_done{false};
   const double t0 = Now();
   load.started_at = t0;
+  if (!kill) load.back_at = t0;  // nothing to come back from
   std::thread bulk([&] {
     // Run again as an operator would: accepted groups are not sent twice.
     for (load.bulk_runs = 1; load.bulk_runs <= 3; ++load.bulk_runs) {
@@ -165,13 +177,12 @@ Load RunLoad(Bench* b, const Flags& f, const std::function<std::string()>& kill)
     load.failover = kill();
     std::lock_guard<std::mutex> l(mu);
     load.back_at = Now();
-  } else {
-    load.back_at = t0;
   }
   bulk.join();
   // Every office keeps going until it has had a send begun after the
-  // database came back accepted.
-  for (;;) {
+  // database came back accepted; 5 minutes at most.
+  for (const double give_up = Now() + 300;;) {
+    if (Now() > give_up) Die("an office had no send accepted for 5 minutes after the database came back");
     {
       std::lock_guard<std::mutex> l(mu);
       if (std::all_of(load.accepted_after_back.begin(), load.accepted_after_back.end(), [](int n) { return n > 0; })) {
@@ -193,6 +204,8 @@ Load RunLoad(Bench* b, const Flags& f, const std::function<std::string()>& kill)
 // send is looked for in its recipient's folders by content.
 json Tally(Bench* b, const Flags& f) {
   const int all = f.groups + f.offices;
+  std::set<std::string> refused;  // guarded by refused_mu
+  std::mutex refused_mu;
   std::vector<std::thread> fetchers;
   std::atomic<int> next{0};
   for (int w = 0; w < 4; ++w) {
@@ -200,13 +213,16 @@ json Tally(Bench* b, const Flags& f) {
       for (int i = next++; i < all; i = next++) {
         auto agent = Must(tayori::agent::Agent::Open(b->Home(i), tayori::Env::Default()), "open recipient");
         // Until an inbox has nothing new; a failure is tried again for 2 minutes.
+        std::set<std::string> mine;
         const double deadline = Now() + 120;
         for (;;) {
-          auto saved = FetchNew(agent.get(), b->Sub("recv-" + std::to_string(i)));
+          auto saved = FetchNew(agent.get(), b->Sub("recv-" + std::to_string(i)), &mine);
           if (saved.ok() && *saved == 0) break;
           if (!saved.ok() && Now() > deadline) Die("downloads still fail: " + saved.status().ToString());
           if (!saved.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(500));
         }
+        std::lock_guard<std::mutex> l(refused_mu);
+        refused.insert(mine.begin(), mine.end());
       }
     });
   }
@@ -225,7 +241,7 @@ json Tally(Bench* b, const Flags& f) {
       ++received[b->Recipient(i)][ContentKey(hashes)];
     }
   }
-  int accepted = 0, delivered = 0, lost = 0, duplicated = 0, recorded_twice = 0;
+  // recipient office -> content key -> sends recorded as accepted with it
   std::map<std::string, std::map<std::string, int>> sent;
   std::vector<std::string> homes = {b->SenderHome()};
   for (int i = 0; i < f.offices; ++i) homes.push_back(b->Home(f.groups + i));
@@ -234,28 +250,32 @@ json Tally(Bench* b, const Flags& f) {
     for (const auto& rec : Must(agent->SentHistory(), "sent history")) {
       std::vector<std::string> hashes;
       for (const auto& h : rec.file_sha256()) hashes.push_back(tayori::ToHex(h));
-      if (++sent[rec.recipient_office()][ContentKey(hashes)] > 1) ++recorded_twice;
-      ++accepted;
+      ++sent[rec.recipient_office()][ContentKey(hashes)];
     }
   }
-  int unconfirmed = 0;
-  for (const auto& [office, keys] : received) {
-    for (const auto& [key, n] : keys) {
-      duplicated += n - 1;
-      if (sent[office].count(key) == 0) ++unconfirmed;
-    }
-  }
+  // Each send's content is new (random bytes), so one content is one send:
+  // recorded or saved more than once, it was duplicated.
+  int accepted = 0, delivered = 0, lost = 0, duplicated = 0, unconfirmed = 0;
   for (const auto& [office, keys] : sent) {
     for (const auto& [key, n] : keys) {
-      const int got = received[office].count(key) ? received[office][key] : 0;
+      const auto in = received[office].find(key);
+      const int got = in == received[office].end() ? 0 : in->second;
+      ++accepted;
       (got > 0 ? delivered : lost) += 1;
+      duplicated += std::max(n, got) - 1;
+    }
+  }
+  for (const auto& [office, keys] : received) {
+    for (const auto& [key, n] : keys) {
+      if (sent[office].count(key) == 0) unconfirmed += n;
     }
   }
   return {{"accepted", accepted},
           {"delivered", delivered},
           {"lost", lost},
-          {"duplicated", duplicated + recorded_twice},
-          {"delivered_not_recorded_as_accepted", unconfirmed}};
+          {"duplicated", duplicated},
+          {"delivered_not_recorded_as_accepted", unconfirmed},
+          {"refused_downloads", refused.size()}};
 }
 
 // The longest stretch after AT without an office send accepted.

@@ -179,7 +179,17 @@ StatusOr<PostgresMailboxStore::Result> PostgresMailboxStore::Exec(
   }
   Result r(raw);
   const ExecStatusType st = raw != nullptr ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
-  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return FromPg(conn_, raw, "database statement failed");
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    Status failed = FromPg(conn_, raw, "database statement failed");
+    const char* state = raw != nullptr ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+    if (state != nullptr && std::strcmp(state, "25006") == 0) {
+      // The server became a standby under this session (a switchover):
+      // the next statement connects again and finds the primary.
+      PQfinish(conn_);
+      conn_ = nullptr;
+    }
+    return failed;
+  }
   return r;
 }
 
@@ -384,7 +394,7 @@ Status PostgresMailboxStore::CommitMessage(const pb::MessageRecord& record, int6
     ASSIGN_OR_RETURN(Result left, Exec("SELECT (SELECT count(*) FROM chunks WHERE message_id = $1::text) "
                                        "FROM messages WHERE message_id = $1::text AND NOT committed",
                                        {record.message_id()}));
-    if (left.rows() == 1) {
+    if (left.rows() == 1 && left.int64(0, 0) < chunks) {
       return FailedPrecondition("upload_incomplete", std::to_string(left.int64(0, 0)) + " of " +
                                                          std::to_string(chunks) + " chunks of " + record.message_id() +
                                                          " are stored (a failover lost some)");

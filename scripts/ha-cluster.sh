@@ -126,21 +126,34 @@ EOF
   echo "store: \"$store\""
 }
 
-# SIGKILLs the leader's Patroni and postmaster; prints the leader's name.
-kill_leader() {
+# The leader's name (pg1..pg3); exits if there is none.
+must_leader() {
   local l
   l="$(leader)"
   [ -n "$l" ] || { echo "no leader: is the cluster up? (scripts/ha-cluster.sh status $dir)" >&2; exit 1; }
-  local n="${l#pg}"
-  kill -9 "$(cat "$dir/p$n.pid")" "$(head -1 "$dir/pg$n/postmaster.pid")"
+  echo "$l"
+}
+
+# SIGKILLs node NAME's Patroni and postmaster.
+kill_node() {
+  local n="${1#pg}"
+  kill -9 "$(cat "$dir/p$n.pid")" "$(head -1 "$dir/pg$n/postmaster.pid")" ||
+    { echo "cannot kill $1" >&2; exit 1; }
+}
+
+kill_leader() {
+  local l
+  l="$(must_leader)"
+  kill_node "$l"
   echo "$l"
 }
 
 failover() {
-  probe || { echo "the cluster does not take writes before the failover" >&2; exit 1; }
   local start l
+  l="$(must_leader)"
+  probe || { echo "the cluster does not take writes before the failover" >&2; exit 1; }
   start=$(date +%s.%N)
-  l="$(kill_leader)"
+  kill_node "$l"
   local tries=0
   until probe; do
     sleep 0.2
@@ -160,7 +173,11 @@ down() {
     [ -f "$f" ] && pids+=("$(cat "$f")")
   done
   for i in 1 2 3; do
-    [ -f "$dir/pg$i/postmaster.pid" ] && pids+=("$(head -1 "$dir/pg$i/postmaster.pid")")
+    local pm
+    [ -f "$dir/pg$i/postmaster.pid" ] || continue
+    pm="$(head -1 "$dir/pg$i/postmaster.pid")"
+    # A killed node leaves its pid file behind: only a live postgres is ours.
+    [ "$(ps -o comm= -p "$pm" 2>/dev/null)" = postgres ] && pids+=("$pm")
   done
   kill "${pids[@]}" 2>/dev/null || true
   # Patroni stops its PostgreSQL; whatever still runs after 10 s is killed.

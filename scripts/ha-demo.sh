@@ -8,7 +8,7 @@
 # seconds without service, and throughput against one RocksDB broker
 # running the same load in the same run. Stops everything it started.
 # Flags pass to tayori-ha-demo: --groups, --mb, --offices, --kb.
-# Exit status 1 if a send was lost or duplicated. About 5 minutes; needs the
+# Exit status 1 if a send was lost or duplicated. About 3 minutes; needs the
 # ports of scripts/ha-cluster.sh free.
 set -euo pipefail
 cd "$(dirname "$0")/.."
