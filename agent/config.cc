@@ -8,6 +8,7 @@
 
 #include "common/env.h"
 #include "common/ids.h"
+#include "common/port/port.h"
 
 namespace tayori::agent {
 namespace {
@@ -152,10 +153,7 @@ StatusOr<std::pair<std::string, int>> ParseListen(const std::string& text) {
   return std::make_pair(std::string("127.0.0.1"), std::stoi(port));
 }
 
-std::string DefaultDownloadDir() {
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : ".") + "/Downloads/tayori";
-}
+std::string DefaultDownloadDir() { return port::HomeDir() + "/Downloads/tayori"; }
 
 std::string FormatAgentConfig(const AgentConfig& c) {
   YAML::Emitter out;

@@ -3,14 +3,11 @@
 #include <algorithm>
 
 #include "agent/drafts.h"
+#include "common/env.h"
 #include "common/ids.h"
 
 namespace tayori::agent {
-namespace {
-
-std::string BaseName(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
-
-}  // namespace
+namespace {}  // namespace
 
 StatusOr<pb::Draft> ApplyDraftEdit(pb::Draft draft, const DraftEdit& edit) {
   if (!edit.to.empty()) {

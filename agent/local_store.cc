@@ -1,8 +1,7 @@
 #include "agent/local_store.h"
 
-#include <unistd.h>
-
 #include "common/ids.h"
+#include "common/port/port.h"
 
 namespace tayori::agent {
 namespace {
@@ -174,11 +173,6 @@ StatusOr<pb::Manifest> StoredManifest(const pb::SignedManifest& signed_manifest,
   return m;
 }
 
-std::string AbsolutePath(const std::string& path) {
-  if (!path.empty() && path[0] == '/') return path;
-  char buf[4096];
-  if (::getcwd(buf, sizeof buf) == nullptr) return path;
-  return std::string(buf) + "/" + path;
-}
+std::string AbsolutePath(const std::string& path) { return port::AbsolutePath(path); }
 
 }  // namespace tayori::agent

@@ -1,12 +1,11 @@
 // tayori-agent: the office terminal. See README.md for every command; each is
 // a row of the table below, implemented under cli/.
-#include <malloc.h>
-
 #include <CLI/CLI.hpp>
 
 #include "agent/cli/commands.h"
 #include "agent/cli/output.h"
 #include "agent/config.h"
+#include "common/port/port.h"
 #include "common/version.h"
 
 namespace cli = tayori::agent::cli;
@@ -40,8 +39,11 @@ int main(int argc, char** argv) {
   // instead of a fresh mmap (and page faults) for each. A whole file read
   // for the care plan checks (up to the send limit) gets pages of its own,
   // given back when the check ends.
-  mallopt(M_MMAP_THRESHOLD, 4 << 20);
-  mallopt(M_TRIM_THRESHOLD, 128 << 20);
+  tayori::port::TuneAllocator();
+  // UTF-8 arguments: on Windows, Japanese file names as typed.
+  const std::vector<std::string> args = tayori::port::Utf8Arguments(argc, argv);
+  std::vector<char*> utf8_argv;
+  for (const std::string& a : args) utf8_argv.push_back(const_cast<char*>(a.c_str()));
   CLI::App app{"tayori-agent: send and receive care plan data (ケアプランデータ連携)"};
   app.require_subcommand(1);
   app.fallthrough();  // --home and --lang may also follow the command
@@ -58,7 +60,7 @@ int main(int argc, char** argv) {
     commands.emplace_back(cmd, &c);
   }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(utf8_argv.size()), utf8_argv.data());
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     return cli::CommandLineError(e.what(), dynamic_cast<const CLI::RequiredError*>(&e) != nullptr);

@@ -1,8 +1,6 @@
 // Agent: sending. Checks the files and the recipient, writes the outbox
 // record (so a killed agent resumes the same send), uploads the chunks
 // through the transfer pipeline and commits. See agent.h.
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstring>
 #include <set>
@@ -11,6 +9,7 @@
 #include "agent/findings.h"
 #include "agent/transfer.h"
 #include "common/ids.h"
+#include "common/port/port.h"
 #include "common/reasons.h"
 #include "common/utf8.h"
 #include "common/wire/codec.h"
@@ -100,13 +99,10 @@ class SealedFile {
  public:
   explicit SealedFile(size_t capacity) : capacity_(capacity) {
     if (capacity_ > 0) {
-      void* p = ::mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      data_ = p == MAP_FAILED ? nullptr : static_cast<char*>(p);
+      data_ = static_cast<char*>(port::AllocatePages(capacity_));
     }
   }
-  ~SealedFile() {
-    if (data_ != nullptr) ::munmap(data_, capacity_);
-  }
+  ~SealedFile() { port::FreePages(data_, capacity_); }
   SealedFile(const SealedFile&) = delete;
   SealedFile& operator=(const SealedFile&) = delete;
 

@@ -89,8 +89,10 @@ class Env {
   static Env* Default();
 };
 
-// The operating system's files and clocks. Thread-safe.
-class PosixEnv : public Env {
+// The operating system's files and clocks (port/env_posix.cc, or
+// port/env_windows.cc with NTFS's FlushFileBuffers and write-through
+// renames). Thread-safe.
+class SystemEnv : public Env {
  public:
   int64_t NowMillis() override;
   int64_t MonotonicMillis() override;
@@ -113,7 +115,7 @@ class PosixEnv : public Env {
 // Real files, and clocks that move only when told to: Advance() moves the
 // wall clock (days of retention pass in a test), AdvanceMonotonic() the
 // monotonic one (timeouts of live connections). Thread-safe.
-class FakeEnv : public PosixEnv {
+class FakeEnv : public SystemEnv {
  public:
   explicit FakeEnv(int64_t start_millis) : now_(start_millis), mono_(0) {}
   int64_t NowMillis() override { return now_.load(); }
@@ -128,7 +130,8 @@ class FakeEnv : public PosixEnv {
 };
 
 // The user's state folder for tayori: $XDG_STATE_HOME/tayori, or
-// ~/.local/state/tayori. Only config loaders call this.
+// ~/.local/state/tayori; %LOCALAPPDATA%\tayori on Windows. Only config
+// loaders call this.
 std::string DefaultStateDir();
 
 // Env::Default() shorthands, for configuration files and tools that are
@@ -140,7 +143,8 @@ Status MakeDirs(const std::string& dir, int mode = 0755);
 bool FileExists(const std::string& path);
 std::vector<std::string> ListDir(const std::string& dir);
 
-// The folder part of PATH ("." if none).
+// The folder part of PATH ("." if none). Paths are split at '/' (and, on
+// Windows, '\' too).
 std::string DirName(const std::string& path);
 // "name.csv", "name (2).csv", ...: the first path in DIR that neither exists
 // (through ENV) nor is in TAKEN. Files are never written over.

@@ -1,11 +1,10 @@
 #include "agent/cli/output.h"
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 
 #include "agent/mail_kind.h"
 #include "common/env.h"
+#include "common/port/port.h"
 
 namespace tayori::agent::cli {
 namespace {
@@ -106,7 +105,7 @@ void PrintJsonLine(const json& j) {
 
 Progress MakeProgress() {
   if (Settings().quiet || Settings().json) return nullptr;
-  const bool tty = ::isatty(2);
+  const bool tty = port::IsTerminal(2);
   return [tty](const std::string& label, uint64_t done, uint64_t total) {
     if (tty) {
       PrintBar(label, done, total);

@@ -1,7 +1,6 @@
 // tayori-agent inbox, fetch, sent, receipt and watch: mail for this office,
 // downloading it, this office's sends and their receipts, events as they happen.
 #include <atomic>
-#include <csignal>
 
 #include <CLI/CLI.hpp>
 
@@ -9,6 +8,7 @@
 #include "agent/cli/output.h"
 #include "agent/mail_kind.h"
 #include "common/ids.h"
+#include "common/port/port.h"
 
 namespace tayori::agent::cli {
 namespace {
@@ -242,8 +242,7 @@ void AddWatchOptions(CLI::App* cmd) { AddJsonFlag(cmd, "one JSON object per line
 int RunWatch(const Context& ctx) {
   auto agent = OpenAgent(ctx);
   if (!agent.ok()) return Fail(agent.status());
-  std::signal(SIGINT, [](int) { g_stop_watch = true; });
-  std::signal(SIGTERM, [](int) { g_stop_watch = true; });
+  port::StopOnInterrupt(&g_stop_watch);
   Status st = (*agent)->Watch(PrintEvent, [] { return g_stop_watch.load(); });
   if (!st.ok()) return Fail(st);
   return 0;

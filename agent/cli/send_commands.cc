@@ -1,9 +1,6 @@
 // tayori-agent send, draft and bulk: one send, drafts (下書き) of sends, and
 // bulk sends (一括送信) of a care software's whole export.
-#include <unistd.h>
-
 #include <atomic>
-#include <csignal>
 
 #include <CLI/CLI.hpp>
 
@@ -14,6 +11,7 @@
 #include "agent/draft_edit.h"
 #include "agent/drafts.h"
 #include "common/ids.h"
+#include "common/port/port.h"
 
 namespace tayori::agent::cli {
 namespace {
@@ -224,7 +222,7 @@ void PrintPlan(const std::vector<BulkGroup>& groups) {
 class BulkStatusPrinter {
  public:
   explicit BulkStatusPrinter(size_t groups)
-      : count_(groups), tty_(::isatty(1) && !JsonOut()), last_state_(groups, -1), last_tenth_(groups, -1) {}
+      : count_(groups), tty_(port::IsTerminal(1) && !JsonOut()), last_state_(groups, -1), last_tenth_(groups, -1) {}
 
   void OnChange(size_t i, const BulkGroup& g) {
     const int tenth = g.total == 0 ? 0 : static_cast<int>(g.done * 10 / g.total);
@@ -385,8 +383,7 @@ int RunBulk(const Context& ctx) {
   if (!planned.ok()) return Fail(planned.status());
   std::vector<BulkGroup>& groups = *planned;
   PrintPlan(groups);
-  std::signal(SIGINT, [](int) { g_bulk_cancel = true; });
-  std::signal(SIGTERM, [](int) { g_bulk_cancel = true; });
+  port::StopOnInterrupt(&g_bulk_cancel);
   if (o.parallel < 1 || o.parallel > 8) return Fail(InvalidArgument("usage", "--parallel takes 1 to 8"));
   BulkStatusPrinter printer(groups.size());
   runner.Run(

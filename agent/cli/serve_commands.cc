@@ -1,7 +1,6 @@
 // tayori-agent serve / open: the long-running service with the staff
 // screens, and a fresh sign-in address for them (docs/api.md).
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
@@ -13,6 +12,7 @@
 #include "agent/cli/output.h"
 #include "agent/serve/auth.h"
 #include "agent/serve/service.h"
+#include "common/port/port.h"
 
 namespace tayori::agent::cli {
 namespace {
@@ -21,13 +21,6 @@ std::string g_listen;
 std::atomic<bool> g_stop{false};
 
 std::string UrlFile(const std::string& home) { return home + "/serve.url"; }
-
-// Opens URL in the desktop's browser where there is one.
-void OpenBrowser(const std::string& url) {
-  if (std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr) return;
-  const std::string command = "xdg-open '" + url + "' >/dev/null 2>&1 &";
-  (void)std::system(command.c_str());
-}
 
 }  // namespace
 
@@ -49,8 +42,7 @@ int RunServe(const Context& ctx) {
                   : "Open this address in the browser to use the screens (it works once).\n");
   std::printf("url: %s\n", (*service)->SignInUrl().c_str());
   std::fflush(stdout);
-  std::signal(SIGINT, [](int) { g_stop = true; });
-  std::signal(SIGTERM, [](int) { g_stop = true; });
+  port::StopOnInterrupt(&g_stop);
   (*service)->Run(&g_stop);
   (void)ctx.env->RemoveFile(UrlFile(ctx.home));
   return 0;
@@ -81,7 +73,7 @@ int RunOpen(const Context& ctx) {
   if (body.is_discarded() || !body.contains("url")) return Fail(Internal("unexpected answer from serve"));
   const std::string signin = body["url"].get<std::string>();
   std::printf("url: %s\n", signin.c_str());
-  OpenBrowser(signin);
+  port::OpenBrowser(signin);
   return 0;
 }
 

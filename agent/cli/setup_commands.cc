@@ -5,6 +5,7 @@
 #include "agent/cli/commands.h"
 #include "agent/cli/output.h"
 #include "common/careplan/rules.h"
+#include "common/env.h"
 #include "common/ids.h"
 
 namespace tayori::agent::cli {
@@ -22,8 +23,6 @@ Options& Opts() {
   static Options* options = new Options;
   return *options;
 }
-
-std::string BaseName(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
 
 // `check --json`: one object per file (what its name says, its problems),
 // then the send as a whole.

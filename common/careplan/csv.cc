@@ -90,16 +90,9 @@ bool LooksLikeUtf8(std::string_view data) {
   return multibyte;
 }
 
-Ms932::Ms932() : cd_(iconv_open("UTF-8", "CP932")) {}
-
-Ms932::~Ms932() {
-  if (cd_ != reinterpret_cast<iconv_t>(-1)) iconv_close(cd_);
-}
-
 bool Ms932::Decode(std::string_view bytes, std::string* utf8, size_t* bad_offset) {
   utf8->clear();
   *bad_offset = 0;
-  if (cd_ == reinterpret_cast<iconv_t>(-1)) return false;
   // User-defined area (外字): lead bytes 0xF0-0xF9.
   for (size_t i = 0; i < bytes.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(bytes[i]);
@@ -114,18 +107,7 @@ bool Ms932::Decode(std::string_view bytes, std::string* utf8, size_t* bad_offset
       return false;
     }
   }
-  iconv(cd_, nullptr, nullptr, nullptr, nullptr);
-  utf8->resize(bytes.size() * 3 + 4);
-  char* in = const_cast<char*>(bytes.data());
-  size_t in_left = bytes.size();
-  char* out = utf8->data();
-  size_t out_left = utf8->size();
-  const size_t rc = iconv(cd_, &in, &in_left, &out, &out_left);
-  if (rc == static_cast<size_t>(-1)) {
-    *bad_offset = bytes.size() - in_left;
-    return false;
-  }
-  utf8->resize(utf8->size() - out_left);
+  if (!converter_.Convert(bytes, utf8, bad_offset)) return false;
   // Anything decoded into the Private Use Area is a user-defined character.
   for (size_t i = 0; i + 2 < utf8->size(); ++i) {
     const unsigned char a = static_cast<unsigned char>((*utf8)[i]);

@@ -7,11 +7,11 @@
 #ifndef TAYORI_COMMON_CAREPLAN_CSV_H_
 #define TAYORI_COMMON_CAREPLAN_CSV_H_
 
-#include <iconv.h>
-
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/port/port.h"
 
 namespace tayori::careplan {
 
@@ -46,12 +46,11 @@ class CsvReader {
 };
 
 // Checks that bytes are MS932 (Windows-31J) text without user-defined
-// characters (外字), and decodes them to UTF-8. Owns an iconv handle; one
-// thread at a time.
+// characters (外字), and decodes them to UTF-8 (with the system's code page
+// 932 converter, port.h). One thread at a time.
 class Ms932 {
  public:
-  Ms932();
-  ~Ms932();
+  Ms932() = default;
   Ms932(const Ms932&) = delete;
   Ms932& operator=(const Ms932&) = delete;
 
@@ -60,7 +59,7 @@ class Ms932 {
   bool Decode(std::string_view bytes, std::string* utf8, size_t* bad_offset);
 
  private:
-  iconv_t cd_;
+  port::Cp932ToUtf8 converter_;
 };
 
 // True if DATA is well-formed UTF-8 holding at least one multi-byte

@@ -29,10 +29,15 @@ std::string BioToString(BIO* bio) {
   return std::string(mem->data, mem->length);
 }
 
+// Seconds since the epoch by OpenSSL's own calendar (timegm is not on
+// every system); 0 for a time that does not parse.
 int64_t AsnTimeToUnix(const ASN1_TIME* t) {
-  struct tm tm {};
-  if (ASN1_TIME_to_tm(t, &tm) != 1) return 0;
-  return static_cast<int64_t>(timegm(&tm));
+  ASN1_TIME* epoch = ASN1_TIME_set(nullptr, 0);
+  int days = 0;
+  int seconds = 0;
+  const bool ok = epoch != nullptr && t != nullptr && ASN1_TIME_diff(&days, &seconds, epoch, t) == 1;
+  ASN1_TIME_free(epoch);
+  return ok ? int64_t{days} * 86400 + seconds : 0;
 }
 
 std::string SubjectField(X509* x, int nid) {
@@ -254,9 +259,7 @@ std::string TrustStore::CrlDer() const {
 
 int64_t TrustStore::CrlIssued() const {
   if (!crl_) return 0;
-  struct tm tm {};
-  if (ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl_.get()), &tm) != 1) return 0;
-  return static_cast<int64_t>(timegm(&tm));
+  return AsnTimeToUnix(X509_CRL_get0_lastUpdate(crl_.get()));
 }
 
 StatusOr<std::string> CrlDerToPem(const std::string& der) {

@@ -1,0 +1,82 @@
+// The port layer: what the agent and its tools need from the operating
+// system beyond files (those are Env's, env.h) where Linux and Windows
+// differ. port_posix.cc and port_windows.cc implement it; the rest of the
+// code has no #ifdef of its own. All text in and out is UTF-8; paths use
+// '/' or, on Windows, '\' as well.
+//
+// Any thread may call these, but StopOnInterrupt and TuneAllocator are
+// meant for main() alone.
+#ifndef TAYORI_COMMON_PORT_PORT_H_
+#define TAYORI_COMMON_PORT_PORT_H_
+
+#include <atomic>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tayori::port {
+
+// The command line as UTF-8. On Windows it is read from the wide command
+// line (argv is in the ANSI code page, which cannot hold every Japanese
+// file name), and the console is switched to UTF-8 output; elsewhere it is
+// ARGV as given.
+std::vector<std::string> Utf8Arguments(int argc, char** argv);
+
+// Sets *FLAG when the user asks the program to stop: Ctrl-C or SIGTERM;
+// on Windows Ctrl-C, Ctrl-Break, closing the console window, signing out
+// and shutting down (for the last three the program has a few seconds to
+// finish before Windows ends it). FLAG must live until the process exits.
+void StopOnInterrupt(std::atomic<bool>* flag);
+
+// True if the descriptor (1: stdout, 2: stderr) is a terminal or console.
+bool IsTerminal(int fd);
+
+int ProcessId();
+
+// The user's home folder ($HOME; %USERPROFILE% on Windows).
+std::string HomeDir();
+// Where per-user program state lives: $XDG_STATE_HOME or ~/.local/state;
+// %LOCALAPPDATA% on Windows.
+std::string UserStateBase();
+
+// True for "/x", and on Windows also "C:\x", "C:/x" and "\\server\x".
+bool IsAbsolutePath(const std::string& path);
+// PATH made absolute against the current folder.
+std::string AbsolutePath(const std::string& path);
+// True for the characters that separate folders in a path.
+bool IsPathSeparator(char c);
+
+// Opens URL in the user's browser where there is a desktop to show it.
+void OpenBrowser(const std::string& url);
+
+// BYTES of zeroed memory in pages of their own (given back to the system
+// by FreePages), or null.
+void* AllocatePages(size_t bytes);
+void FreePages(void* p, size_t bytes);
+
+// Tunes the C library's allocator for the agent: buffers of a MiB stay on
+// the heap, larger ones get pages of their own. Nothing to do on Windows.
+void TuneAllocator();
+
+// Code page 932 (MS932, Windows-31J) to UTF-8 with the system's own
+// converter: glibc's iconv ("CP932") on Linux, code page 932 on Windows.
+// One thread at a time.
+class Cp932ToUtf8 {
+ public:
+  Cp932ToUtf8();
+  ~Cp932ToUtf8();
+  Cp932ToUtf8(const Cp932ToUtf8&) = delete;
+  Cp932ToUtf8& operator=(const Cp932ToUtf8&) = delete;
+
+  // False if BYTES hold a sequence the converter refuses, with *BAD_OFFSET
+  // at its first byte.
+  bool Convert(std::string_view bytes, std::string* utf8, size_t* bad_offset);
+
+ private:
+  void* handle_ = nullptr;  // the iconv descriptor on Linux
+};
+
+}  // namespace tayori::port
+
+#endif  // TAYORI_COMMON_PORT_PORT_H_

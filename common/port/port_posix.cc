@@ -1,0 +1,105 @@
+// The port layer on Linux (port.h).
+#include <iconv.h>
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+
+#include "common/port/port.h"
+
+namespace tayori::port {
+namespace {
+
+std::atomic<bool>* g_stop_flag = nullptr;
+
+void OnSignal(int) {
+  if (g_stop_flag != nullptr) g_stop_flag->store(true);
+}
+
+}  // namespace
+
+std::vector<std::string> Utf8Arguments(int argc, char** argv) { return {argv, argv + argc}; }
+
+void StopOnInterrupt(std::atomic<bool>* flag) {
+  g_stop_flag = flag;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+}
+
+bool IsTerminal(int fd) { return ::isatty(fd) != 0; }
+
+int ProcessId() { return static_cast<int>(::getpid()); }
+
+std::string HomeDir() {
+  const char* home = std::getenv("HOME");
+  return home != nullptr && *home != '\0' ? home : ".";
+}
+
+std::string UserStateBase() {
+  const char* xdg = std::getenv("XDG_STATE_HOME");
+  if (xdg != nullptr && *xdg == '/') return xdg;
+  return HomeDir() + "/.local/state";
+}
+
+bool IsAbsolutePath(const std::string& path) { return !path.empty() && path[0] == '/'; }
+
+std::string AbsolutePath(const std::string& path) {
+  if (IsAbsolutePath(path)) return path;
+  char buf[4096];
+  if (::getcwd(buf, sizeof buf) == nullptr) return path;
+  return std::string(buf) + "/" + path;
+}
+
+bool IsPathSeparator(char c) { return c == '/'; }
+
+void OpenBrowser(const std::string& url) {
+  if (std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr) return;
+  // URL is the service's own sign-in address: digits, letters, ':/?=&.'.
+  const std::string command = "xdg-open '" + url + "' >/dev/null 2>&1 &";
+  (void)std::system(command.c_str());
+}
+
+void* AllocatePages(size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+void FreePages(void* p, size_t bytes) {
+  if (p != nullptr) ::munmap(p, bytes);
+}
+
+Cp932ToUtf8::Cp932ToUtf8() {
+  iconv_t cd = iconv_open("UTF-8", "CP932");
+  if (cd != reinterpret_cast<iconv_t>(-1)) handle_ = cd;
+}
+
+Cp932ToUtf8::~Cp932ToUtf8() {
+  if (handle_ != nullptr) iconv_close(static_cast<iconv_t>(handle_));
+}
+
+bool Cp932ToUtf8::Convert(std::string_view bytes, std::string* utf8, size_t* bad_offset) {
+  *bad_offset = 0;
+  if (handle_ == nullptr) return false;
+  iconv_t cd = static_cast<iconv_t>(handle_);
+  iconv(cd, nullptr, nullptr, nullptr, nullptr);
+  utf8->resize(bytes.size() * 3 + 4);
+  char* in = const_cast<char*>(bytes.data());
+  size_t in_left = bytes.size();
+  char* out = utf8->data();
+  size_t out_left = utf8->size();
+  if (iconv(cd, &in, &in_left, &out, &out_left) == static_cast<size_t>(-1)) {
+    *bad_offset = bytes.size() - in_left;
+    return false;
+  }
+  utf8->resize(utf8->size() - out_left);
+  return true;
+}
+
+void TuneAllocator() {
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
+}
+
+}  // namespace tayori::port
