@@ -34,6 +34,9 @@ struct InitOptions {
   std::string home;
   std::string broker;
   std::string broker_key;
+  // Instead of BROKER and BROKER_KEY: the broker.info file the operator
+  // hands out (YAML with endpoint and public_key, as the broker writes it).
+  std::string broker_info;
   std::string cert_path;
   std::string key_path;
   std::string ca_path;  // empty: take the CA from the broker and pin it

@@ -1,4 +1,6 @@
 // Agent: setting up a terminal and opening it. See agent.h.
+#include <yaml-cpp/yaml.h>
+
 #include "agent/agent.h"
 #include "common/crypto/curve.h"
 
@@ -28,12 +30,47 @@ StatusOr<std::string> ReadGiven(Env* env, const std::string& path, const std::st
   return text;
 }
 
+// The broker's endpoint and key: given as such, or read from the broker.info
+// file the operator handed out (so that no shell has to pass the key, whose
+// Z85 letters include % ! & < > ^).
+Status BrokerAddress(const InitOptions& o, Env* env, std::string* endpoint, std::string* key) {
+  if (o.broker_info.empty()) {
+    if (o.broker.empty() || o.broker_key.empty()) {
+      return InvalidArgument("usage", "give --broker-info FILE, or both --broker and --broker-key");
+    }
+    *endpoint = o.broker;
+    *key = o.broker_key;
+    return Status::Ok();
+  }
+  if (!o.broker.empty() || !o.broker_key.empty()) {
+    return InvalidArgument("usage", "give --broker-info FILE or --broker and --broker-key, not both");
+  }
+  auto text = env->ReadFile(o.broker_info);
+  if (!text.ok()) return InvalidArgument("broker_info_invalid", "cannot read " + o.broker_info);
+  try {
+    const YAML::Node n = YAML::Load(*text);
+    if (!n.IsMap() || !n["endpoint"] || !n["public_key"] || !n["endpoint"].IsScalar() || !n["public_key"].IsScalar()) {
+      return InvalidArgument("broker_info_invalid", o.broker_info + " has no endpoint and public_key");
+    }
+    *endpoint = n["endpoint"].Scalar();
+    *key = n["public_key"].Scalar();
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument("broker_info_invalid", o.broker_info + " is not a broker.info file: " + e.what());
+  }
+  if (!crypto::Z85Decode32(*key).ok()) {
+    return InvalidArgument("broker_info_invalid", o.broker_info + ": public_key is not a 40-character Z85 key");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status Agent::Init(const InitOptions& o, Env* env) {
   if (env->FileExists(o.home + "/agent.yaml") && !o.force) {
     return Status(Code::kAlreadyExists, "already_exists", o.home + " is already set up; pass --force to replace it");
   }
+  std::string broker, broker_key;
+  RETURN_IF_ERROR(BrokerAddress(o, env, &broker, &broker_key));
   KeyFiles files;
   ASSIGN_OR_RETURN(files.cert_pem, ReadGiven(env, o.cert_path, "certificate"));
   ASSIGN_OR_RETURN(files.key_pem, ReadGiven(env, o.key_path, "private key"));
@@ -41,12 +78,12 @@ Status Agent::Init(const InitOptions& o, Env* env) {
   ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::FromPem(files.key_pem));
   RETURN_IF_ERROR(key.CheckMatches(cert));
   ASSIGN_OR_RETURN(crypto::CertInfo info, cert.Info());
-  auto broker_raw = crypto::Z85Decode32(o.broker_key);
+  auto broker_raw = crypto::Z85Decode32(broker_key);
   if (!broker_raw.ok()) return InvalidArgument("usage", "--broker-key is not a 40-character Z85 key");
 
   AgentConfig config;
-  config.broker = o.broker;
-  config.broker_key = o.broker_key;
+  config.broker = broker;
+  config.broker_key = broker_key;
   config.office = info.office;
   config.user_id = info.user_id;
   RETURN_IF_ERROR(ParseAgentConfig(FormatAgentConfig(config)).status());

@@ -170,6 +170,11 @@ constexpr std::array kMessages = {
     Message{"config_invalid",
             "設定ファイルの内容が正しくありません。表示された項目を直してから、再度起動してください。",
             "The configuration is not valid. Fix the key named below, then start again."},
+    Message{"broker_info_invalid",
+            "接続先の情報（broker.info）を読めないか、内容が正しくありません。運用窓口から届いたファイルを"
+            "そのまま certs フォルダに置いてから、もう一度実行してください。",
+            "The broker's address file (broker.info) cannot be read or is not valid. Put the file from the "
+            "operator, unchanged, in the certs folder and run again."},
     Message{"usage", "コマンドの指定が正しくありません。`--help` で使い方を確認してください。",
             "The command line is not valid. See `--help`."},
     Message{"not_initialised", "この端末はまだ初期設定されていません。`tayori-agent init` を実行してください。",

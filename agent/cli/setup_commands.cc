@@ -7,6 +7,7 @@
 #include "common/careplan/rules.h"
 #include "common/env.h"
 #include "common/ids.h"
+#include "common/port/port.h"
 
 namespace tayori::agent::cli {
 namespace {
@@ -183,8 +184,10 @@ void PrintHomeText(const HomeStatus& home) {
 
 void AddInitOptions(CLI::App* cmd) {
   InitOptions& o = Opts().init;
-  cmd->add_option("--broker", o.broker, "broker endpoint, tcp://HOST:PORT")->required();
-  cmd->add_option("--broker-key", o.broker_key, "broker public key (Z85)")->required();
+  cmd->add_option("--broker", o.broker, "broker endpoint, tcp://HOST:PORT");
+  cmd->add_option("--broker-key", o.broker_key, "broker public key (Z85)");
+  cmd->add_option("--broker-info", o.broker_info,
+                  "the broker.info file from the operator (endpoint and key), instead of --broker and --broker-key");
   cmd->add_option("--cert", o.cert_path, "office certificate (PEM)")->required();
   cmd->add_option("--key", o.key_path, "its private key (PEM)")->required();
   cmd->add_option("--ca", o.ca_path, "CA certificate to trust (default: pin the broker's)");
@@ -198,7 +201,7 @@ int RunInit(const Context& ctx) {
   if (!st.ok()) return Fail(st);
   std::printf(J() ? "初期設定しました: %s\n次に `tayori-agent enrol` を実行してください。\n"
                   : "Set up in %s\nNext, run `tayori-agent enrol`.\n",
-              ctx.home.c_str());
+              port::DisplayPath(ctx.home).c_str());
   return 0;
 }
 

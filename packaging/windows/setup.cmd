@@ -5,16 +5,12 @@ rem address and key (certs\broker.info, from the operator), then registers
 rem it with the broker. The agent prints what to do if something is wrong.
 chcp 65001 >nul
 cd /d "%~dp0"
-set "broker="
-set "broker_key="
-if exist "certs\broker.info" (
-  for /f "usebackq tokens=1,*" %%a in ("certs\broker.info") do (
-    if "%%a"=="endpoint:" set "broker=%%~b"
-    if "%%a"=="public_key:" set "broker_key=%%~b"
-  )
-)
-tayori-agent.exe init --broker "%broker%" --broker-key "%broker_key%" --cert "certs\cert.pem" --key "certs\key.pem" --ca "certs\ca.pem"
+rem Run again on a terminal already set up (say, after a failed first
+rem registration): keep its keys and only register it again.
+if exist "%LOCALAPPDATA%\tayori\agent\agent.yaml" goto enrol
+tayori-agent.exe init --broker-info "certs\broker.info" --cert "certs\cert.pem" --key "certs\key.pem" --ca "certs\ca.pem"
 if errorlevel 1 goto failed
+:enrol
 tayori-agent.exe enrol
 if errorlevel 1 goto failed
 tayori-agent.exe status

@@ -1,10 +1,13 @@
 // The operator's side of the real programs: a backup taken while sends
 // flow, restored; a stop by SIGTERM in the middle of an upload; the config
-// check that packages and units run before starting the broker.
+// check that packages and units run before starting the broker; a terminal
+// set up from the broker.info file the operator hands out.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "tests/support/cluster.h"
 #include "tests/support/test_util.h"
@@ -14,6 +17,47 @@ namespace {
 
 using testing::Cluster;
 using testing::RunResult;
+
+TEST(OperationsIntegrationTest, ATerminalIsSetUpFromTheBrokerInfoFile) {
+  Cluster c;
+  c.StartBroker();
+  ASSERT_EQ(c.Admin({"office", "add", "0123456789", "--name", "さくら"}).exit_code, 0);
+  ASSERT_EQ(c.Admin({"ca", "issue", "--dir", c.CaDir(), "--office", "0123456789", "--user", "KJ000000000001", "--type",
+                     "care-insurance", "--out", c.Sub("certs")})
+                .exit_code,
+            0);
+  auto init = [&](const std::vector<std::string>& broker) {
+    std::vector<std::string> args = {"init"};
+    args.insert(args.end(), broker.begin(), broker.end());
+    args.insert(args.end(),
+                {"--cert", c.Sub("certs/cert.pem"), "--key", c.Sub("certs/key.pem"), "--ca", c.CaDir() + "/ca.pem"});
+    return c.Agent("a", args);
+  };
+  // The file as the broker wrote it, with CR LF line ends as mail may leave it.
+  std::string info = *ReadFile(c.DataDir() + "/broker.info");
+  std::string crlf;
+  for (const char ch : info) crlf += ch == '\n' ? std::string("\r\n") : std::string(1, ch);
+  const std::string good = c.WriteFile("broker.info", crlf);
+
+  // Garbage, a missing file, no key, and both ways at once: refused, nothing set up.
+  const std::string garbage = c.WriteFile("garbage.info", "endpoint: [\x01\xff");
+  const std::string keyless = c.WriteFile("keyless.info", "endpoint: tcp://127.0.0.1:1\npublic_key: short\n");
+  for (const std::string& bad : {garbage, keyless, c.Sub("missing.info")}) {
+    const RunResult r = init({"--broker-info", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("接続先の情報（broker.info）"), std::string::npos) << r.err;
+  }
+  RunResult r = init({"--broker-info", good, "--broker", "tcp://127.0.0.1:1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(init({}).exit_code, 2);
+  EXPECT_FALSE(FileExists(c.Sub("a/agent.yaml")));
+
+  r = init({"--broker-info", good});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = c.Agent("a", {"enrol"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("さくら"), std::string::npos) << r.out;
+}
 
 TEST(OperationsIntegrationTest, BackupWhileSendsFlowRestoresEverySendAcceptedBeforeIt) {
   Cluster c;

@@ -83,11 +83,28 @@ key=$(sed -n 's/^public_key: //p' "$work/broker.out")
   --out "$work/certs/himawari" >/dev/null
 ca="$(winpath "$XDG_STATE_HOME/tayori/ca/ca.pem")"
 
-echo "== init and enrol: さくら in the default home, ひまわり in a folder of its own"
+echo "== さくら: 初期設定.cmd from the unpacked zip, as staff start it (twice: a re-run only re-enrols)"
+pkg="$work/tayori"
+mkdir -p "$pkg/certs"
+cp "$exe" "$pkg/tayori-agent.exe"
+sed 's/$/\r/' "$root/packaging/windows/setup.cmd" >"$pkg/初期設定.cmd"
+cp "$work/certs/sakura/cert.pem" "$work/certs/sakura/key.pem" "$XDG_STATE_HOME/tayori/ca/ca.pem" "$pkg/certs/"
+# The broker's own broker.info, as the operator hands it out (CR LF once mailed).
+sed 's/$/\r/' "$XDG_STATE_HOME/tayori/broker/broker.info" >"$pkg/certs/broker.info"
+for run in first again; do
+  if (cd "$pkg" && wine cmd /c 初期設定.cmd </dev/null 2>&1 | tr -d '\r' >"$work/setup.$run.out"; exit "${PIPESTATUS[0]}") &&
+     grep -q "0123456789" "$work/setup.$run.out"; then
+    ok "初期設定.cmd ($run run)"
+  else
+    cat "$work/setup.$run.out"; bad "初期設定.cmd ($run run)"
+  fi
+done
+
+echo "== ひまわり: init and enrol in a folder of its own"
 himawari_home="$work/ひまわり端末"
 sakura=()
 himawari=(--home "$(winpath "$himawari_home")")
-for office in sakura himawari; do
+for office in himawari; do
   declare -n args=$office
   if agent "${args[@]}" init --broker "$endpoint" --broker-key "$key" \
        --cert "$(winpath "$work/certs/$office/cert.pem")" --key "$(winpath "$work/certs/$office/key.pem")" \
