@@ -81,7 +81,7 @@ void ReportFetch(const std::string& id, const StatusOr<FetchResult>& r, json* ar
     return;
   }
   std::printf(J() ? "取得しました: %s\n" : "Downloaded: %s\n", id.c_str());
-  for (const auto& p : r->saved_paths) std::printf("    %s\n", p.c_str());
+  for (const auto& p : r->saved_paths) std::printf("    %s\n", port::DisplayPath(p).c_str());
   if (!r->problems.empty()) {
     std::printf(
         J() ? "    ⚠ 受け取ったファイルが標準仕様に合っていません。介護ソフトに取り込む前に送信元に確認してください:\n"

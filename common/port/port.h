@@ -46,6 +46,9 @@ bool IsAbsolutePath(const std::string& path);
 std::string AbsolutePath(const std::string& path);
 // True for the characters that separate folders in a path.
 bool IsPathSeparator(char c);
+// PATH as the user's own system writes it, for showing to staff: on
+// Windows every '/' becomes '\\'; elsewhere PATH unchanged.
+std::string DisplayPath(const std::string& path);
 
 // Opens URL in the user's browser where there is a desktop to show it.
 void OpenBrowser(const std::string& url);

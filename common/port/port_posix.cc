@@ -54,6 +54,8 @@ std::string AbsolutePath(const std::string& path) {
 
 bool IsPathSeparator(char c) { return c == '/'; }
 
+std::string DisplayPath(const std::string& path) { return path; }
+
 void OpenBrowser(const std::string& url) {
   if (std::getenv("DISPLAY") == nullptr && std::getenv("WAYLAND_DISPLAY") == nullptr) return;
   // URL is the service's own sign-in address: digits, letters, ':/?=&.'.

@@ -104,6 +104,14 @@ std::string UserStateBase() {
 
 bool IsPathSeparator(char c) { return c == '/' || c == '\\'; }
 
+std::string DisplayPath(const std::string& path) {
+  std::string out = path;
+  for (char& c : out) {
+    if (c == '/') c = '\\';
+  }
+  return out;
+}
+
 bool IsAbsolutePath(const std::string& path) {
   if (path.size() >= 2 && IsPathSeparator(path[0]) && IsPathSeparator(path[1])) return true;  // \\server\share
   return path.size() >= 3 && std::isalpha(static_cast<unsigned char>(path[0])) && path[1] == ':' &&

@@ -169,6 +169,8 @@ TEST(WindowsPortTest, PathsTakeBackslashesAndDriveLetters) {
   EXPECT_EQ(BaseName("C:\\書類\\利用票.csv"), "利用票.csv");
   EXPECT_EQ(BaseName("Z:/tmp/a.pdf"), "a.pdf");
   EXPECT_TRUE(port::IsAbsolutePath(port::AbsolutePath("書類\\x.csv")));
+  // Shown to staff as Windows writes paths.
+  EXPECT_EQ(port::DisplayPath("C:\\Users\\x/tayori/agent"), "C:\\Users\\x\\tayori\\agent");
 }
 
 TEST(WindowsPortTest, StateLivesUnderLocalAppData) {

@@ -23,6 +23,7 @@ TEST(PortTest, PathsSplitAtTheSeparator) {
   // On Linux a backslash is part of a file name.
   EXPECT_FALSE(IsPathSeparator('\\'));
   EXPECT_EQ(BaseName("C:\\data\\x.csv"), "C:\\data\\x.csv");
+  EXPECT_EQ(DisplayPath("/home/x/受信/a.csv"), "/home/x/受信/a.csv");
 }
 
 TEST(PortTest, RelativePathsAreMadeAbsoluteAgainstTheCurrentFolder) {
