@@ -35,7 +35,7 @@ run() {
   build-fuzz/bin/$target -merge=1 "$dir" "$work" >/dev/null 2>&1
   rm -rf "$work"
   local done runs
-  done=$(grep -E "#[0-9]+ *DONE" "$log" | tail -1 || true)
+  done=$(grep -E "#[0-9]+[[:space:]]*DONE" "$log" | tail -1 || true)
   runs=$(grep -E "^stat::number_of_executed_units" "$log" | awk '{print $2}' || true)
   printf '%s: %s runs in %ss; %s; corpus %s files\n' "$target" "$runs" "$seconds" \
     "$(echo "$done" | grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)" "$(ls "$dir" | wc -l)"
