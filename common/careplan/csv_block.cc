@@ -59,6 +59,18 @@ const Ms932Tables& Ms932Structure() {
         t->pairs[i >> 6] |= uint64_t{1} << (i & 63);
       }
     }
+    for (int r = 0; r < 3; ++r) {
+      for (unsigned trail = 0; trail < 256; ++trail) {
+        const char two[2] = {static_cast<char>(Ms932Tables::kVectorRows[r]), static_cast<char>(trail)};
+        if (!t->Pair(two)) continue;
+        const unsigned high = trail >> 4, low = trail & 15;
+        if (high < 8) {
+          t->row_low[r][low] |= static_cast<uint8_t>(1u << high);
+        } else {
+          t->row_high[r][low] |= static_cast<uint8_t>(1u << (high - 8));
+        }
+      }
+    }
     t->blocks_ok = BlocksFit(*t);
     // The CSV's own bytes (all characters by themselves in MS932).
     t->cls[static_cast<unsigned char>(',')] = kComma;
@@ -88,6 +100,8 @@ struct Kinds {
   uint64_t partial = 0;     // lead-range bytes whose row has holes: looked up
   uint64_t bad_alone = 0;   // invalid where the byte stands alone
   uint64_t bad_trail = 0;   // invalid as a trail
+  uint64_t vector_row = 0;  // bytes of Ms932Tables::kVectorRows, their pairs looked up here
+  uint64_t vector_ok = 0;   // those whose next byte makes a character with them
 };
 
 // The same classification for 16 bytes (SSE2) and for 32 (AVX2): helpers
@@ -145,19 +159,56 @@ struct Kinds {
 TAYORI_CSV_OPS(, Sse2, __m128i, _mm_loadu_si128, _mm_set1_epi8, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_or_si128,
                _mm_and_si128, _mm_andnot_si128, _mm_movemask_epi8)
 
-Kinds KindsSse2(const char* p){TAYORI_CSV_KINDS(Sse2, __m128i)}
-
+Kinds KindsSse2(const Ms932Tables&, const char* p){TAYORI_CSV_KINDS(Sse2, __m128i)}
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TAYORI_AVX2 __attribute__((target("avx2")))
 TAYORI_CSV_OPS(TAYORI_AVX2, Avx2, __m256i, _mm256_loadu_si256, _mm256_set1_epi8, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8,
                _mm256_or_si256, _mm256_and_si256, _mm256_andnot_si256, _mm256_movemask_epi8)
 
-    TAYORI_AVX2 Kinds KindsAvx2(const char* p){TAYORI_CSV_KINDS(Avx2, __m256i)}
+    TAYORI_AVX2 Kinds KindsOfBytesAvx2(const char* p){TAYORI_CSV_KINDS(Avx2, __m256i)}
+
+// Which of the 64 bytes at P lead a pair of the vector rows, and of those
+// which pairs are characters (P[64] readable): the trail's low nibble picks
+// a byte of the row's table, its high nibble a bit of that byte.
+TAYORI_AVX2 void VectorRowsAvx2(const Ms932Tables& t, const char* p, uint64_t* rows, uint64_t* ok) {
+  const __m256i nibble = _mm256_set1_epi8(0x0f);
+  const __m256i bits = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32,
+                                        64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+  __m256i low_table[3], high_table[3];
+  for (int r = 0; r < 3; ++r) {
+    low_table[r] = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(t.row_low[r])));
+    high_table[r] = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(t.row_high[r])));
+  }
+  for (int i = 0; i < 2; ++i) {
+    const __m256i x = Avx2Load(p + 32 * i);
+    const __m256i trail = Avx2Load(p + 32 * i + 1);
+    const __m256i low = _mm256_and_si256(trail, nibble);
+    const __m256i bit = _mm256_shuffle_epi8(bits, _mm256_and_si256(_mm256_srli_epi16(trail, 4), nibble));
+    const __m256i upper = _mm256_cmpgt_epi8(_mm256_setzero_si256(), trail);  // trail >= 0x80
+    __m256i row_any = _mm256_setzero_si256(), row_ok = _mm256_setzero_si256();
+    for (int r = 0; r < 3; ++r) {
+      const __m256i set =
+          _mm256_blendv_epi8(_mm256_shuffle_epi8(low_table[r], low), _mm256_shuffle_epi8(high_table[r], low), upper);
+      const __m256i pair = _mm256_cmpeq_epi8(_mm256_and_si256(set, bit), bit);
+      const __m256i row = Avx2Eq(x, Ms932Tables::kVectorRows[r]);
+      row_any = _mm256_or_si256(row_any, row);
+      row_ok = _mm256_or_si256(row_ok, _mm256_and_si256(row, pair));
+    }
+    *rows |= Avx2Bits(row_any, i);
+    *ok |= Avx2Bits(row_ok, i);
+  }
+}
+
+TAYORI_AVX2 Kinds KindsAvx2(const Ms932Tables& t, const char* p) {
+  Kinds k = KindsOfBytesAvx2(p);
+  if (k.partial != 0) VectorRowsAvx2(t, p, &k.vector_row, &k.vector_ok);
+  return k;
+}
 
 // AVX2 where the processor has it (checked once), else SSE2.
-Kinds (*const kKinds)(const char*) = __builtin_cpu_supports("avx2") ? KindsAvx2 : KindsSse2;
+Kinds (*const kKinds)(const Ms932Tables&, const char*) = __builtin_cpu_supports("avx2") ? KindsAvx2 : KindsSse2;
 #else
-Kinds (*const kKinds)(const char*) = KindsSse2;
+Kinds (*const kKinds)(const Ms932Tables&, const char*) = KindsSse2;
 #endif
 
 #undef TAYORI_CSV_KINDS
@@ -166,7 +217,7 @@ Kinds (*const kKinds)(const char*) = KindsSse2;
 }  // namespace
 
 CsvBlock ClassifyBlock(const Ms932Tables& t, const char* p, bool* trail) {
-  const Kinds k = kKinds(p);
+  const Kinds k = kKinds(t, p);
   CsvBlock b;
   b.quote = k.quote;
   b.comma = k.comma;
@@ -187,8 +238,10 @@ CsvBlock ClassifyBlock(const Ms932Tables& t, const char* p, bool* trail) {
   const uint64_t trails = (b.lead << 1) | (carried ? 1 : 0);
   *trail = (b.lead >> 63) != 0;
   b.bad = (~(b.lead | trails) & k.bad_alone) | (trails & k.bad_trail);
-  // Leads of rows with holes (kana, symbols, rare rows): look the pair up.
-  for (uint64_t m = b.lead & k.partial; m != 0; m &= m - 1) {
+  // Leads of rows with holes: kana and symbols were looked up by the
+  // vector, the rarer rows are looked up one by one.
+  b.bad |= b.lead & k.vector_row & ~k.vector_ok;
+  for (uint64_t m = b.lead & k.partial & ~k.vector_row; m != 0; m &= m - 1) {
     const int i = __builtin_ctzll(m);
     if (!t.Pair(p + i)) b.bad |= uint64_t{1} << i;
   }

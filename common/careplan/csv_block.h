@@ -28,6 +28,13 @@ struct Ms932Tables {
   // A bit for each two-byte character, indexed by its two bytes as the
   // machine loads them (PairIndex).
   uint64_t pairs[1024];
+  // The rows of kana and symbols, the most common leads with holes in
+  // Japanese text, as nibble tables for a vector lookup (AVX2): bit h of
+  // row_low[r][n] is set when trail 0xhn (h < 8) follows kVectorRows[r] to
+  // make a character, bit h - 8 of row_high[r][n] when h >= 8.
+  static constexpr uint8_t kVectorRows[3] = {0x81, 0x82, 0x83};
+  alignas(16) uint8_t row_low[3][16];
+  alignas(16) uint8_t row_high[3][16];
   // The tables have the shape ClassifyBlock assumes (true with glibc's
   // CP932); if not, the reader goes byte by byte.
   bool blocks_ok = false;
