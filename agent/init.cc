@@ -67,7 +67,7 @@ Status BrokerAddress(const InitOptions& o, Env* env, std::string* endpoint, std:
 
 Status Agent::Init(const InitOptions& o, Env* env) {
   if (env->FileExists(o.home + "/agent.yaml") && !o.force) {
-    return Status(Code::kAlreadyExists, "already_exists", o.home + " is already set up; pass --force to replace it");
+    return Status(Code::kAlreadyExists, "already_set_up", o.home + " is already set up; pass --force to replace it");
   }
   std::string broker, broker_key;
   RETURN_IF_ERROR(BrokerAddress(o, env, &broker, &broker_key));

@@ -191,6 +191,11 @@ constexpr std::array kMessages = {
             "An office user id is KJ followed by 12 digits. Check the id."},
     Message{"bad_date", "日付は YYYY-MM-DD の形式で指定してください。", "Give dates as YYYY-MM-DD."},
     Message{"already_exists", "既に登録されています。", "Already registered."},
+    Message{"already_set_up",
+            "この端末は既に初期設定されています。登録だけをやり直すときは `tayori-agent enrol` を、"
+            "証明書を入れ替えるときは `--force` を付けて初期設定を実行してください。",
+            "This terminal is already set up. To register it again, run `tayori-agent enrol`; to replace "
+            "its certificate, run init with `--force`."},
     Message{"no_trust_anchor", "ブローカーに信頼する認証局（CA）が設定されていません。運用者に連絡してください。",
             "The broker has no trusted certificate authority configured. Contact the operator."},
     Message{"local_record_corrupt",

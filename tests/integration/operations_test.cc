@@ -57,6 +57,13 @@ TEST(OperationsIntegrationTest, ATerminalIsSetUpFromTheBrokerInfoFile) {
   r = c.Agent("a", {"enrol"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("さくら"), std::string::npos) << r.out;
+  // Set up twice: what to do instead, and the terminal's keys are kept.
+  const std::string keys = *ReadFile(c.Sub("a/agent.yaml"));
+  r = init({"--broker-info", good});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("既に初期設定されています"), std::string::npos) << r.err;
+  EXPECT_EQ(*ReadFile(c.Sub("a/agent.yaml")), keys);
+  EXPECT_EQ(c.Agent("a", {"enrol"}).exit_code, 0);
 }
 
 TEST(OperationsIntegrationTest, BackupWhileSendsFlowRestoresEverySendAcceptedBeforeIt) {
