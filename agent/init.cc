@@ -38,6 +38,9 @@ Status BrokerAddress(const InitOptions& o, Env* env, std::string* endpoint, std:
     if (o.broker.empty() || o.broker_key.empty()) {
       return InvalidArgument("usage", "give --broker-info FILE, or both --broker and --broker-key");
     }
+    if (!wire::ConnectableEndpoint(o.broker)) {
+      return InvalidArgument("usage", "--broker must be tcp://HOST:PORT with the broker's name or address");
+    }
     *endpoint = o.broker;
     *key = o.broker_key;
     return Status::Ok();
@@ -60,10 +63,38 @@ Status BrokerAddress(const InitOptions& o, Env* env, std::string* endpoint, std:
   if (!crypto::Z85Decode32(*key).ok()) {
     return InvalidArgument("broker_info_invalid", o.broker_info + ": public_key is not a 40-character Z85 key");
   }
+  if (!wire::ConnectableEndpoint(*endpoint)) {
+    return InvalidArgument("broker_info_no_address", o.broker_info + ": endpoint " + *endpoint +
+                                                         " is no address to connect to; the operator sets "
+                                                         "public_endpoint in broker.yaml");
+  }
+  return Status::Ok();
+}
+
+// The certificate given, if it is the one HOME's terminal was set up with.
+Status SameCertificate(const InitOptions& o, Env* env) {
+  ASSIGN_OR_RETURN(std::string given_pem, ReadGiven(env, o.cert_path, "certificate"));
+  ASSIGN_OR_RETURN(crypto::Certificate given, crypto::Certificate::FromPem(given_pem));
+  ASSIGN_OR_RETURN(TerminalKeys own, TerminalKeys::Load(o.home, env));
+  if (given.Der() != own.cert->Der()) {
+    return Status(Code::kAlreadyExists, "already_set_up",
+                  o.home + " is set up with another certificate; pass --force to replace it (new terminal keys)");
+  }
   return Status::Ok();
 }
 
 }  // namespace
+
+Status Agent::SetBroker(const InitOptions& o, Env* env) {
+  std::string broker, broker_key;
+  RETURN_IF_ERROR(BrokerAddress(o, env, &broker, &broker_key));
+  RETURN_IF_ERROR(SameCertificate(o, env));
+  ASSIGN_OR_RETURN(std::string text, env->ReadFile(o.home + "/agent.yaml"));
+  ASSIGN_OR_RETURN(AgentConfig config, ParseAgentConfig(text));
+  config.broker = broker;
+  config.broker_key = broker_key;
+  return env->WriteFileAtomic(o.home + "/agent.yaml", FormatAgentConfig(config), 0600);
+}
 
 Status Agent::Init(const InitOptions& o, Env* env) {
   if (env->FileExists(o.home + "/agent.yaml") && !o.force) {

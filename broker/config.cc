@@ -6,6 +6,7 @@
 #include <set>
 
 #include "broker/log.h"
+#include "common/wire/client.h"
 #include "common/wire/limits.h"
 
 namespace tayori::broker {
@@ -45,6 +46,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
   if (root.IsNull()) return o;
   if (!root.IsMap()) return InvalidArgument("config_invalid", "broker config must be a YAML map");
   static const std::set<std::string> kKeys = {"endpoint",
+                                              "public_endpoint",
                                               "admin_endpoint",
                                               "data_dir",
                                               "store",
@@ -74,6 +76,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     if (!kKeys.count(key)) return Bad(key, "unknown key (see config/broker.yaml)");
     const YAML::Node& v = kv.second;
     if (key == "endpoint") RETURN_IF_ERROR(Read(v, key, &o.endpoint));
+    if (key == "public_endpoint") RETURN_IF_ERROR(Read(v, key, &o.public_endpoint));
     if (key == "admin_endpoint") RETURN_IF_ERROR(Read(v, key, &o.admin_endpoint));
     if (key == "data_dir") RETURN_IF_ERROR(Read(v, key, &o.data_dir));
     if (key == "store") RETURN_IF_ERROR(Read(v, key, &o.store));
@@ -101,6 +104,9 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     }
   }
   if (o.endpoint.rfind("tcp://", 0) != 0) return Bad("endpoint", "must be tcp://HOST:PORT");
+  if (!o.public_endpoint.empty() && !wire::ConnectableEndpoint(o.public_endpoint)) {
+    return Bad("public_endpoint", "must be tcp://HOST:PORT with the host name or address offices connect to");
+  }
   if (o.admin_endpoint.rfind("tcp://", 0) != 0) return Bad("admin_endpoint", "must be tcp://HOST:PORT");
   if (o.max_chunk_bytes < wire::kMinChunkBytes || o.max_chunk_bytes > wire::kMaxChunkBytes) {
     return Bad("max_chunk_bytes", "must be between 4096 and 16777216");

@@ -18,6 +18,11 @@ struct BrokerOptions {
   // Where agents connect (CurveZMQ). Port 0 picks a free port; the chosen
   // endpoint is printed on start and written to DATA_DIR/broker.info.
   std::string endpoint = "tcp://127.0.0.1:7701";
+  // The address agents are told to connect to: written to
+  // DATA_DIR/broker.info as its endpoint, the file handed to offices.
+  // Empty: ENDPOINT as bound. Needed when ENDPOINT listens on every
+  // interface (0.0.0.0), which no agent can connect to.
+  std::string public_endpoint;
 
   // Where tayori-admin connects. Only the admin key (DATA_DIR/admin.key)
   // gets in; office keys are refused at the handshake.

@@ -122,7 +122,8 @@ Status Server::Init() {
   if (!options_.metrics_endpoint.empty()) {
     ASSIGN_OR_RETURN(metrics_endpoint_, metrics_.Serve(options_.metrics_endpoint));
   }
-  const std::string info = "endpoint: " + endpoint_ + "\npublic_key: \"" + public_key_ +
+  const std::string advertised = options_.public_endpoint.empty() ? endpoint_ : options_.public_endpoint;
+  const std::string info = "endpoint: " + advertised + "\npublic_key: \"" + public_key_ +
                            "\"\nadmin_endpoint: " + admin_endpoint_ + "\nmetrics_endpoint: \"" + metrics_endpoint_ +
                            "\"\n";
   RETURN_IF_ERROR(env->WriteFileAtomic(options_.data_dir + "/broker.info", info));

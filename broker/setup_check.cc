@@ -6,6 +6,7 @@
 
 #include "broker/postgres_mailbox_store.h"
 #include "broker/trust_source.h"
+#include "common/wire/client.h"
 
 namespace tayori::broker {
 namespace {
@@ -48,6 +49,15 @@ Status CheckWritableDir(const std::string& dir, std::vector<std::string>* notes)
 Status CheckBrokerSetup(const BrokerOptions& options, std::vector<std::string>* notes) {
   notes->push_back("endpoint " + options.endpoint + ", admin " + options.admin_endpoint + ", metrics " +
                    (options.metrics_endpoint.empty() ? "off" : options.metrics_endpoint));
+  const std::string advertised = options.public_endpoint.empty() ? options.endpoint : options.public_endpoint;
+  // Port 0 is chosen at start; only the host decides here.
+  const bool any_port = advertised.size() > 2 && advertised.compare(advertised.size() - 2, 2, ":0") == 0;
+  if (wire::ConnectableEndpoint(any_port ? advertised.substr(0, advertised.size() - 1) + "1" : advertised)) {
+    notes->push_back("broker.info tells offices to connect to " + advertised);
+  } else {
+    notes->push_back("warning: broker.info would tell offices to connect to " + advertised +
+                     ", which no agent can reach: set public_endpoint before handing it out");
+  }
   if (options.data_dir.empty() || options.data_dir.front() != '/') {
     return Bad("data_dir must be an absolute path, got '" + options.data_dir + "'");
   }

@@ -172,9 +172,14 @@ constexpr std::array kMessages = {
             "The configuration is not valid. Fix the key named below, then start again."},
     Message{"broker_info_invalid",
             "接続先の情報（broker.info）を読めないか、内容が正しくありません。運用窓口から届いたファイルを"
-            "そのまま certs フォルダに置いてから、もう一度実行してください。",
-            "The broker's address file (broker.info) cannot be read or is not valid. Put the file from the "
-            "operator, unchanged, in the certs folder and run again."},
+            "そのまま使って、もう一度実行してください。",
+            "The broker's address file (broker.info) cannot be read or is not valid. Use the file from the "
+            "operator, unchanged, and run again."},
+    Message{
+        "broker_info_no_address",
+        "接続先の情報（broker.info）に、この端末から接続できる接続先が書かれていません。運用窓口に連絡してください。",
+        "The broker's address file (broker.info) names no address this terminal can connect to. Contact "
+        "the operator."},
     Message{"usage", "コマンドの指定が正しくありません。`--help` で使い方を確認してください。",
             "The command line is not valid. See `--help`."},
     Message{"not_initialised", "この端末はまだ初期設定されていません。`tayori-agent init` を実行してください。",
@@ -192,10 +197,9 @@ constexpr std::array kMessages = {
     Message{"bad_date", "日付は YYYY-MM-DD の形式で指定してください。", "Give dates as YYYY-MM-DD."},
     Message{"already_exists", "既に登録されています。", "Already registered."},
     Message{"already_set_up",
-            "この端末は既に初期設定されています。登録だけをやり直すときは `tayori-agent enrol` を、"
-            "証明書を入れ替えるときは `--force` を付けて初期設定を実行してください。",
-            "This terminal is already set up. To register it again, run `tayori-agent enrol`; to replace "
-            "its certificate, run init with `--force`."},
+            "この端末は別の証明書で初期設定されています。証明書を入れ替えるときは、運用窓口の案内に従ってください。",
+            "This terminal is set up with another certificate. To replace it, follow the operator's "
+            "instructions."},
     Message{"no_trust_anchor", "ブローカーに信頼する認証局（CA）が設定されていません。運用者に連絡してください。",
             "The broker has no trusted certificate authority configured. Contact the operator."},
     Message{"local_record_corrupt",

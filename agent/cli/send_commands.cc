@@ -108,7 +108,7 @@ json ShowDraft(const Agent& agent, const pb::Draft& d, bool with_check) {
               d.bulk_id().empty() ? "" : (J() ? "（一括送信の残り）" : " (left by a bulk send)"));
   if (with_check) {
     std::printf("  %s\n", d.message().c_str());
-    for (const auto& p : d.paths()) std::printf("    %s\n", p.c_str());
+    for (const auto& p : d.paths()) std::printf("    %s\n", port::DisplayPath(p).c_str());
     PrintFindings(stdout, report.findings, "  ");
   }
   return json();

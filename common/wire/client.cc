@@ -128,4 +128,17 @@ StatusOr<Reply> Client::Call(pb::Request request, const std::string& data) {
   }
 }
 
+bool ConnectableEndpoint(const std::string& endpoint) {
+  const std::string scheme = "tcp://";
+  if (endpoint.rfind(scheme, 0) != 0) return false;
+  const size_t colon = endpoint.rfind(':');
+  if (colon <= scheme.size() || colon + 1 >= endpoint.size()) return false;
+  const std::string host = endpoint.substr(scheme.size(), colon - scheme.size());
+  const std::string port = endpoint.substr(colon + 1);
+  if (host == "0.0.0.0" || host == "*" || host == "[::]" || host == "::" || host == "[0:0:0:0:0:0:0:0]") return false;
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  const int number = std::stoi(port);
+  return number > 0 && number < 65536;
+}
+
 }  // namespace tayori::wire

@@ -70,6 +70,10 @@ class Client {
   uint64_t next_id_ = 1;
 };
 
+// True if ENDPOINT is tcp://HOST:PORT that a client can connect to: HOST
+// not a wildcard a server listens on (0.0.0.0, *, [::]) and PORT not 0.
+bool ConnectableEndpoint(const std::string& endpoint);
+
 }  // namespace tayori::wire
 
 #endif  // TAYORI_COMMON_WIRE_CLIENT_H_

@@ -37,9 +37,11 @@ TEST(BrokerConfigTest, ReadsEveryKey) {
       "endpoint: tcp://127.0.0.1:0\nadmin_endpoint: tcp://127.0.0.1:0\ndata_dir: /d\n"
       "ca_cert: /c.pem\nca_crl: /crl.pem\nmax_chunk_bytes: 65536\nmax_send_bytes: 1000\n"
       "max_files: 3\nio_threads: 1\nretention: 3s\nexpired_keep: 2h\nupload_timeout: 1d\n"
-      "sweep_interval: 1s\nlease: 30m\nmetrics_endpoint: 127.0.0.1:0\n");
+      "sweep_interval: 1s\nlease: 30m\nmetrics_endpoint: 127.0.0.1:0\n"
+      "public_endpoint: tcp://broker.example.jp:7701\n");
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->data_dir, "/d");
+  EXPECT_EQ(o->public_endpoint, "tcp://broker.example.jp:7701");
   EXPECT_EQ(o->max_chunk_bytes, 65536u);
   EXPECT_EQ(o->max_files, 3u);
   EXPECT_EQ(o->retention_seconds, 3);
@@ -67,6 +69,9 @@ TEST(BrokerConfigTest, GarbageIsRefusedNamingTheKey) {
            {"retention: 90\n", "retention"},
            {"sweep_interval: [1]\n", "sweep_interval"},
            {"metrics_endpoint: nowhere\n", "metrics_endpoint"},
+           {"public_endpoint: tcp://0.0.0.0:7701\n", "public_endpoint"},
+           {"public_endpoint: tcp://broker.example.jp:0\n", "public_endpoint"},
+           {"public_endpoint: broker.example.jp\n", "public_endpoint"},
            {"\x01\x02\x03", ""},
        }) {
     auto o = ParseBrokerConfig(c.yaml);

@@ -22,48 +22,79 @@ TEST(OperationsIntegrationTest, ATerminalIsSetUpFromTheBrokerInfoFile) {
   Cluster c;
   c.StartBroker();
   ASSERT_EQ(c.Admin({"office", "add", "0123456789", "--name", "さくら"}).exit_code, 0);
-  ASSERT_EQ(c.Admin({"ca", "issue", "--dir", c.CaDir(), "--office", "0123456789", "--user", "KJ000000000001", "--type",
-                     "care-insurance", "--out", c.Sub("certs")})
-                .exit_code,
-            0);
-  auto init = [&](const std::vector<std::string>& broker) {
+  for (const char* user : {"KJ000000000001", "KJ000000000002"}) {
+    ASSERT_EQ(c.Admin({"ca", "issue", "--dir", c.CaDir(), "--office", "0123456789", "--user", user, "--type",
+                       "care-insurance", "--out", c.Sub(user)})
+                  .exit_code,
+              0);
+  }
+  auto init = [&](const std::vector<std::string>& broker, const std::string& user = "KJ000000000001") {
     std::vector<std::string> args = {"init"};
     args.insert(args.end(), broker.begin(), broker.end());
-    args.insert(args.end(),
-                {"--cert", c.Sub("certs/cert.pem"), "--key", c.Sub("certs/key.pem"), "--ca", c.CaDir() + "/ca.pem"});
+    args.insert(args.end(), {"--cert", c.Sub(user + "/cert.pem"), "--key", c.Sub(user + "/key.pem"), "--ca",
+                             c.CaDir() + "/ca.pem"});
     return c.Agent("a", args);
   };
-  // The file as the broker wrote it, with CR LF line ends as mail may leave it.
-  std::string info = *ReadFile(c.DataDir() + "/broker.info");
-  std::string crlf;
-  for (const char ch : info) crlf += ch == '\n' ? std::string("\r\n") : std::string(1, ch);
-  const std::string good = c.WriteFile("broker.info", crlf);
+  // CR LF line ends, as mail may leave them.
+  auto crlf = [](const std::string& text) {
+    std::string out;
+    for (const char ch : text) out += ch == '\n' ? std::string("\r\n") : std::string(1, ch);
+    return out;
+  };
+  const std::string info = *ReadFile(c.DataDir() + "/broker.info");
 
-  // Garbage, a missing file, no key, and both ways at once: refused, nothing set up.
-  const std::string garbage = c.WriteFile("garbage.info", "endpoint: [\x01\xff");
-  const std::string keyless = c.WriteFile("keyless.info", "endpoint: tcp://127.0.0.1:1\npublic_key: short\n");
-  for (const std::string& bad : {garbage, keyless, c.Sub("missing.info")}) {
+  // Garbage, a missing file, no key, a bad key: refused, nothing set up.
+  const std::string endpoint_line = info.substr(0, info.find('\n') + 1);
+  for (const std::string& bad :
+       {c.WriteFile("garbage.info", "endpoint: [\x01\xff"), c.WriteFile("keyless.info", endpoint_line),
+        c.WriteFile("short.info", endpoint_line + "public_key: short\n"), c.Sub("missing.info")}) {
     const RunResult r = init({"--broker-info", bad});
     EXPECT_EQ(r.exit_code, 2) << bad;
-    EXPECT_NE(r.err.find("接続先の情報（broker.info）"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("接続先の情報（broker.info）を読めないか"), std::string::npos) << r.err;
   }
-  RunResult r = init({"--broker-info", good, "--broker", "tcp://127.0.0.1:1"});
+  // A broker listening on every interface, without public_endpoint: staff
+  // are told to call the operator.
+  std::string wildcard = info;
+  wildcard.replace(wildcard.find("127.0.0.1"), 9, "0.0.0.0");
+  RunResult r = init({"--broker-info", c.WriteFile("wildcard.info", wildcard)});
   EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("接続できる接続先が書かれていません"), std::string::npos) << r.err;
+  // Both ways at once, or neither.
+  r = init({"--broker-info", c.WriteFile("good.info", info), "--broker", c.endpoint()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--broker-info"), std::string::npos) << r.err;
   EXPECT_EQ(init({}).exit_code, 2);
   EXPECT_FALSE(FileExists(c.Sub("a/agent.yaml")));
 
-  r = init({"--broker-info", good});
+  // public_endpoint is what broker.info hands out.
+  const std::string port = c.endpoint().substr(c.endpoint().rfind(':') + 1);
+  c.KillBroker();
+  c.StartBroker(port, "public_endpoint: tcp://localhost:" + port + "\n");
+  const std::string published = *ReadFile(c.DataDir() + "/broker.info");
+  EXPECT_NE(published.find("endpoint: tcp://localhost:" + port + "\n"), std::string::npos) << published;
+  r = init({"--broker-info", c.WriteFile("broker.info", crlf(published))});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(ReadFile(c.Sub("a/agent.yaml"))->find("tcp://localhost:" + port), std::string::npos);
   r = c.Agent("a", {"enrol"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("さくら"), std::string::npos) << r.out;
-  // Set up twice: what to do instead, and the terminal's keys are kept.
-  const std::string keys = *ReadFile(c.Sub("a/agent.yaml"));
-  r = init({"--broker-info", good});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("既に初期設定されています"), std::string::npos) << r.err;
-  EXPECT_EQ(*ReadFile(c.Sub("a/agent.yaml")), keys);
+
+  // Set up again with the same certificate (a corrected broker.info): the
+  // address is taken again, the terminal's keys are kept.
+  const std::string curve = *ReadFile(c.Sub("a/keys/curve.key"));
+  const std::string e2e = *ReadFile(c.Sub("a/keys/e2e.key"));
+  r = init({"--broker-info", c.WriteFile("good.info", info)});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("初期設定済み"), std::string::npos) << r.out;
+  EXPECT_NE(ReadFile(c.Sub("a/agent.yaml"))->find(c.endpoint()), std::string::npos);
+  EXPECT_EQ(*ReadFile(c.Sub("a/keys/curve.key")), curve);
+  EXPECT_EQ(*ReadFile(c.Sub("a/keys/e2e.key")), e2e);
   EXPECT_EQ(c.Agent("a", {"enrol"}).exit_code, 0);
+  // Another certificate is no correction: refused, keys kept.
+  r = init({"--broker-info", c.Sub("good.info")}, "KJ000000000002");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("別の証明書"), std::string::npos) << r.err;
+  EXPECT_EQ(*ReadFile(c.Sub("a/keys/curve.key")), curve);
 }
 
 TEST(OperationsIntegrationTest, BackupWhileSendsFlowRestoresEverySendAcceptedBeforeIt) {

@@ -96,6 +96,9 @@ fi
 # ---- the shipped config passes the check the unit runs before each start
 out=$("$R/usr/bin/tayori-broker" --config "$R/etc/tayori/broker.yaml" --check 2>&1) || fail "--check: $out"
 grep -q ': OK' <<<"$out" || fail "--check said: $out"; ok
+# ... and says that broker.info needs public_endpoint before it is handed out.
+grep -q "warning: broker.info would tell offices to connect to tcp://0.0.0.0:7701" <<<"$out" ||
+  fail "--check did not warn of the 0.0.0.0 address: $out"; ok
 "$R/usr/bin/tayori-broker" --version | grep -q "tayori-broker ${current%-1}" || fail "--version"; ok
 "$R/usr/bin/tayori-agent" --version | grep -q "tayori-agent" || fail "agent --version"; ok
 

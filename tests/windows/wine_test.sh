@@ -83,7 +83,7 @@ key=$(sed -n 's/^public_key: //p' "$work/broker.out")
   --out "$work/certs/himawari" >/dev/null
 ca="$(winpath "$XDG_STATE_HOME/tayori/ca/ca.pem")"
 
-echo "== さくら: 初期設定.cmd from the unpacked zip, as staff start it (twice: a re-run only re-enrols)"
+echo "== さくら: 初期設定.cmd from the unpacked zip, as staff start it (twice: a re-run keeps the keys)"
 pkg="$work/tayori"
 mkdir -p "$pkg/certs"
 cp "$exe" "$pkg/tayori-agent.exe"
@@ -91,6 +91,7 @@ sed 's/$/\r/' "$root/packaging/windows/setup.cmd" >"$pkg/初期設定.cmd"
 cp "$work/certs/sakura/cert.pem" "$work/certs/sakura/key.pem" "$XDG_STATE_HOME/tayori/ca/ca.pem" "$pkg/certs/"
 # The broker's own broker.info, as the operator hands it out (CR LF once mailed).
 sed 's/$/\r/' "$XDG_STATE_HOME/tayori/broker/broker.info" >"$pkg/certs/broker.info"
+keys() { cat "$WINEPREFIX"/drive_c/users/*/AppData/Local/tayori/agent/keys/{curve,e2e}.key | sha256sum; }
 for run in first again; do
   if (cd "$pkg" && wine cmd /c 初期設定.cmd </dev/null 2>&1 | tr -d '\r' >"$work/setup.$run.out"; exit "${PIPESTATUS[0]}") &&
      grep -q "0123456789" "$work/setup.$run.out"; then
@@ -98,7 +99,13 @@ for run in first again; do
   else
     cat "$work/setup.$run.out"; bad "初期設定.cmd ($run run)"
   fi
+  [ "$run" = first ] && first_keys=$(keys 2>/dev/null || echo "no keys")
 done
+if grep -q "初期設定済み" "$work/setup.again.out" && [ "$(keys 2>/dev/null || echo "keys gone")" = "$first_keys" ]; then
+  ok "the second run kept the terminal's keys"
+else
+  bad "the second run did not keep the terminal's keys"
+fi
 
 echo "== ひまわり: init and enrol in a folder of its own"
 himawari_home="$work/ひまわり端末"
