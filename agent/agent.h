@@ -125,10 +125,11 @@ class Agent {
   // Sets up a terminal: checks the certificate and key, makes the CURVE and
   // end-to-end key pairs, pins the CA, writes HOME/agent.yaml.
   static Status Init(const InitOptions& options, Env* env);
-  // On a terminal already set up with the certificate OPTIONS names: points
-  // it at the broker OPTIONS names, keeping its keys and other settings
-  // (setting up again after a wrong or changed broker.info). Another
-  // certificate: already_set_up.
+  // On a terminal already set up with the certificate, key and CA OPTIONS
+  // names: points it at the broker OPTIONS names, keeping its keys and other
+  // settings (setting up again after a wrong or changed broker.info); a
+  // list of brokers that holds that one is kept. Another certificate or CA:
+  // other_certificate.
   static Status SetBroker(const InitOptions& options, Env* env);
   static StatusOr<std::unique_ptr<Agent>> Open(const std::string& home, Env* env);
 

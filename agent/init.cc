@@ -71,14 +71,31 @@ Status BrokerAddress(const InitOptions& o, Env* env, std::string* endpoint, std:
   return Status::Ok();
 }
 
-// The certificate given, if it is the one HOME's terminal was set up with.
-Status SameCertificate(const InitOptions& o, Env* env) {
-  ASSIGN_OR_RETURN(std::string given_pem, ReadGiven(env, o.cert_path, "certificate"));
-  ASSIGN_OR_RETURN(crypto::Certificate given, crypto::Certificate::FromPem(given_pem));
-  ASSIGN_OR_RETURN(TerminalKeys own, TerminalKeys::Load(o.home, env));
-  if (given.Der() != own.cert->Der()) {
-    return Status(Code::kAlreadyExists, "already_set_up",
-                  o.home + " is set up with another certificate; pass --force to replace it (new terminal keys)");
+// The certificate, key and CA given, if they are those HOME's terminal was
+// set up with.
+Status SameIdentity(const InitOptions& o, Env* env) {
+  auto own = TerminalKeys::Load(o.home, env);
+  if (!own.ok()) {
+    return FailedPrecondition("terminal_keys_damaged",
+                              "cannot load the keys of " + o.home + ": " + own.status().ToString());
+  }
+  ASSIGN_OR_RETURN(std::string cert_pem, ReadGiven(env, o.cert_path, "certificate"));
+  ASSIGN_OR_RETURN(std::string key_pem, ReadGiven(env, o.key_path, "private key"));
+  ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::FromPem(cert_pem));
+  ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::FromPem(key_pem));
+  RETURN_IF_ERROR(key.CheckMatches(cert));
+  if (cert.Der() != own->cert->Der()) {
+    return Status(Code::kAlreadyExists, "other_certificate",
+                  o.home + " is set up with another certificate; init --force replaces it (new terminal keys)");
+  }
+  if (!o.ca_path.empty()) {
+    ASSIGN_OR_RETURN(std::string ca_pem, ReadGiven(env, o.ca_path, "CA certificate"));
+    ASSIGN_OR_RETURN(crypto::Certificate ca, crypto::Certificate::FromPem(ca_pem));
+    ASSIGN_OR_RETURN(crypto::Certificate pinned, crypto::Certificate::FromPem(own->ca_pem));
+    if (ca.Der() != pinned.Der()) {
+      return Status(Code::kAlreadyExists, "other_certificate",
+                    o.home + " pins another CA; init --force replaces it (new terminal keys)");
+    }
   }
   return Status::Ok();
 }
@@ -88,10 +105,12 @@ Status SameCertificate(const InitOptions& o, Env* env) {
 Status Agent::SetBroker(const InitOptions& o, Env* env) {
   std::string broker, broker_key;
   RETURN_IF_ERROR(BrokerAddress(o, env, &broker, &broker_key));
-  RETURN_IF_ERROR(SameCertificate(o, env));
+  RETURN_IF_ERROR(SameIdentity(o, env));
   ASSIGN_OR_RETURN(std::string text, env->ReadFile(o.home + "/agent.yaml"));
   ASSIGN_OR_RETURN(AgentConfig config, ParseAgentConfig(text));
-  config.broker = broker;
+  // A list of brokers sharing one store that already holds this one stays.
+  const std::string listed = "," + config.broker + ",";
+  if (listed.find("," + broker + ",") == std::string::npos) config.broker = broker;
   config.broker_key = broker_key;
   return env->WriteFileAtomic(o.home + "/agent.yaml", FormatAgentConfig(config), 0600);
 }

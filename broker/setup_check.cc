@@ -52,7 +52,11 @@ Status CheckBrokerSetup(const BrokerOptions& options, std::vector<std::string>* 
   const std::string advertised = options.public_endpoint.empty() ? options.endpoint : options.public_endpoint;
   // Port 0 is chosen at start; only the host decides here.
   const bool any_port = advertised.size() > 2 && advertised.compare(advertised.size() - 2, 2, ":0") == 0;
-  if (wire::ConnectableEndpoint(any_port ? advertised.substr(0, advertised.size() - 1) + "1" : advertised)) {
+  const bool loopback = advertised.rfind("tcp://127.", 0) == 0 || advertised.rfind("tcp://localhost:", 0) == 0;
+  if (loopback) {
+    notes->push_back("warning: broker.info tells offices to connect to " + advertised +
+                     ", this machine only: set public_endpoint before handing it to offices elsewhere");
+  } else if (wire::ConnectableEndpoint(any_port ? advertised.substr(0, advertised.size() - 1) + "1" : advertised)) {
     notes->push_back("broker.info tells offices to connect to " + advertised);
   } else {
     notes->push_back("warning: broker.info would tell offices to connect to " + advertised +

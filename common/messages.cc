@@ -172,7 +172,7 @@ constexpr std::array kMessages = {
             "The configuration is not valid. Fix the key named below, then start again."},
     Message{"broker_info_invalid",
             "接続先の情報（broker.info）を読めないか、内容が正しくありません。運用窓口から届いたファイルを"
-            "そのまま使って、もう一度実行してください。",
+            "そのまま置いて（Windows では tayori フォルダの certs に）、もう一度実行してください。",
             "The broker's address file (broker.info) cannot be read or is not valid. Use the file from the "
             "operator, unchanged, and run again."},
     Message{
@@ -196,10 +196,13 @@ constexpr std::array kMessages = {
             "An office user id is KJ followed by 12 digits. Check the id."},
     Message{"bad_date", "日付は YYYY-MM-DD の形式で指定してください。", "Give dates as YYYY-MM-DD."},
     Message{"already_exists", "既に登録されています。", "Already registered."},
-    Message{"already_set_up",
+    Message{"already_set_up", "この端末は既に初期設定されています。", "This terminal is already set up."},
+    Message{"other_certificate",
             "この端末は別の証明書で初期設定されています。証明書を入れ替えるときは、運用窓口の案内に従ってください。",
             "This terminal is set up with another certificate. To replace it, follow the operator's "
             "instructions."},
+    Message{"terminal_keys_damaged", "この端末の鍵のファイルが読めないか、壊れています。運用窓口に連絡してください。",
+            "This terminal's key files cannot be read or are damaged. Contact the operator."},
     Message{"no_trust_anchor", "ブローカーに信頼する認証局（CA）が設定されていません。運用者に連絡してください。",
             "The broker has no trusted certificate authority configured. Contact the operator."},
     Message{"local_record_corrupt",

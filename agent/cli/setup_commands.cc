@@ -200,7 +200,7 @@ int RunInit(const Context& ctx) {
   if (!o.force && ctx.env->FileExists(o.home + "/agent.yaml")) {
     Status st = Agent::SetBroker(o, ctx.env);
     if (!st.ok()) return Fail(st);
-    std::printf(J() ? "この端末は初期設定済みです。接続先を指定のものにしました（端末の鍵はそのままです）。\n"
+    std::printf(J() ? "この端末は初期設定済みです。接続先を更新しました（端末の鍵はそのままです）。\n"
                       "次に `tayori-agent enrol` を実行してください。\n"
                     : "This terminal is already set up; it now connects to the broker given (its keys are "
                       "kept).\nNext, run `tayori-agent enrol`.\n");

@@ -130,15 +130,22 @@ StatusOr<Reply> Client::Call(pb::Request request, const std::string& data) {
 
 bool ConnectableEndpoint(const std::string& endpoint) {
   const std::string scheme = "tcp://";
-  if (endpoint.rfind(scheme, 0) != 0) return false;
-  const size_t colon = endpoint.rfind(':');
-  if (colon <= scheme.size() || colon + 1 >= endpoint.size()) return false;
-  const std::string host = endpoint.substr(scheme.size(), colon - scheme.size());
-  const std::string port = endpoint.substr(colon + 1);
-  if (host == "0.0.0.0" || host == "*" || host == "[::]" || host == "::" || host == "[0:0:0:0:0:0:0:0]") return false;
-  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
-  const int number = std::stoi(port);
-  return number > 0 && number < 65536;
+  for (size_t at = 0; at <= endpoint.size();) {
+    const size_t comma = std::min(endpoint.find(',', at), endpoint.size());
+    const std::string one = endpoint.substr(at, comma - at);
+    at = comma + 1;
+    const size_t colon = one.rfind(':');
+    if (one.rfind(scheme, 0) != 0 || colon <= scheme.size() || colon + 1 >= one.size()) return false;
+    const std::string host = one.substr(scheme.size(), colon - scheme.size());
+    const std::string port = one.substr(colon + 1);
+    if (host.find_first_of("[]:*") != std::string::npos || host.find_first_not_of("0.") == std::string::npos) {
+      return false;  // IPv6, a wildcard, or 0.0.0.0 in any spelling
+    }
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+    const int number = std::stoi(port);
+    if (number <= 0 || number >= 65536) return false;
+  }
+  return true;
 }
 
 }  // namespace tayori::wire

@@ -70,8 +70,10 @@ class Client {
   uint64_t next_id_ = 1;
 };
 
-// True if ENDPOINT is tcp://HOST:PORT that a client can connect to: HOST
-// not a wildcard a server listens on (0.0.0.0, *, [::]) and PORT not 0.
+// True if ENDPOINT is tcp://HOST:PORT, or a comma-separated list of them,
+// that a client can connect to: HOST a name or IPv4 address, not a
+// wildcard a server listens on (0.0.0.0, *) nor an IPv6 literal (clients
+// do not enable IPv6), and PORT 1-65535.
 bool ConnectableEndpoint(const std::string& endpoint);
 
 }  // namespace tayori::wire

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -80,16 +81,30 @@ TEST(OperationsIntegrationTest, ATerminalIsSetUpFromTheBrokerInfoFile) {
   EXPECT_NE(r.out.find("さくら"), std::string::npos) << r.out;
 
   // Set up again with the same certificate (a corrected broker.info): the
-  // address is taken again, the terminal's keys are kept.
+  // address is taken again; the terminal's keys and settings are kept.
+  const std::string yaml = c.Sub("a/agent.yaml");
+  ASSERT_TRUE(WriteFileAtomic(yaml, *ReadFile(yaml) + "download_dir: " + c.Sub("受信") + "\n").ok());
   const std::string curve = *ReadFile(c.Sub("a/keys/curve.key"));
   const std::string e2e = *ReadFile(c.Sub("a/keys/e2e.key"));
+  const std::string before = *ReadFile(yaml);
+  r = init({"--broker-info", c.Sub("wildcard.info")});  // a bad one changes nothing
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(*ReadFile(yaml), before);
   r = init({"--broker-info", c.WriteFile("good.info", info)});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("初期設定済み"), std::string::npos) << r.out;
-  EXPECT_NE(ReadFile(c.Sub("a/agent.yaml"))->find(c.endpoint()), std::string::npos);
+  EXPECT_NE(ReadFile(yaml)->find("broker: " + c.endpoint() + "\n"), std::string::npos) << *ReadFile(yaml);
+  EXPECT_NE(ReadFile(yaml)->find("download_dir: " + c.Sub("受信")), std::string::npos) << *ReadFile(yaml);
   EXPECT_EQ(*ReadFile(c.Sub("a/keys/curve.key")), curve);
   EXPECT_EQ(*ReadFile(c.Sub("a/keys/e2e.key")), e2e);
   EXPECT_EQ(c.Agent("a", {"enrol"}).exit_code, 0);
+  // A list of brokers sharing one store that holds this one stays as it is.
+  const std::string list = "tcp://localhost:" + port + "," + c.endpoint();
+  ASSERT_TRUE(WriteFileAtomic(
+                  yaml, std::regex_replace(*ReadFile(yaml), std::regex("broker: [^\n]*"), "broker: \"" + list + "\""))
+                  .ok());
+  EXPECT_EQ(init({"--broker-info", c.Sub("good.info")}).exit_code, 0);
+  EXPECT_NE(ReadFile(yaml)->find(list), std::string::npos) << *ReadFile(yaml);
   // Another certificate is no correction: refused, keys kept.
   r = init({"--broker-info", c.Sub("good.info")}, "KJ000000000002");
   EXPECT_EQ(r.exit_code, 1);

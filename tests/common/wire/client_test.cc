@@ -88,6 +88,18 @@ pb::Request Commit() {
   return req;
 }
 
+TEST(ClientTest, OnlyAddressesAClientCanReachAreConnectable) {
+  for (const char* good :
+       {"tcp://127.0.0.1:7701", "tcp://broker.example.jp:7701", "tcp://10.0.0.1:1", "tcp://a:1,tcp://b:65535"}) {
+    EXPECT_TRUE(ConnectableEndpoint(good)) << good;
+  }
+  for (const char* bad : {"tcp://0.0.0.0:7701", "tcp://*:7701", "tcp://[::]:7701", "tcp://[::1]:7701", "tcp://0:7701",
+                          "tcp://h:0", "tcp://h:65536", "tcp://h:99999999999", "tcp://h:", "tcp://:1", "tcp://h",
+                          "http://h:1", "", "tcp://0.0.0.0:1,tcp://h:2", "tcp://h:2,", "tcp://h:1x"}) {
+    EXPECT_FALSE(ConnectableEndpoint(bad)) << bad;
+  }
+}
+
 TEST(ClientTest, AnUnavailableAnswerIsAskedAgainUntilItIsAnswered) {
   FlakyBroker broker(3);
   auto client = Client::Connect(broker.Options());
