@@ -9,6 +9,7 @@
 #include "common/env.h"
 #include "common/ids.h"
 #include "common/port/port.h"
+#include "common/wire/client.h"
 
 namespace tayori::agent {
 namespace {
@@ -113,19 +114,12 @@ StatusOr<AgentConfig> ParseAgentConfig(const std::string& yaml_text) {
       return Bad(key, "has the wrong type");
     }
   }
-  {
-    size_t endpoints = 0;
-    for (size_t at = 0; at <= c.broker.size();) {
-      const size_t comma = std::min(c.broker.find(',', at), c.broker.size());
-      const std::string e = c.broker.substr(at, comma - at);
-      if (e.rfind("tcp://", 0) != 0 || e.size() == 6) {
-        return Bad("broker", "must be tcp://HOST:PORT, or a list of them (brokers sharing one store)");
-      }
-      at = comma + 1;
-      ++endpoints;
-    }
-    if (endpoints > 16) return Bad("broker", "lists more than 16 endpoints");
+  if (!wire::ConnectableEndpoint(c.broker)) {
+    return Bad("broker",
+               "must be tcp://HOST:PORT with the broker's name or address, or a list of them "
+               "(brokers sharing one store)");
   }
+  if (std::count(c.broker.begin(), c.broker.end(), ',') >= 16) return Bad("broker", "lists more than 16 endpoints");
   if (c.broker_key.size() != 40) return Bad("broker_key", "must be the broker's 40-character key");
   if (!IsOfficeNumber(c.office)) return Bad("office", "must be 10 digits");
   if (!IsUserId(c.user_id)) return Bad("user_id", "must be KJ + 12 digits");

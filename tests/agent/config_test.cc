@@ -90,9 +90,9 @@ TEST(AgentConfigTest, SeveralBrokersAreAListOrCommaSeparated) {
   EXPECT_EQ(back->broker, listed->broker);
   std::string many = "broker: [";
   for (int i = 0; i < 17; ++i) many += (i ? ", " : "") + std::string("tcp://b:") + std::to_string(7000 + i);
-  for (const std::string& bad :
-       {std::string("broker: [tcp://b1:7701, ftp://b2]\n"), std::string("broker: []\n"),
-        std::string("broker: tcp://b1:7701,\n"), std::string("broker: [tcp://]\n"), many + "]\n"}) {
+  for (const std::string& bad : {std::string("broker: [tcp://b1:7701, ftp://b2]\n"), std::string("broker: []\n"),
+                                 std::string("broker: tcp://b1:7701,\n"), std::string("broker: [tcp://]\n"),
+                                 std::string("broker: tcp://0.0.0.0:7701\n"), many + "]\n"}) {
     auto c = ParseAgentConfig(bad + rest);
     ASSERT_FALSE(c.ok()) << bad;
     EXPECT_NE(c.status().detail().find("broker"), std::string::npos) << c.status().detail();
