@@ -96,6 +96,9 @@ struct BrokerOptions {
   // The store's files go through this RocksDB Env (nullptr: the real file
   // system); tests inject one that can cut the power. Not settable from YAML.
   rocksdb::Env* rocksdb_env = nullptr;
+  // Chunks at least this long skip the RocksDB store's WAL and are flushed
+  // at commit (StoreOptions::unlogged_chunk_bytes). Not settable from YAML.
+  size_t unlogged_chunk_bytes = 1 << 20;
 };
 
 }  // namespace tayori::broker

@@ -65,6 +65,18 @@ void DeleteChunks(rocksdb::WriteBatch* batch, rocksdb::ColumnFamilyHandle* cf, c
   }
 }
 
+// The ciphertext bytes of a message's files: from its record, or from its
+// manifest for a record begun by a version that did not note them.
+uint64_t CipherBytes(const pb::MessageRecord& r) {
+  if (r.cipher_bytes() > 0) return r.cipher_bytes();
+  pb::Manifest m;
+  uint64_t total = 0;
+  if (m.ParseFromString(r.signed_().manifest())) {
+    for (const pb::FileEntry& f : m.files()) total += f.cipher_size();
+  }
+  return total;
+}
+
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::Ok();
   if (s.IsNotFound()) return NotFound("message_not_found", what);
@@ -97,6 +109,7 @@ std::string CurveKey(const std::string& pk) { return "curve/" + pk; }
 StatusOr<std::unique_ptr<RocksDbMailboxStore>> RocksDbMailboxStore::Open(const std::string& dir,
                                                                          const StoreOptions& options) {
   std::unique_ptr<RocksDbMailboxStore> store(new RocksDbMailboxStore());
+  store->unlogged_chunk_bytes_ = options.unlogged_chunk_bytes;
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -113,7 +126,8 @@ StatusOr<std::unique_ptr<RocksDbMailboxStore>> RocksDbMailboxStore::Open(const s
   table_options.block_cache = rocksdb::NewLRUCache(32 << 20);
   std::shared_ptr<rocksdb::TableFactory> table_factory(rocksdb::NewBlockBasedTableFactory(table_options));
   // Chunks are written without sync; the commit's synced write makes every
-  // earlier WAL record durable too (one WAL, written in order).
+  // earlier WAL record durable too (one WAL, written in order). Large
+  // chunks skip the WAL, and the commit flushes them first.
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (int i = 0; i < kNumCf; ++i) {
     rocksdb::ColumnFamilyOptions cf_options;
@@ -258,7 +272,9 @@ Status RocksDbMailboxStore::PutChunk(const std::string& message_id, uint32_t fil
                                      const std::string& data) {
   rocksdb::WriteBatch batch;
   batch.Put(cf_[kChunks], ChunkKey(message_id, file, chunk), data);
-  return Write(&batch, false);
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = unlogged_chunk_bytes_ > 0 && data.size() >= unlogged_chunk_bytes_;
+  return FromRocks(db_->Write(wo, &batch), "write to the mailbox store failed");
 }
 
 StatusOr<std::string> RocksDbMailboxStore::GetChunk(const std::string& message_id, uint32_t file, uint32_t chunk) {
@@ -288,6 +304,14 @@ StatusOr<std::vector<uint64_t>> RocksDbMailboxStore::ListChunks(const std::strin
 }
 
 Status RocksDbMailboxStore::CommitMessage(const pb::MessageRecord& record, int64_t old_expire) {
+  if (unlogged_chunk_bytes_ > 0 && CipherBytes(record) >= unlogged_chunk_bytes_) {
+    // Its large chunks are in the memtable only: write them to their blob
+    // files (synced) before the record that makes them visible.
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    fo.allow_write_stall = true;
+    RETURN_IF_ERROR(FromRocks(db_->Flush(fo, cf_[kChunks]), "flushing the chunks failed"));
+  }
   rocksdb::WriteBatch batch;
   batch.Delete(cf_[kExpiry], ExpiryKey(old_expire, record.message_id()));
   batch.Put(cf_[kExpiry], ExpiryKey(record.expire_unix(), record.message_id()), "");

@@ -1,5 +1,6 @@
 // RocksDbMailboxStore: MailboxStore on RocksDB, one column family per record
-// kind (schema/README.md). Chunks live in blob files. Owns the DB handle;
+// kind (schema/README.md). Chunks live in blob files; large ones bypass the
+// WAL (StoreOptions::unlogged_chunk_bytes). Owns the DB handle;
 // thread-safe as RocksDB is.
 #ifndef TAYORI_BROKER_ROCKSDB_MAILBOX_STORE_H_
 #define TAYORI_BROKER_ROCKSDB_MAILBOX_STORE_H_
@@ -26,6 +27,14 @@ struct StoreOptions {
   // Tests and fuzz targets pass an in-memory or fault-injecting one; the
   // store does not own it.
   rocksdb::Env* rocksdb_env = nullptr;
+  // A chunk at least this long goes to the memtable only, not to the WAL,
+  // and committing a message of at least this many bytes flushes the chunk
+  // family before the commit's synced write: such chunks reach the disk
+  // once, in a blob file, instead of twice (WAL, then blob file). A crash
+  // before the flush loses them, and ListChunks no longer lists them, so the
+  // agent uploads them again. Smaller chunks go through the WAL, so a small
+  // send does not cost a flush. 0: every chunk goes through the WAL.
+  size_t unlogged_chunk_bytes = 1 << 20;
 };
 
 class RocksDbMailboxStore : public MailboxStore {
@@ -70,6 +79,8 @@ class RocksDbMailboxStore : public MailboxStore {
   StatusOr<std::vector<pb::MessageRecord>> ListIndex(Cf cf, const std::string& office, const std::string& after_id,
                                                      size_t limit);
   Status Write(rocksdb::WriteBatch* batch, bool sync);
+
+  size_t unlogged_chunk_bytes_ = 0;
 
   std::vector<std::unique_ptr<rocksdb::CompactionFilter>> filters_;  // outlive db_
   std::unique_ptr<rocksdb::DB> db_;

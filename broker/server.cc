@@ -60,6 +60,7 @@ Status Server::OpenStore() {
   StoreOptions store_options;
   store_options.env = options_.env;
   store_options.rocksdb_env = options_.rocksdb_env;
+  store_options.unlogged_chunk_bytes = options_.unlogged_chunk_bytes;
   // Nothing legitimately lives longer than this; a day's margin on top.
   store_options.backstop_seconds =
       std::max(options_.upload_timeout_seconds, options_.retention_seconds + options_.expired_keep_seconds) + 86400;
