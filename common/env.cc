@@ -1,5 +1,7 @@
 #include "common/env.h"
 
+#include <cstring>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -52,6 +54,14 @@ int64_t SystemEnv::NowMillis() {
 int64_t SystemEnv::MonotonicMillis() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+Status RandomAccessFile::ReadTo(uint64_t offset, size_t n, char* dst, size_t* got) const {
+  std::string buf;
+  RETURN_IF_ERROR(Read(offset, n, &buf));
+  std::memcpy(dst, buf.data(), buf.size());
+  *got = buf.size();
+  return Status::Ok();
 }
 
 Env* Env::Default() {

@@ -40,6 +40,9 @@ class RandomAccessFile {
   virtual ~RandomAccessFile() = default;
   // Reads N bytes at OFFSET into *OUT; fewer only at the end of the file.
   virtual Status Read(uint64_t offset, size_t n, std::string* out) const = 0;
+  // The same into DST (room for N bytes), setting *GOT. The default goes
+  // through Read and copies; a system's file reads straight into DST.
+  virtual Status ReadTo(uint64_t offset, size_t n, char* dst, size_t* got) const;
 };
 
 class Env {

@@ -72,16 +72,21 @@ class PosixRandomAccessFile : public RandomAccessFile {
   Status Read(uint64_t offset, size_t n, std::string* out) const override {
     out->resize(n);
     size_t got = 0;
-    while (got < n) {
-      const ssize_t r = ::pread(fd_, out->data() + got, n - got, static_cast<off_t>(offset + got));
+    Status st = ReadTo(offset, n, out->data(), &got);
+    out->resize(got);
+    return st;
+  }
+  Status ReadTo(uint64_t offset, size_t n, char* dst, size_t* got) const override {
+    *got = 0;
+    while (*got < n) {
+      const ssize_t r = ::pread(fd_, dst + *got, n - *got, static_cast<off_t>(offset + *got));
       if (r < 0) {
         if (errno == EINTR) continue;
         return Errno("cannot read", path_);
       }
       if (r == 0) break;
-      got += static_cast<size_t>(r);
+      *got += static_cast<size_t>(r);
     }
-    out->resize(got);
     return Status::Ok();
   }
 

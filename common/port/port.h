@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tayori::port {
@@ -54,9 +55,30 @@ std::string DisplayPath(const std::string& path);
 void OpenBrowser(const std::string& url);
 
 // BYTES of zeroed memory in pages of their own (given back to the system
-// by FreePages), or null.
+// by FreePages), or null. On Linux the pages are faulted in at once, not
+// one by one as they are first written.
 void* AllocatePages(size_t bytes);
 void FreePages(void* p, size_t bytes);
+
+// Pages of their own for one buffer, freed with it. Owned by its creator.
+class PageBuffer {
+ public:
+  PageBuffer() = default;
+  explicit PageBuffer(size_t bytes) : data_(static_cast<char*>(AllocatePages(bytes))), size_(data_ ? bytes : 0) {}
+  ~PageBuffer() { FreePages(data_, size_); }
+  PageBuffer(PageBuffer&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr, o.size_ = 0; }
+  PageBuffer& operator=(PageBuffer&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    return *this;
+  }
+  char* data() { return data_; }
+  size_t size() const { return size_; }  // 0 when the system had no memory
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 // Tunes the C library's allocator for the agent: buffers of a MiB stay on
 // the heap, larger ones get pages of their own. Nothing to do on Windows.

@@ -64,7 +64,9 @@ void OpenBrowser(const std::string& url) {
 }
 
 void* AllocatePages(size_t bytes) {
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  // MAP_POPULATE: one system call maps every page, where first writes
+  // would fault each in on its own (a bulk send writes hundreds of MB).
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   return p == MAP_FAILED ? nullptr : p;
 }
 

@@ -153,4 +153,42 @@ TEST(EnvTest, ReadFileReadsEverySizeWhole) {
   }
 }
 
+// A file that only knows Read: ReadTo's default goes through it.
+class StringFile : public RandomAccessFile {
+ public:
+  explicit StringFile(std::string data) : data_(std::move(data)) {}
+  Status Read(uint64_t offset, size_t n, std::string* out) const override {
+    *out = offset >= data_.size() ? "" : data_.substr(static_cast<size_t>(offset), n);
+    return Status::Ok();
+  }
+
+ private:
+  const std::string data_;
+};
+
+TEST(EnvTest, ReadToReadsStraightIntoTheCallersBuffer) {
+  testing::TempDir dir;
+  const std::string content = testing::RandomHex(3 * 4096 + 11);
+  const std::string path = dir.Sub("f");
+  ASSERT_TRUE(WriteFileAtomic(path, content).ok());
+  auto system = Env::Default()->NewRandomAccessFile(path);
+  ASSERT_TRUE(system.ok());
+  const StringFile plain(content);
+  const std::vector<const RandomAccessFile*> files = {system->get(), &plain};
+  for (const RandomAccessFile* f : files) {
+    std::string buf(content.size() + 100, '#');
+    size_t got = 99;
+    ASSERT_TRUE(f->ReadTo(5, 4096, buf.data(), &got).ok());
+    EXPECT_EQ(got, 4096u);
+    EXPECT_EQ(buf.substr(0, got), content.substr(5, 4096));
+    EXPECT_EQ(buf[got], '#') << "wrote past what it read";
+    // Fewer at the end of the file, none past it.
+    ASSERT_TRUE(f->ReadTo(content.size() - 3, 100, buf.data(), &got).ok());
+    EXPECT_EQ(got, 3u);
+    EXPECT_EQ(buf.substr(0, 3), content.substr(content.size() - 3));
+    ASSERT_TRUE(f->ReadTo(content.size() + 10, 100, buf.data(), &got).ok());
+    EXPECT_EQ(got, 0u);
+  }
+}
+
 }  // namespace tayori

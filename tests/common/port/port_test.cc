@@ -75,6 +75,22 @@ TEST(PortTest, PagesAreZeroedAndWritable) {
   FreePages(nullptr, kBytes);  // nothing to give back
 }
 
+TEST(PortTest, APageBufferOwnsItsPages) {
+  PageBuffer empty;
+  EXPECT_EQ(empty.size(), 0u);
+  PageBuffer a(1 << 20);
+  ASSERT_EQ(a.size(), size_t{1} << 20);
+  EXPECT_EQ(a.data()[a.size() - 1], 0);
+  std::memset(a.data(), 'y', a.size());
+  PageBuffer b(std::move(a));  // moves, and frees once (ASan would see a double free)
+  EXPECT_EQ(a.size(), 0u);
+  EXPECT_EQ(b.data()[12345], 'y');
+  PageBuffer c(4096);
+  c = std::move(b);
+  EXPECT_EQ(c.size(), size_t{1} << 20);
+  EXPECT_EQ(c.data()[0], 'y');
+}
+
 TEST(PortTest, ArgumentsPassThroughAsGiven) {
   char a0[] = "tayori-agent", a1[] = "send", a2[] = "利用票.csv";
   char* argv[] = {a0, a1, a2};
