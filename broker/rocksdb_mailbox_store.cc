@@ -311,6 +311,13 @@ Status RocksDbMailboxStore::CommitMessage(const pb::MessageRecord& record, int64
     fo.wait = true;
     fo.allow_write_stall = true;
     RETURN_IF_ERROR(FromRocks(db_->Flush(fo, cf_[kChunks]), "flushing the chunks failed"));
+    // Each such flush starts a WAL file, and a WAL file stays until every
+    // family has flushed what it holds. The records and indexes are small
+    // and would hold thousands of WAL files: now and then they are flushed
+    // too, which bounds the live WAL files at about kFlushAllEvery.
+    if (++unlogged_flushes_ % kFlushAllEvery == 0) {
+      RETURN_IF_ERROR(FromRocks(db_->Flush(fo, cf_), "flushing the store failed"));
+    }
   }
   rocksdb::WriteBatch batch;
   batch.Delete(cf_[kExpiry], ExpiryKey(old_expire, record.message_id()));

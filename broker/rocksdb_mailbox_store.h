@@ -7,6 +7,7 @@
 
 #include <rocksdb/db.h>
 
+#include <atomic>
 #include <memory>
 #include <set>
 #include <string>
@@ -81,6 +82,8 @@ class RocksDbMailboxStore : public MailboxStore {
   Status Write(rocksdb::WriteBatch* batch, bool sync);
 
   size_t unlogged_chunk_bytes_ = 0;
+  static constexpr uint64_t kFlushAllEvery = 64;
+  std::atomic<uint64_t> unlogged_flushes_{0};
 
   std::vector<std::unique_ptr<rocksdb::CompactionFilter>> filters_;  // outlive db_
   std::unique_ptr<rocksdb::DB> db_;

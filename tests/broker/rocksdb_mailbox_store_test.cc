@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "common/ids.h"
 #include "tests/support/test_util.h"
 
@@ -45,6 +47,32 @@ TEST_F(StoreTest, ListsSkipIndexEntriesWhoseRecordIsGone) {
   auto inbox = store_->ListInbox("1299999999", "", 10);
   ASSERT_TRUE(inbox.ok()) << inbox.status().ToString();
   EXPECT_TRUE(inbox->empty());
+}
+
+// Every commit of unlogged chunks flushes them, and each flush starts a WAL
+// file; the small families must not keep all of those alive.
+TEST(StoreUnloggedTest, LiveWalFilesStayFewAcrossManyFlushes) {
+  testing::TempDir dir;
+  StoreOptions o;
+  o.unlogged_chunk_bytes = 4096;
+  auto store = std::move(RocksDbMailboxStore::Open(dir.Sub("db"), o)).value();
+  FakeEnv env(1'800'000'000'000);
+  for (int i = 0; i < 200; ++i) {
+    env.Advance(1);
+    auto rec = Message(NewId(env.NowMillis()), "0123456789", "1299999999");
+    rec.set_cipher_bytes(10000);
+    ASSERT_TRUE(store->BeginMessage(rec).ok());
+    ASSERT_TRUE(store->PutChunk(rec.message_id(), 0, 0, std::string(10000, 'x')).ok());
+    rec.set_state(pb::DELIVERED);
+    ASSERT_TRUE(store->CommitMessage(rec, 0).ok());
+    ASSERT_TRUE(store->GetChunk(rec.message_id(), 0, 0).ok());
+  }
+  int wal_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.Sub("db"))) {
+    wal_files += e.path().extension() == ".log";
+  }
+  EXPECT_GT(wal_files, 0);
+  EXPECT_LT(wal_files, 100) << "200 flushes kept their WAL files";
 }
 
 TEST(StoreBackstopTest, CompactionDropsWhatOutlivedEveryLifetime) {

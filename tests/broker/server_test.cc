@@ -892,6 +892,7 @@ class PowerLossTest : public ExchangeTest {
   void CutThreeTimes();
 
   testing::PowerLossFileSystem fs_;
+  bool unlogged_ = false;  // chunks skip the WAL
 };
 
 // Three rounds of sends, a download and an upload left half done, each
@@ -905,6 +906,22 @@ void PowerLossTest::CutThreeTimes() {
   std::vector<std::string> downloaded;
   std::set<std::string> resumed;  // the raw uploads, whose content is not a real send
   for (int round = 0; round < 3; ++round) {
+    // An upload under way: begun and its first chunk stored, both made
+    // durable by the next commit (its synced write, and its flush of the
+    // chunks when they skip the WAL).
+    auto raw = RawClient(AgentCurveKey("a"));
+    pb::Request begin;
+    *begin.mutable_send_begin()->mutable_signed_() = ManifestOf({{"x.pdf", 3 * kChunk}}, "a", kChunk, cipher_sha256);
+    auto began = raw->Call(begin);
+    ASSERT_TRUE(began.ok()) << began.status().ToString();
+    const std::string upload_id = began->response.send_begin().message_id();
+    auto put = [&](uint32_t c) {
+      pb::Request r;
+      r.mutable_chunk_put()->set_message_id(upload_id);
+      r.mutable_chunk_put()->set_chunk_index(c);
+      return raw->Call(r, chunk).status();
+    };
+    ASSERT_TRUE(put(0).ok());
     for (int i = 0; i < 3; ++i) {
       const std::string content = "%PDF-1.7\n" + testing::RandomHex(70000 + 1000 * i);
       pending[SendToB(content)] = content;
@@ -914,35 +931,25 @@ void PowerLossTest::CutThreeTimes() {
     ASSERT_TRUE(b_->Fetch(first, dir_.Sub("recv"), nullptr).ok());
     downloaded.push_back(first);
     pending.erase(first);
-    // An upload under way: begun, two chunks stored (not synced), no commit.
-    auto raw = RawClient(AgentCurveKey("a"));
-    pb::Request begin;
-    *begin.mutable_send_begin()->mutable_signed_() = ManifestOf({{"x.pdf", 3 * kChunk}}, "a", kChunk, cipher_sha256);
-    auto began = raw->Call(begin);
-    ASSERT_TRUE(began.ok()) << began.status().ToString();
-    for (uint32_t c = 0; c < 2; ++c) {
-      pb::Request put;
-      put.mutable_chunk_put()->set_message_id(began->response.send_begin().message_id());
-      put.mutable_chunk_put()->set_chunk_index(c);
-      ASSERT_TRUE(raw->Call(put, chunk).ok());
-    }
+    // The second chunk, stored after the last synced write: the cut loses it.
+    ASSERT_TRUE(put(1).ok());
     CutAndRestart();
-    EXPECT_GT(fs_.dropped_files(), 0) << "the cut dropped nothing: it tested nothing";
-    // The upload resumes from what survived: nothing of it was synced, so
-    // nothing of it is listed, and the commit refuses until it is whole.
+    // Through the WAL, the cut drops that chunk's unsynced bytes; skipping
+    // it, the chunk was in memory only. Either way it is gone (below).
+    if (!unlogged_) EXPECT_GT(fs_.dropped_files(), 0) << "the cut dropped nothing: it tested nothing";
+    // The upload resumes from what survived: the first chunk only; the
+    // commit refuses until the agent has sent the rest again.
     auto again = raw->Call(begin);
     ASSERT_TRUE(again.ok()) << again.status().ToString();
-    EXPECT_EQ(again->response.send_begin().present_size(), 0) << "round " << round;
-    const std::string upload_id = again->response.send_begin().message_id();
+    ASSERT_EQ(again->response.send_begin().message_id(), upload_id);
+    const std::vector<uint64_t> present(again->response.send_begin().present().begin(),
+                                        again->response.send_begin().present().end());
+    EXPECT_EQ(present, std::vector<uint64_t>{0}) << "round " << round;
     pb::Request commit;
     commit.mutable_commit()->set_message_id(upload_id);
     EXPECT_EQ(raw->Call(commit).status().reason(), reason::kUploadIncomplete);
-    for (uint32_t c = 0; c < 3; ++c) {
-      pb::Request put;
-      put.mutable_chunk_put()->set_message_id(upload_id);
-      put.mutable_chunk_put()->set_chunk_index(c);
-      ASSERT_TRUE(raw->Call(put, chunk).ok());
-    }
+    ASSERT_TRUE(put(1).ok());
+    ASSERT_TRUE(put(2).ok());
     auto committed = raw->Call(commit);
     EXPECT_TRUE(committed.ok()) << "round " << round << ": " << committed.status().ToString();
     resumed.insert(upload_id);
@@ -982,6 +989,7 @@ class UnloggedPowerLossTest : public PowerLossTest {
       o->rocksdb_env = fs_.env();
       o->unlogged_chunk_bytes = kChunk;
     };
+    unlogged_ = true;
     ExchangeTest::SetUp();
   }
 };
