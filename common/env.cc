@@ -57,10 +57,11 @@ int64_t SystemEnv::MonotonicMillis() {
 }
 
 Status RandomAccessFile::ReadTo(uint64_t offset, size_t n, char* dst, size_t* got) const {
+  *got = 0;
   std::string buf;
   RETURN_IF_ERROR(Read(offset, n, &buf));
-  std::memcpy(dst, buf.data(), buf.size());
-  *got = buf.size();
+  *got = std::min(buf.size(), n);
+  std::memcpy(dst, buf.data(), *got);
   return Status::Ok();
 }
 

@@ -113,21 +113,26 @@ class WindowsRandomAccessFile : public RandomAccessFile {
   Status Read(uint64_t offset, size_t n, std::string* out) const override {
     out->resize(n);
     size_t got = 0;
-    while (got < n) {
+    Status st = ReadTo(offset, n, out->data(), &got);
+    out->resize(got);
+    return st;
+  }
+  Status ReadTo(uint64_t offset, size_t n, char* dst, size_t* got) const override {
+    *got = 0;
+    while (*got < n) {
       OVERLAPPED at{};
-      const uint64_t pos = offset + got;
+      const uint64_t pos = offset + *got;
       at.Offset = static_cast<DWORD>(pos);
       at.OffsetHigh = static_cast<DWORD>(pos >> 32);
-      const DWORD want = static_cast<DWORD>(std::min<size_t>(n - got, 1u << 30));
+      const DWORD want = static_cast<DWORD>(std::min<size_t>(n - *got, 1u << 30));
       DWORD read = 0;
-      if (!ReadFile(h_, out->data() + got, want, &read, &at)) {
+      if (!ReadFile(h_, dst + *got, want, &read, &at)) {
         if (GetLastError() == ERROR_HANDLE_EOF) break;
         return WinError("cannot read", path_);
       }
       if (read == 0) break;
-      got += read;
+      *got += read;
     }
-    out->resize(got);
     return Status::Ok();
   }
 

@@ -114,6 +114,11 @@ TEST_F(WindowsEnvTest, AppendTruncateAndReadAtOffsets) {
   EXPECT_EQ(got, "cdef");
   ASSERT_TRUE((*r)->Read(6, 100, &got).ok());
   EXPECT_EQ(got, "gh");  // fewer only at the end
+  char buf[8] = "#######";
+  size_t n = 99;
+  ASSERT_TRUE((*r)->ReadTo(5, 100, buf, &n).ok());  // straight into the caller's memory
+  EXPECT_EQ(std::string(buf, n), "fgh");
+  EXPECT_EQ(buf[n], '#');
   ASSERT_TRUE(env_.TruncateFile(path, 4).ok());
   EXPECT_EQ(*env_.ReadFile(path), "abcd");
   EXPECT_GT(*env_.GetFileModificationNanos(path), int64_t{1700000000} * 1000000000);
