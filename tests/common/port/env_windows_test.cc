@@ -7,6 +7,7 @@
 #include <aclapi.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 #include "common/env.h"
@@ -114,7 +115,8 @@ TEST_F(WindowsEnvTest, AppendTruncateAndReadAtOffsets) {
   EXPECT_EQ(got, "cdef");
   ASSERT_TRUE((*r)->Read(6, 100, &got).ok());
   EXPECT_EQ(got, "gh");  // fewer only at the end
-  char buf[8] = "#######";
+  char buf[128];
+  std::memset(buf, '#', sizeof buf);
   size_t n = 99;
   ASSERT_TRUE((*r)->ReadTo(5, 100, buf, &n).ok());  // straight into the caller's memory
   EXPECT_EQ(std::string(buf, n), "fgh");
