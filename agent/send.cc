@@ -97,27 +97,19 @@ StatusOr<bool> SameSend(const pb::OutboxRecord& rec, const pb::Manifest& m, cons
 // would leave it fragmented and the process larger with each bulk send.
 class SealedFile {
  public:
-  explicit SealedFile(size_t capacity) : capacity_(capacity) {
-    if (capacity_ > 0) {
-      data_ = static_cast<char*>(port::AllocatePages(capacity_));
-    }
-  }
-  ~SealedFile() { port::FreePages(data_, capacity_); }
-  SealedFile(const SealedFile&) = delete;
-  SealedFile& operator=(const SealedFile&) = delete;
+  explicit SealedFile(size_t capacity) : pages_(capacity) {}
 
   // Room for the next N bytes, kept once written: null when there is none
   // (or no memory), and the upload then encrypts again.
   char* Next(size_t n) {
-    if (data_ == nullptr || capacity_ - size_ < n) return nullptr;
+    if (pages_.size() - size_ < n || pages_.data() == nullptr) return nullptr;
     size_ += n;
-    return data_ + size_ - n;
+    return pages_.data() + size_ - n;
   }
-  std::string_view view() const { return {data_, size_}; }
+  std::string_view view() const { return {pages_.data(), size_}; }
 
  private:
-  const size_t capacity_;
-  char* data_ = nullptr;
+  port::PageBuffer pages_;
   size_t size_ = 0;
 };
 

@@ -1,12 +1,11 @@
 #include "common/env.h"
 
-#include <cstring>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "common/port/port.h"
 

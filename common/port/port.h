@@ -64,7 +64,8 @@ void FreePages(void* p, size_t bytes);
 class PageBuffer {
  public:
   PageBuffer() = default;
-  explicit PageBuffer(size_t bytes) : data_(static_cast<char*>(AllocatePages(bytes))), size_(data_ ? bytes : 0) {}
+  explicit PageBuffer(size_t bytes)
+      : data_(bytes > 0 ? static_cast<char*>(AllocatePages(bytes)) : nullptr), size_(data_ ? bytes : 0) {}
   ~PageBuffer() { FreePages(data_, size_); }
   PageBuffer(PageBuffer&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr, o.size_ = 0; }
   PageBuffer& operator=(PageBuffer&& o) noexcept {
@@ -73,7 +74,8 @@ class PageBuffer {
     return *this;
   }
   char* data() { return data_; }
-  size_t size() const { return size_; }  // 0 when the system had no memory
+  const char* data() const { return data_; }
+  size_t size() const { return size_; }  // 0 when empty or the system had no memory
 
  private:
   char* data_ = nullptr;
