@@ -58,6 +58,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
                                               "max_files",
                                               "max_uploads_per_office",
                                               "max_upload_bytes_per_office",
+                                              "max_connection_backlog_bytes",
                                               "io_threads",
                                               "retention",
                                               "expired_keep",
@@ -88,6 +89,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     if (key == "max_files") RETURN_IF_ERROR(Read(v, key, &o.max_files));
     if (key == "max_uploads_per_office") RETURN_IF_ERROR(Read(v, key, &o.max_uploads_per_office));
     if (key == "max_upload_bytes_per_office") RETURN_IF_ERROR(Read(v, key, &o.max_upload_bytes_per_office));
+    if (key == "max_connection_backlog_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_connection_backlog_bytes));
     if (key == "io_threads") RETURN_IF_ERROR(Read(v, key, &o.io_threads));
     if (key == "metrics_endpoint") RETURN_IF_ERROR(Read(v, key, &o.metrics_endpoint));
     if (key == "log_level") RETURN_IF_ERROR(Read(v, key, &o.log_level));
@@ -121,6 +123,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
   if (o.max_upload_bytes_per_office < o.max_send_bytes) {
     return Bad("max_upload_bytes_per_office", "must be at least max_send_bytes");
   }
+  if (o.max_connection_backlog_bytes == 0) return Bad("max_connection_backlog_bytes", "must be positive");
   if (o.io_threads < 1 || o.io_threads > 64) return Bad("io_threads", "must be 1 to 64");
   if (!o.metrics_endpoint.empty() && o.metrics_endpoint.find(':') == std::string::npos) {
     return Bad("metrics_endpoint", "must be HOST:PORT");

@@ -66,6 +66,7 @@ void Metrics::Expired(uint64_t bytes) {
 }
 
 void Metrics::Purged(uint64_t n) { purges_ += n; }
+void Metrics::ConnectionCut() { ++connections_cut_; }
 
 void Metrics::SetPending(int64_t messages, int64_t bytes) {
   pending_messages_ = messages;
@@ -92,6 +93,8 @@ std::string Metrics::Render() const {
   counter("tayori_expiries_total", "Messages expired undownloaded.", expiries_);
   counter("tayori_expired_bytes_total", "Ciphertext bytes deleted by expiry.", expired_bytes_);
   counter("tayori_purges_total", "Message records removed at the end of retention.", purges_);
+  counter("tayori_connections_cut_total", "Connections cut for sending too much without finishing a request.",
+          connections_cut_);
   gauge("tayori_pending_messages", "Messages waiting to be downloaded.", pending_messages_);
   gauge("tayori_pending_bytes", "Ciphertext bytes waiting to be downloaded.", pending_bytes_);
   std::lock_guard<std::mutex> lock(mu_);

@@ -35,6 +35,9 @@ class Metrics {
   void Downloaded(uint64_t bytes);
   void Expired(uint64_t bytes);
   void Purged(uint64_t n);
+  // A connection cut for sending too much without finishing a request
+  // (BacklogGuard).
+  void ConnectionCut();
   void SetPending(int64_t messages, int64_t bytes);
   void AddPending(int64_t messages, int64_t bytes);
 
@@ -46,7 +49,7 @@ class Metrics {
   static constexpr size_t kHttpWorkers = 32;
   static constexpr std::array<double, 10> kBuckets = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0};
   std::atomic<uint64_t> sends_{0}, send_bytes_{0}, downloads_{0}, download_bytes_{0};
-  std::atomic<uint64_t> expiries_{0}, expired_bytes_{0}, purges_{0};
+  std::atomic<uint64_t> expiries_{0}, expired_bytes_{0}, purges_{0}, connections_cut_{0};
   std::atomic<int64_t> pending_messages_{0}, pending_bytes_{0};
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> refusals_;                    // guarded by mu_

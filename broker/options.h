@@ -65,6 +65,18 @@ struct BrokerOptions {
   uint32_t max_uploads_per_office = 20;
   uint64_t max_upload_bytes_per_office = 200ull << 20;
 
+  // Bytes one connection may send beyond the last whole request the broker
+  // took from it, before it is cut (broker/backlog_guard.h); the socket's
+  // kernel receive buffer comes on top. libzmq holds a request's frames in
+  // memory until its last one arrives, so this bounds what a peer can make
+  // the broker hold. A connection has at most 16 whole requests waiting
+  // (its receive high-water mark), so the broker raises this to at least
+  // 17 × (max_chunk_bytes + 256 KiB) whatever is set: 21.3 MiB with 1 MiB
+  // chunks.
+  uint64_t max_connection_backlog_bytes = 64ull << 20;
+  // How often the connections are looked at. Not settable from YAML.
+  int backlog_scan_ms = 50;
+
   // ZeroMQ I/O threads (CURVE encryption runs there).
   int io_threads = 2;
 

@@ -1,6 +1,8 @@
 #include "broker/server.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <vector>
 
 #include "broker/identity.h"
@@ -17,6 +19,18 @@ namespace {
 constexpr int kZapEnforceDomain = 93;  // ZMQ_ZAP_ENFORCE_DOMAIN (draft API)
 // Requests served per turn of the loop before background work gets a turn.
 constexpr int kServeBurst = 256;
+// Whole requests one connection may have waiting; libzmq reads no more from
+// it until the broker takes one (an agent keeps `window`, 8, in flight).
+constexpr int kRequestQueue = 16;
+// A legitimate request: a chunk and a request frame (a manifest is refused
+// over 128 KiB).
+constexpr uint64_t kRequestFrameBytes = 256 << 10;
+
+// The descriptor of the connection a received message came over, or -1.
+int ConnectionOf(const zmq::message_t& frame) {
+  const char* fd = zmq_msg_gets(frame.handle(), "__fd");
+  return fd != nullptr ? std::atoi(fd) : -1;
+}
 
 // Loads the Z85 secret key in PATH, creating a new key pair there if absent.
 StatusOr<crypto::CurveKeyPair> LoadOrCreateKey(Env* env, const std::string& path) {
@@ -43,6 +57,7 @@ Server::Server(BrokerOptions options)
       sweeper_(&ctx_) {}
 
 Server::~Server() {
+  guard_.reset();
   zap_.reset();
   router_.close();
   admin_.close();
@@ -88,7 +103,7 @@ Status Server::BindSockets(const std::string& secret_key) {
       s.set(zmq::sockopt::router_mandatory, 1);
       s.set(zmq::sockopt::linger, 0);
       s.set(zmq::sockopt::sndhwm, 256);
-      s.set(zmq::sockopt::rcvhwm, 256);
+      s.set(zmq::sockopt::rcvhwm, kRequestQueue);
       s.set(zmq::sockopt::heartbeat_ivl, 2000);
       s.set(zmq::sockopt::heartbeat_timeout, 6000);
       s.set(zmq::sockopt::heartbeat_ttl, 6000);
@@ -120,6 +135,10 @@ Status Server::Init() {
   zap_ = std::make_unique<ZapHandler>(&context_, store_.get(), admin_public_raw);
   RETURN_IF_ERROR(zap_->Start());
   RETURN_IF_ERROR(BindSockets(server_key.secret_z85));
+  const uint64_t backlog = std::max<uint64_t>(options_.max_connection_backlog_bytes,
+                                              (kRequestQueue + 1) * (options_.max_chunk_bytes + kRequestFrameBytes));
+  guard_ = std::make_unique<BacklogGuard>(&context_, &router_, backlog, options_.backlog_scan_ms, &metrics_);
+  RETURN_IF_ERROR(guard_->Start());
   if (!options_.metrics_endpoint.empty()) {
     ASSIGN_OR_RETURN(metrics_endpoint_, metrics_.Serve(options_.metrics_endpoint));
   }
@@ -187,6 +206,7 @@ void Server::ServeOne(zmq::socket_t& socket, bool admin_channel) {
     Log("error", "recv_failed", {{"detail", e.what()}});
     return;
   }
+  if (!admin_channel && guard_ != nullptr) guard_->TookRequest(ConnectionOf(frames.back()));
   if (frames.size() < 2) return;  // identity alone: nothing to answer
   zmq::message_t identity = std::move(frames.front());
   frames.erase(frames.begin());

@@ -14,6 +14,7 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "broker/backlog_guard.h"
 #include "broker/context.h"
 #include "broker/events.h"
 #include "broker/mailbox_store.h"
@@ -61,11 +62,12 @@ class Server {
   Metrics metrics_;
   zmq::context_t context_;
   std::unique_ptr<ZapHandler> zap_;
-  zmq::socket_t router_;  // Run() thread only
-  zmq::socket_t admin_;   // Run() thread only
-  Subscriptions events_;  // Run() thread only
-  ServerContext ctx_;     // Run() thread only
-  Sweeper sweeper_;       // Run() thread only
+  zmq::socket_t router_;                 // Run() thread only
+  zmq::socket_t admin_;                  // Run() thread only
+  std::unique_ptr<BacklogGuard> guard_;  // of router_; its own thread
+  Subscriptions events_;                 // Run() thread only
+  ServerContext ctx_;                    // Run() thread only
+  Sweeper sweeper_;                      // Run() thread only
 };
 
 }  // namespace tayori::broker

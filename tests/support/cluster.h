@@ -32,6 +32,9 @@ class Cluster {
   // The data_dir of the next StartBroker (a restored backup, say).
   void UseDataDir(const std::string& dir) { data_dir_ = dir; }
   const std::string& endpoint() const { return endpoint_; }
+  const std::string& broker_key() const { return key_; }
+  // The running broker's process (nullptr when stopped).
+  Process* broker() { return broker_.get(); }
 
   // Starts the broker; PORT 0 picks one (kept for restarts). EXTRA is more
   // config (YAML lines).
