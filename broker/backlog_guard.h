@@ -1,20 +1,30 @@
-// BacklogGuard: bounds what one connection can make the broker hold before
-// its request is whole.
+// BacklogGuard: bounds what connections can make the broker hold before
+// their requests are whole.
 //
 // libzmq hands a multipart message to the broker only once its last frame
 // has arrived, and holds every frame before that in memory: a peer that
 // sends frame after frame (each under maxmsgsize) and never the last grows
 // the broker without limit, before any request is read or authorised. The
-// guard watches, for each connection of one ROUTER socket, the bytes the
-// kernel has received on it (TCP_INFO) beyond what it had received when the
-// broker last took a whole request from it. A connection more than `limit`
-// bytes (plus its socket's receive buffer) past that point is cut: its
-// socket is shut down, libzmq drops the connection and frees the partial
-// message. A well-behaved peer is never near it: the socket's receive
-// high-water mark holds it to a few whole requests.
+// guard keeps, for each connection of one ROUTER socket, a mark: the bytes
+// on the wire the broker has accounted for, advanced by the wire size of
+// each whole request it takes. What the kernel has received on the
+// connection (TCP_INFO) beyond the mark is its backlog: requests waiting,
+// the one under way, and what sits in the kernel's receive buffer. A
+// connection is cut (its socket shut down; libzmq drops it and frees the
+// partial message) when
+//   - its backlog exceeds `limit` plus its receive buffer, or
+//   - the backlogs of all connections, less their receive buffers, exceed
+//     `total_limit`: the largest are cut until they no longer do.
+// The guard looks every `scan_ms`, so a peer may overshoot by what it can
+// send in that time. A well-behaved peer stays far below: the socket's
+// receive high-water mark holds it to a few whole requests.
 //
 // Owns one thread and a libzmq monitor of the socket (connections accepted
-// and closed). Linux only (TCP_INFO); elsewhere Start() does nothing.
+// and dropped). The context and the socket must outlive the guard; the
+// owner of the socket calls Start() once, before the socket binds, and
+// destroys the guard before closing the socket. Where the system does not
+// count a socket's bytes (port::TcpBytesReceived), the guard logs so once
+// and does nothing.
 #ifndef TAYORI_BROKER_BACKLOG_GUARD_H_
 #define TAYORI_BROKER_BACKLOG_GUARD_H_
 
@@ -31,39 +41,56 @@
 
 namespace tayori::broker {
 
+struct BacklogLimits {
+  uint64_t limit = 64ull << 20;       // one connection, plus its receive buffer
+  uint64_t total_limit = 1ull << 30;  // all connections, less their buffers
+  int scan_ms = 50;                   // how often the connections are looked at
+};
+
 class BacklogGuard {
  public:
-  // Watches SOCKET (a bound ROUTER of CONTEXT). Cuts a connection more than
-  // LIMIT bytes past its last whole request; looks every SCAN_MS.
-  BacklogGuard(zmq::context_t* context, zmq::socket_t* socket, uint64_t limit, int scan_ms, Metrics* metrics);
-  ~BacklogGuard();  // stops the thread
+  BacklogGuard(zmq::context_t* context, zmq::socket_t* socket, BacklogLimits limits, Metrics* metrics);
+  ~BacklogGuard();  // stops the monitor (owner's thread) and the thread
   BacklogGuard(const BacklogGuard&) = delete;
   BacklogGuard& operator=(const BacklogGuard&) = delete;
 
-  // Starts the monitor and the thread. Called from the thread that owns
-  // SOCKET, before it serves.
+  // Starts the monitor and the thread.
   Status Start();
 
-  // The socket's owner took a whole request that arrived on connection FD
-  // (the message's "__fd" property). Thread-safe.
-  void TookRequest(int fd);
+  // The socket's owner took a whole request of WIRE_BYTES (its frames and
+  // their framing) that came over connection FD (the message's "__fd"
+  // property). Thread-safe.
+  void TookRequest(int fd, uint64_t wire_bytes);
+
+  // Bytes on the wire a frame of a request costs beyond its payload (ZMTP
+  // header, CURVE message command, nonce and tag), at most.
+  static constexpr uint64_t kFrameOverhead = 64;
 
  private:
   struct Connection {
-    uint64_t mark = 0;  // bytes received when the last whole request was taken
+    uint64_t mark = 0;  // bytes accounted for
     std::string peer;   // address, to tell a reused descriptor from this one
+  };
+  struct Backlog {
+    int fd;
+    uint64_t bytes;  // received beyond the mark
+    uint64_t held;   // of which not in the kernel's buffer
   };
 
   void Loop(zmq::socket_t monitor);
   void OnEvent(uint16_t event, int fd);
   void Scan();
+  // Cuts FD if it is still the connection seen and, looked at again, over
+  // its own limit (TOTAL false) or holding anything (TOTAL true).
+  void Cut(int fd, bool total);
 
   zmq::context_t* context_;
   zmq::socket_t* socket_;
-  const uint64_t limit_;
-  const int scan_ms_;
+  const BacklogLimits limits_;
   Metrics* metrics_;
   std::string monitor_endpoint_;
+  bool monitoring_ = false;
+  bool unavailable_logged_ = false;  // the thread's
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::mutex mu_;

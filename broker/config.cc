@@ -59,6 +59,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
                                               "max_uploads_per_office",
                                               "max_upload_bytes_per_office",
                                               "max_connection_backlog_bytes",
+                                              "max_total_backlog_bytes",
                                               "io_threads",
                                               "retention",
                                               "expired_keep",
@@ -90,6 +91,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     if (key == "max_uploads_per_office") RETURN_IF_ERROR(Read(v, key, &o.max_uploads_per_office));
     if (key == "max_upload_bytes_per_office") RETURN_IF_ERROR(Read(v, key, &o.max_upload_bytes_per_office));
     if (key == "max_connection_backlog_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_connection_backlog_bytes));
+    if (key == "max_total_backlog_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_total_backlog_bytes));
     if (key == "io_threads") RETURN_IF_ERROR(Read(v, key, &o.io_threads));
     if (key == "metrics_endpoint") RETURN_IF_ERROR(Read(v, key, &o.metrics_endpoint));
     if (key == "log_level") RETURN_IF_ERROR(Read(v, key, &o.log_level));
@@ -124,6 +126,9 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     return Bad("max_upload_bytes_per_office", "must be at least max_send_bytes");
   }
   if (o.max_connection_backlog_bytes == 0) return Bad("max_connection_backlog_bytes", "must be positive");
+  if (o.max_total_backlog_bytes < o.max_connection_backlog_bytes) {
+    return Bad("max_total_backlog_bytes", "must be at least max_connection_backlog_bytes");
+  }
   if (o.io_threads < 1 || o.io_threads > 64) return Bad("io_threads", "must be 1 to 64");
   if (!o.metrics_endpoint.empty() && o.metrics_endpoint.find(':') == std::string::npos) {
     return Bad("metrics_endpoint", "must be HOST:PORT");

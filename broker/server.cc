@@ -19,8 +19,9 @@ namespace {
 constexpr int kZapEnforceDomain = 93;  // ZMQ_ZAP_ENFORCE_DOMAIN (draft API)
 // Requests served per turn of the loop before background work gets a turn.
 constexpr int kServeBurst = 256;
-// Whole requests one connection may have waiting; libzmq reads no more from
-// it until the broker takes one (an agent keeps `window`, 8, in flight).
+// Whole requests one connection may have waiting: libzmq stops reading from
+// it at 16 and starts again once the broker has taken half of them (an
+// agent keeps `window`, 8 by default, in flight).
 constexpr int kRequestQueue = 16;
 // A legitimate request: a chunk and a request frame (a manifest is refused
 // over 128 KiB).
@@ -89,36 +90,53 @@ Status Server::OpenStore() {
 }
 
 Status Server::BindSockets(const std::string& secret_key) {
+  auto setup = [&](zmq::socket_t& s, const char* domain) {
+    s = zmq::socket_t(context_, zmq::socket_type::router);
+    s.set(zmq::sockopt::curve_server, 1);
+    s.set(zmq::sockopt::curve_secretkey, secret_key);
+    s.set(zmq::sockopt::zap_domain, domain);
+    // Enforce the ZAP domain where libzmq offers it (a draft option in
+    // 4.3; Debian's build lacks it). Fail-closed does not depend on it:
+    // the handler is bound first and answers every handshake.
+    const int enforce = 1;
+    zmq_setsockopt(s.handle(), kZapEnforceDomain, &enforce, sizeof enforce);
+    s.set(zmq::sockopt::router_mandatory, 1);
+    s.set(zmq::sockopt::linger, 0);
+    s.set(zmq::sockopt::sndhwm, 256);
+    s.set(zmq::sockopt::rcvhwm, kRequestQueue);
+    s.set(zmq::sockopt::heartbeat_ivl, 2000);
+    s.set(zmq::sockopt::heartbeat_timeout, 6000);
+    s.set(zmq::sockopt::heartbeat_ttl, 6000);
+    // Hard cap: a larger frame drops the connection. Frames between the
+    // chunk limit and this cap get a frame_too_large answer instead.
+    s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.max_chunk_bytes) * 2 + 65536);
+  };
   try {
-    auto setup = [&](zmq::socket_t& s, const char* domain, const std::string& ep) {
-      s = zmq::socket_t(context_, zmq::socket_type::router);
-      s.set(zmq::sockopt::curve_server, 1);
-      s.set(zmq::sockopt::curve_secretkey, secret_key);
-      s.set(zmq::sockopt::zap_domain, domain);
-      // Enforce the ZAP domain where libzmq offers it (a draft option in
-      // 4.3; Debian's build lacks it). Fail-closed does not depend on it:
-      // the handler is bound first and answers every handshake.
-      const int enforce = 1;
-      zmq_setsockopt(s.handle(), kZapEnforceDomain, &enforce, sizeof enforce);
-      s.set(zmq::sockopt::router_mandatory, 1);
-      s.set(zmq::sockopt::linger, 0);
-      s.set(zmq::sockopt::sndhwm, 256);
-      s.set(zmq::sockopt::rcvhwm, kRequestQueue);
-      s.set(zmq::sockopt::heartbeat_ivl, 2000);
-      s.set(zmq::sockopt::heartbeat_timeout, 6000);
-      s.set(zmq::sockopt::heartbeat_ttl, 6000);
-      // Hard cap: a larger frame drops the connection. Frames between the
-      // chunk limit and this cap get a frame_too_large answer instead.
-      s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.max_chunk_bytes) * 2 + 65536);
-      s.bind(ep);
-      return s.get(zmq::sockopt::last_endpoint);
-    };
-    endpoint_ = setup(router_, kOfficeDomain, options_.endpoint);
-    admin_endpoint_ = setup(admin_, kAdminDomain, options_.admin_endpoint);
+    setup(router_, kOfficeDomain);
+    setup(admin_, kAdminDomain);
+  } catch (const zmq::error_t& e) {
+    return Internal(std::string("cannot set up the sockets: ") + e.what());
+  }
+  // The office channel admits unknown keys (to enrol), so its connections
+  // are watched from the first; the admin channel admits the admin key alone.
+  BacklogLimits limits;
+  limits.limit = std::max<uint64_t>(options_.max_connection_backlog_bytes,
+                                    (kRequestQueue + 1) * (options_.max_chunk_bytes + kRequestFrameBytes));
+  limits.total_limit = std::max(options_.max_total_backlog_bytes, limits.limit);
+  limits.scan_ms = options_.backlog_scan_ms;
+  guard_ = std::make_unique<BacklogGuard>(&context_, &router_, limits, &metrics_);
+  RETURN_IF_ERROR(guard_->Start());
+  try {
+    router_.bind(options_.endpoint);
+    endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+    admin_.bind(options_.admin_endpoint);
+    admin_endpoint_ = admin_.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
     return InvalidArgument("config_invalid", std::string("cannot bind: ") + e.what() + " (endpoint " +
                                                  options_.endpoint + ", admin " + options_.admin_endpoint + ")");
   }
+  Log("info", "connections_guarded",
+      {{"max_connection_backlog_bytes", limits.limit}, {"max_total_backlog_bytes", limits.total_limit}});
   return Status::Ok();
 }
 
@@ -135,10 +153,6 @@ Status Server::Init() {
   zap_ = std::make_unique<ZapHandler>(&context_, store_.get(), admin_public_raw);
   RETURN_IF_ERROR(zap_->Start());
   RETURN_IF_ERROR(BindSockets(server_key.secret_z85));
-  const uint64_t backlog = std::max<uint64_t>(options_.max_connection_backlog_bytes,
-                                              (kRequestQueue + 1) * (options_.max_chunk_bytes + kRequestFrameBytes));
-  guard_ = std::make_unique<BacklogGuard>(&context_, &router_, backlog, options_.backlog_scan_ms, &metrics_);
-  RETURN_IF_ERROR(guard_->Start());
   if (!options_.metrics_endpoint.empty()) {
     ASSIGN_OR_RETURN(metrics_endpoint_, metrics_.Serve(options_.metrics_endpoint));
   }
@@ -206,8 +220,12 @@ void Server::ServeOne(zmq::socket_t& socket, bool admin_channel) {
     Log("error", "recv_failed", {{"detail", e.what()}});
     return;
   }
-  if (!admin_channel && guard_ != nullptr) guard_->TookRequest(ConnectionOf(frames.back()));
   if (frames.size() < 2) return;  // identity alone: nothing to answer
+  if (!admin_channel) {
+    uint64_t wire_bytes = 0;
+    for (size_t i = 1; i < frames.size(); ++i) wire_bytes += frames[i].size() + BacklogGuard::kFrameOverhead;
+    guard_->TookRequest(ConnectionOf(frames.back()), wire_bytes);
+  }
   zmq::message_t identity = std::move(frames.front());
   frames.erase(frames.begin());
 

@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -103,6 +105,19 @@ class Cp932ToUtf8 {
  private:
   void* handle_ = nullptr;  // the iconv descriptor on Linux
 };
+
+// A connected TCP socket, by its descriptor (the broker's connection guard).
+// Bytes the kernel has received on FD so far: nothing if FD is not a TCP
+// socket (closed, reused for a file) or the system does not count them
+// (Linux before 4.1; Windows).
+std::optional<uint64_t> TcpBytesReceived(int fd);
+// The size of FD's kernel receive buffer (0 if unknown).
+uint64_t SocketReceiveBuffer(int fd);
+// "address:port" of FD's peer; empty if it has none.
+std::string SocketPeer(int fd);
+// Ends both directions of FD's connection without closing FD, so that its
+// owner sees the connection drop and closes it.
+void ShutdownSocket(int fd);
 
 }  // namespace tayori::port
 

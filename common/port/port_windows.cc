@@ -172,4 +172,10 @@ bool Cp932ToUtf8::Convert(std::string_view bytes, std::string* utf8, size_t* bad
   return true;
 }
 
+// The broker, the only user of these, runs on Linux.
+std::optional<uint64_t> TcpBytesReceived(int) { return std::nullopt; }
+uint64_t SocketReceiveBuffer(int) { return 0; }
+std::string SocketPeer(int) { return ""; }
+void ShutdownSocket(int) {}
+
 }  // namespace tayori::port

@@ -31,6 +31,7 @@ TEST(BrokerConfigTest, ShippedConfigStatesTheDefaults) {
   EXPECT_EQ(shipped->lease_seconds, d.lease_seconds);
   EXPECT_EQ(shipped->metrics_endpoint, d.metrics_endpoint);
   EXPECT_EQ(shipped->max_connection_backlog_bytes, d.max_connection_backlog_bytes);
+  EXPECT_EQ(shipped->max_total_backlog_bytes, d.max_total_backlog_bytes);
 }
 
 TEST(BrokerConfigTest, ReadsEveryKey) {
@@ -39,7 +40,8 @@ TEST(BrokerConfigTest, ReadsEveryKey) {
       "ca_cert: /c.pem\nca_crl: /crl.pem\nmax_chunk_bytes: 65536\nmax_send_bytes: 1000\n"
       "max_files: 3\nio_threads: 1\nretention: 3s\nexpired_keep: 2h\nupload_timeout: 1d\n"
       "sweep_interval: 1s\nlease: 30m\nmetrics_endpoint: 127.0.0.1:0\n"
-      "public_endpoint: tcp://broker.example.jp:7701\nmax_connection_backlog_bytes: 33554432\n");
+      "public_endpoint: tcp://broker.example.jp:7701\nmax_connection_backlog_bytes: 33554432\n"
+      "max_total_backlog_bytes: 67108864\n");
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->data_dir, "/d");
   EXPECT_EQ(o->public_endpoint, "tcp://broker.example.jp:7701");
@@ -50,6 +52,7 @@ TEST(BrokerConfigTest, ReadsEveryKey) {
   EXPECT_EQ(o->upload_timeout_seconds, 86400);
   EXPECT_EQ(o->lease_seconds, 1800);
   EXPECT_EQ(o->max_connection_backlog_bytes, 32u << 20);
+  EXPECT_EQ(o->max_total_backlog_bytes, 64u << 20);
 }
 
 TEST(BrokerConfigTest, GarbageIsRefusedNamingTheKey) {
@@ -69,6 +72,7 @@ TEST(BrokerConfigTest, GarbageIsRefusedNamingTheKey) {
            {"max_connection_backlog_bytes: 0\n", "max_connection_backlog_bytes"},
            {"max_connection_backlog_bytes: -1\n", "max_connection_backlog_bytes"},
            {"max_connection_backlog_bytes: lots\n", "max_connection_backlog_bytes"},
+           {"max_total_backlog_bytes: 1048576\n", "max_total_backlog_bytes"},
            {"retention: forever\n", "retention"},
            {"retention: 0s\n", "retention"},
            {"retention: 90\n", "retention"},
