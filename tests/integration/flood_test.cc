@@ -180,7 +180,7 @@ TEST_F(FloodTest, ManyWholeRequestsAtOnceAreNotCut) {
   for (zmq::message_t m; answers < kRequests && s.recv(m); ++answers) {
     while (m.more()) (void)s.recv(m);
   }
-  EXPECT_EQ(answers, kRequests);
+  EXPECT_EQ(answers, kRequests) << c_.broker()->err();
   EXPECT_EQ(Count(c_.broker()->err(), "connection_cut"), 0u) << c_.broker()->err();
 }
 
