@@ -14,12 +14,15 @@
 namespace tayori::broker {
 namespace {
 
-// A connection holding less than this is left out of the total: it costs
-// a look at its buffer, and cutting it would free little.
-constexpr uint64_t kSmallBacklog = 1 << 20;
-// Accounted for with each request taken, besides its own bytes: heartbeats
-// and the handshake, which carry no request.
+// Accounted for with each request taken, besides its own bytes: the
+// handshake and what else carries no request.
 constexpr uint64_t kTakeAllowance = 4096;
+// Accounted for every second: heartbeats both ways (about 40 bytes a second
+// arrive on an idle connection).
+constexpr uint64_t kIdleBytesPerSecond = 256;
+// Below this a connection's received bytes are counted as held without
+// asking the kernel what it still holds unread.
+constexpr uint64_t kSmallBacklog = 64 << 10;
 
 }  // namespace
 
@@ -38,6 +41,11 @@ BacklogGuard::~BacklogGuard() {
 }
 
 Status BacklogGuard::Start() {
+  if (!port::TcpByteCountsAvailable()) {
+    Log("warn", "backlog_guard_unavailable",
+        {{"detail", "this system does not count a socket's bytes; max_connection_backlog_bytes is not enforced"}});
+    return Status::Ok();
+  }
   if (zmq_socket_monitor(socket_->handle(), monitor_endpoint_.c_str(), ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) !=
       0) {
     return Internal(std::string("cannot watch connections: ") + zmq_strerror(zmq_errno()));
@@ -67,6 +75,7 @@ void BacklogGuard::TookRequest(int fd, uint64_t wire_bytes) {
   // Only what this request cost: the bytes of requests still waiting, and
   // of the one under way, stay in the backlog.
   it->second.mark = std::min(*received, it->second.mark + wire_bytes + kTakeAllowance);
+  it->second.last_take = std::chrono::steady_clock::now();
 }
 
 void BacklogGuard::Loop(zmq::socket_t monitor) {
@@ -88,7 +97,10 @@ void BacklogGuard::Loop(zmq::socket_t monitor) {
       }
     } catch (const zmq::error_t& e) {
       if (e.num() == ETERM) return;
-      if (e.num() != EINTR) Log("error", "backlog_monitor_failed", {{"detail", e.what()}});
+      if (e.num() != EINTR) {
+        Log("error", "backlog_monitor_failed", {{"detail", e.what()}});
+        std::this_thread::sleep_for(std::chrono::milliseconds(limits_.scan_ms));
+      }
     }
     if (std::chrono::steady_clock::now() >= next_scan) {
       Scan();
@@ -103,69 +115,90 @@ void BacklogGuard::OnEvent(uint16_t event, int fd) {
     connections_.erase(fd);
     return;
   }
+  // Gone already (a quick connect and close): nothing to watch.
   const std::optional<uint64_t> received = port::TcpBytesReceived(fd);
-  if (!received) {
-    if (!unavailable_logged_) {
-      Log("warn", "backlog_guard_unavailable",
-          {{"detail", "this system does not count a socket's bytes; max_connection_backlog_bytes is not enforced"}});
-    }
-    unavailable_logged_ = true;
-    return;
-  }
+  if (!received) return;
   Connection c;
   c.mark = *received;
   c.peer = port::SocketPeer(fd);
+  c.last_take = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(mu_);
   connections_[fd] = std::move(c);
 }
 
+uint64_t BacklogGuard::HeldBy(int fd, uint64_t received, uint64_t mark) {
+  if (received <= mark) return 0;
+  const uint64_t beyond = received - mark;
+  if (beyond <= kSmallBacklog) return beyond;
+  const uint64_t unread = port::SocketUnread(fd);
+  return beyond > unread ? beyond - unread : 0;
+}
+
 void BacklogGuard::Scan() {
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - last_scan_).count();
+  last_scan_ = now;
+  const uint64_t idle_credit = static_cast<uint64_t>(std::min(seconds, 3600.0) * kIdleBytesPerSecond);
   std::vector<std::pair<int, uint64_t>> marks;
   {
     std::lock_guard<std::mutex> lock(mu_);
     marks.reserve(connections_.size());
     for (const auto& [fd, c] : connections_) marks.emplace_back(fd, c.mark);
   }
-  std::vector<Backlog> large;
+  std::vector<Held> held;
   uint64_t total = 0;
-  for (const auto& [fd, mark] : marks) {
+  for (auto [fd, mark] : marks) {
     const std::optional<uint64_t> received = port::TcpBytesReceived(fd);
-    if (!received || *received <= mark + kSmallBacklog) continue;
-    const uint64_t bytes = *received - mark;
-    const uint64_t buffer = port::SocketReceiveBuffer(fd);
-    if (bytes > limits_.limit + buffer) {
+    if (!received) continue;
+    // Heartbeats' credit, never beyond what was received.
+    if (mark < *received) {
+      mark = std::min(*received, mark + idle_credit);
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = connections_.find(fd);
+      if (it != connections_.end()) it->second.mark = std::max(it->second.mark, mark);
+    }
+    const uint64_t bytes = HeldBy(fd, *received, mark);
+    if (bytes == 0) continue;
+    if (bytes > limits_.limit) {
       Cut(fd, false);
       continue;
     }
-    const uint64_t held = bytes > buffer ? bytes - buffer : 0;
-    large.push_back({fd, bytes, held});
-    total += held;
+    held.push_back({fd, bytes, {}});
+    total += bytes;
   }
   if (total <= limits_.total_limit) return;
-  std::sort(large.begin(), large.end(), [](const Backlog& a, const Backlog& b) { return a.held > b.held; });
-  for (const Backlog& b : large) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Held& h : held) {
+      auto it = connections_.find(h.fd);
+      if (it != connections_.end()) h.last_take = it->second.last_take;
+    }
+  }
+  // A peer that has had no request taken for longest is cut first.
+  std::sort(held.begin(), held.end(), [](const Held& a, const Held& b) {
+    return a.last_take != b.last_take ? a.last_take < b.last_take : a.bytes > b.bytes;
+  });
+  for (const Held& h : held) {
     if (total <= limits_.total_limit) break;
-    Cut(b.fd, true);
-    total -= b.held;
+    if (Cut(h.fd, true)) total -= h.bytes;
   }
 }
 
-void BacklogGuard::Cut(int fd, bool total) {
+bool BacklogGuard::Cut(int fd, bool total) {
+  // Looked at again, the kernel's count before the mark: a request taken
+  // meanwhile moves the mark, and errs towards leaving the connection be.
+  const std::optional<uint64_t> received = port::TcpBytesReceived(fd);
+  if (!received) return false;
   Connection c;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = connections_.find(fd);
-    if (it == connections_.end()) return;
+    if (it == connections_.end()) return false;
     c = it->second;
   }
-  // Looked at again: a request taken meanwhile moves the mark, and the
-  // descriptor may have been closed and reused.
-  const std::optional<uint64_t> received = port::TcpBytesReceived(fd);
-  if (!received || *received <= c.mark) return;
-  const uint64_t bytes = *received - c.mark;
-  const uint64_t buffer = port::SocketReceiveBuffer(fd);
-  if (total ? bytes <= buffer : bytes <= limits_.limit + buffer) return;
-  if (c.peer.empty() || port::SocketPeer(fd) != c.peer) return;
+  const uint64_t bytes = HeldBy(fd, *received, c.mark);
+  if (total ? bytes == 0 : bytes <= limits_.limit) return false;
+  if (!port::ShutdownSocket(fd, c.peer)) return false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     connections_.erase(fd);
@@ -173,11 +206,11 @@ void BacklogGuard::Cut(int fd, bool total) {
   metrics_->ConnectionCut();
   Log("warn", "connection_cut",
       {{"peer", c.peer},
-       {"backlog_bytes", bytes},
+       {"held_bytes", bytes},
        {"limit", total ? "max_total_backlog_bytes" : "max_connection_backlog_bytes"},
-       {"detail", total ? "connections together held more than the limit; this one held the most"
+       {"detail", total ? "connections together held more than the limit; this one had waited longest"
                         : "sent more than the limit without finishing a request"}});
-  port::ShutdownSocket(fd);
+  return true;
 }
 
 }  // namespace tayori::broker

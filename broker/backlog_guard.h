@@ -7,31 +7,35 @@
 // the broker without limit, before any request is read or authorised. The
 // guard keeps, for each connection of one ROUTER socket, a mark: the bytes
 // on the wire the broker has accounted for, advanced by the wire size of
-// each whole request it takes. What the kernel has received on the
-// connection (TCP_INFO) beyond the mark is its backlog: requests waiting,
-// the one under way, and what sits in the kernel's receive buffer. A
+// each whole request it takes and by 256 bytes a second for heartbeats.
+// What the kernel has received on the connection (TCP_INFO) beyond the mark
+// and beyond what still waits unread in the kernel is what the connection
+// makes the broker hold: requests waiting and the one under way. A
 // connection is cut (its socket shut down; libzmq drops it and frees the
 // partial message) when
-//   - its backlog exceeds `limit` plus its receive buffer, or
-//   - the backlogs of all connections, less their receive buffers, exceed
-//     `total_limit`: the largest are cut until they no longer do.
+//   - it holds more than `limit`, or
+//   - all connections together hold more than `total_limit`: those that
+//     have gone longest without a request taken are cut first, until they
+//     no longer do.
 // The guard looks every `scan_ms`, so a peer may overshoot by what it can
 // send in that time. A well-behaved peer stays far below: the socket's
 // receive high-water mark holds it to a few whole requests.
 //
 // Owns one thread and a libzmq monitor of the socket (connections accepted
-// and dropped). The context and the socket must outlive the guard; the
-// owner of the socket calls Start() once, before the socket binds, and
-// destroys the guard before closing the socket. Where the system does not
-// count a socket's bytes (port::TcpBytesReceived), the guard logs so once
-// and does nothing.
+// and dropped). The context, the socket and the metrics must outlive the
+// guard; the owner of the socket calls Start() once, before the socket
+// binds, and destroys the guard before closing the socket. Where the system
+// does not count a socket's bytes (port::TcpByteCountsAvailable), Start()
+// logs so and the guard does nothing.
 #ifndef TAYORI_BROKER_BACKLOG_GUARD_H_
 #define TAYORI_BROKER_BACKLOG_GUARD_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <zmq.hpp>
@@ -68,21 +72,25 @@ class BacklogGuard {
 
  private:
   struct Connection {
-    uint64_t mark = 0;  // bytes accounted for
-    std::string peer;   // address, to tell a reused descriptor from this one
+    uint64_t mark = 0;                                // bytes accounted for
+    std::string peer;                                 // address, to tell a reused descriptor from this one
+    std::chrono::steady_clock::time_point last_take;  // of a request, or accepted
   };
-  struct Backlog {
+  struct Held {
     int fd;
-    uint64_t bytes;  // received beyond the mark
-    uint64_t held;   // of which not in the kernel's buffer
+    uint64_t bytes;  // received beyond the mark and read from the kernel
+    std::chrono::steady_clock::time_point last_take;
   };
 
   void Loop(zmq::socket_t monitor);
   void OnEvent(uint16_t event, int fd);
   void Scan();
+  // What connection FD, with RECEIVED bytes received, makes the broker hold
+  // beyond MARK.
+  static uint64_t HeldBy(int fd, uint64_t received, uint64_t mark);
   // Cuts FD if it is still the connection seen and, looked at again, over
-  // its own limit (TOTAL false) or holding anything (TOTAL true).
-  void Cut(int fd, bool total);
+  // its own limit (TOTAL false) or holding anything (TOTAL true). True if cut.
+  bool Cut(int fd, bool total);
 
   zmq::context_t* context_;
   zmq::socket_t* socket_;
@@ -90,7 +98,7 @@ class BacklogGuard {
   Metrics* metrics_;
   std::string monitor_endpoint_;
   bool monitoring_ = false;
-  bool unavailable_logged_ = false;  // the thread's
+  std::chrono::steady_clock::time_point last_scan_ = std::chrono::steady_clock::now();  // the thread's
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::mutex mu_;

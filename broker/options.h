@@ -65,18 +65,17 @@ struct BrokerOptions {
   uint32_t max_uploads_per_office = 20;
   uint64_t max_upload_bytes_per_office = 200ull << 20;
 
-  // Bytes one connection may send beyond the requests the broker has taken
-  // from it before it is cut (broker/backlog_guard.h); its kernel receive
-  // buffer (autotuned up to net.ipv4.tcp_rmem's maximum, 6 MiB by default)
-  // comes on top. libzmq holds a request's frames in memory until the last
-  // one arrives, so this bounds what one peer can make the broker hold. A
-  // connection has at most 16 whole requests waiting (its receive
-  // high-water mark), so the broker raises this to at least
+  // Bytes one connection may make the broker hold (broker/backlog_guard.h):
+  // what it has sent beyond the requests the broker has taken from it, less
+  // what still waits unread in the kernel. libzmq holds a request's frames
+  // in memory until the last one arrives, so this bounds what one peer can
+  // make the broker hold. A connection has at most 16 whole requests waiting
+  // (its receive high-water mark), so the broker raises this to at least
   // 17 × (max_chunk_bytes + 256 KiB) whatever is set: 21.25 MiB with 1 MiB
   // chunks.
   uint64_t max_connection_backlog_bytes = 64ull << 20;
-  // The same over all connections together, less their receive buffers:
-  // beyond it the connections holding the most are cut. At least
+  // The same for all connections together: beyond it, those that have gone
+  // longest without a request taken are cut. At least
   // max_connection_backlog_bytes.
   uint64_t max_total_backlog_bytes = 1ull << 30;
   // How often the connections are looked at. Not settable from YAML.

@@ -14,11 +14,6 @@ for kind in "${kinds[@]}"; do
           export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1"
           export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" ;;
     tsan) flags="-fsanitize=thread -fno-omit-frame-pointer"
-          # Accesses made inside the uninstrumented Debian libraries (libzmq,
-          # libsodium, RocksDB, protobuf) are not recorded: their hand-offs
-          # through lock-free pipes look like races on every byte of every
-          # message, and matching each against the suppressions made a run
-          # of the suite take hours.
           export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$PWD/tests/tsan.supp" ;;
     *) echo "unknown sanitizer $kind (asan or tsan)" >&2; exit 2 ;;
   esac

@@ -107,17 +107,20 @@ class Cp932ToUtf8 {
 };
 
 // A connected TCP socket, by its descriptor (the broker's connection guard).
+// True if the system counts the bytes a TCP socket has received (Linux
+// since 4.1; not Windows).
+bool TcpByteCountsAvailable();
 // Bytes the kernel has received on FD so far: nothing if FD is not a TCP
-// socket (closed, reused for a file) or the system does not count them
-// (Linux before 4.1; Windows).
+// socket (closed, reused for a file) or the system does not count them.
 std::optional<uint64_t> TcpBytesReceived(int fd);
-// The size of FD's kernel receive buffer (0 if unknown).
-uint64_t SocketReceiveBuffer(int fd);
+// Bytes received on FD that its owner has not read yet (0 if unknown).
+uint64_t SocketUnread(int fd);
 // "address:port" of FD's peer; empty if it has none.
 std::string SocketPeer(int fd);
-// Ends both directions of FD's connection without closing FD, so that its
-// owner sees the connection drop and closes it.
-void ShutdownSocket(int fd);
+// Ends both directions of FD's connection, if its peer is still PEER,
+// without closing FD, so that its owner sees the connection drop and
+// closes it. False if FD is no longer that connection.
+bool ShutdownSocket(int fd, const std::string& peer);
 
 }  // namespace tayori::port
 

@@ -1,9 +1,11 @@
 // The port layer on Linux (port.h).
 #include <arpa/inet.h>
 #include <iconv.h>
+#include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -119,11 +121,10 @@ std::optional<uint64_t> TcpBytesReceived(int fd) {
   return info.tcpi_bytes_received;
 }
 
-uint64_t SocketReceiveBuffer(int fd) {
-  int size = 0;
-  socklen_t len = sizeof size;
-  if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len) != 0 || size < 0) return 0;
-  return static_cast<uint64_t>(size);
+uint64_t SocketUnread(int fd) {
+  int unread = 0;
+  if (::ioctl(fd, SIOCINQ, &unread) != 0 || unread < 0) return 0;
+  return static_cast<uint64_t>(unread);
 }
 
 std::string SocketPeer(int fd) {
@@ -146,6 +147,23 @@ std::string SocketPeer(int fd) {
   return std::string(host) + ":" + std::to_string(port);
 }
 
-void ShutdownSocket(int fd) { ::shutdown(fd, SHUT_RDWR); }
+bool ShutdownSocket(int fd, const std::string& peer) {
+  // A copy of the descriptor keeps the socket it names while it is checked:
+  // FD itself may be closed and reused meanwhile.
+  const int copy = ::dup(fd);
+  if (copy < 0) return false;
+  const bool same = !peer.empty() && SocketPeer(copy) == peer;
+  if (same) ::shutdown(copy, SHUT_RDWR);
+  ::close(copy);
+  return same;
+}
+
+bool TcpByteCountsAvailable() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  const bool counted = TcpBytesReceived(fd).has_value();
+  ::close(fd);
+  return counted;
+}
 
 }  // namespace tayori::port

@@ -173,9 +173,10 @@ bool Cp932ToUtf8::Convert(std::string_view bytes, std::string* utf8, size_t* bad
 }
 
 // The broker, the only user of these, runs on Linux.
+bool TcpByteCountsAvailable() { return false; }
 std::optional<uint64_t> TcpBytesReceived(int) { return std::nullopt; }
-uint64_t SocketReceiveBuffer(int) { return 0; }
+uint64_t SocketUnread(int) { return 0; }
 std::string SocketPeer(int) { return ""; }
-void ShutdownSocket(int) {}
+bool ShutdownSocket(int, const std::string&) { return false; }
 
 }  // namespace tayori::port

@@ -138,9 +138,8 @@ TEST_F(FloodTest, AMillionTinyFramesAreCutToo) {
   EXPECT_TRUE(OthersAreServed());
 }
 
-// Four peers, each allowed 32 MiB and its receive buffer, together allowed
-// 32 MiB besides their buffers: the ones holding the most are cut before
-// any reaches its own limit.
+// Four peers, each allowed 32 MiB, together allowed 32 MiB: some are cut
+// for the total before any reaches its own limit.
 TEST_F(FloodTest, ManyConnectionsTogetherAreBoundedToo) {
   StartBroker("max_connection_backlog_bytes: 33554432\nmax_total_backlog_bytes: 33554432\n");
   const uint64_t before = BrokerPeakRssKib();
