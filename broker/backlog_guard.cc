@@ -23,6 +23,10 @@ constexpr uint64_t kIdleBytesPerSecond = 256;
 // Below this a connection's received bytes are counted as held without
 // asking the kernel what it still holds unread.
 constexpr uint64_t kSmallBacklog = 64 << 10;
+// Over the total, connections holding at least kSmallBacklog are cut first;
+// then, if that is not enough, those holding at least this (more than a
+// heartbeat or two on an idle connection).
+constexpr uint64_t kCutFloor = 4 << 10;
 
 }  // namespace
 
@@ -38,14 +42,21 @@ BacklogGuard::~BacklogGuard() {
   if (monitoring_) zmq_socket_monitor(socket_->handle(), nullptr, 0);
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  port::CloseDescriptor(slot_);
+  port::CloseDescriptor(parked_);
 }
 
 Status BacklogGuard::Start() {
   if (!port::TcpByteCountsAvailable()) {
     Log("warn", "backlog_guard_unavailable",
-        {{"detail", "this system does not count a socket's bytes; max_connection_backlog_bytes is not enforced"}});
+        {{"detail",
+          "this system does not count a socket's bytes; max_connection_backlog_bytes and max_total_backlog_bytes "
+          "are not enforced"}});
     return Status::Ok();
   }
+  slot_ = port::OpenSpareDescriptor();
+  parked_ = port::OpenSpareDescriptor();
+  if (slot_ < 0 || parked_ < 0) return Internal("cannot open the descriptors a cut needs");
   if (zmq_socket_monitor(socket_->handle(), monitor_endpoint_.c_str(), ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) !=
       0) {
     return Internal(std::string("cannot watch connections: ") + zmq_strerror(zmq_errno()));
@@ -98,7 +109,8 @@ void BacklogGuard::Loop(zmq::socket_t monitor) {
     } catch (const zmq::error_t& e) {
       if (e.num() == ETERM) return;
       if (e.num() != EINTR) {
-        Log("error", "backlog_monitor_failed", {{"detail", e.what()}});
+        if (last_error_ != e.what()) Log("error", "backlog_monitor_failed", {{"detail", e.what()}});
+        last_error_ = e.what();
         std::this_thread::sleep_for(std::chrono::milliseconds(limits_.scan_ms));
       }
     }
@@ -138,7 +150,9 @@ void BacklogGuard::Scan() {
   const auto now = std::chrono::steady_clock::now();
   const double seconds = std::chrono::duration<double>(now - last_scan_).count();
   last_scan_ = now;
-  const uint64_t idle_credit = static_cast<uint64_t>(std::min(seconds, 3600.0) * kIdleBytesPerSecond);
+  credit_carry_ += std::min(seconds, 3600.0) * kIdleBytesPerSecond;
+  const uint64_t idle_credit = static_cast<uint64_t>(credit_carry_);
+  credit_carry_ -= static_cast<double>(idle_credit);
   std::vector<std::pair<int, uint64_t>> marks;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -159,10 +173,7 @@ void BacklogGuard::Scan() {
     }
     const uint64_t bytes = HeldBy(fd, *received, mark);
     if (bytes == 0) continue;
-    if (bytes > limits_.limit) {
-      Cut(fd, false);
-      continue;
-    }
+    if (bytes > limits_.limit && Cut(fd, limits_.limit, "max_connection_backlog_bytes")) continue;
     held.push_back({fd, bytes, {}});
     total += bytes;
   }
@@ -174,17 +185,21 @@ void BacklogGuard::Scan() {
       if (it != connections_.end()) h.last_take = it->second.last_take;
     }
   }
-  // A peer that has had no request taken for longest is cut first.
+  // A peer that has had no request taken for longest is cut first, among
+  // those holding much; then among those holding more than an idle one.
   std::sort(held.begin(), held.end(), [](const Held& a, const Held& b) {
     return a.last_take != b.last_take ? a.last_take < b.last_take : a.bytes > b.bytes;
   });
-  for (const Held& h : held) {
-    if (total <= limits_.total_limit) break;
-    if (Cut(h.fd, true)) total -= h.bytes;
+  for (const uint64_t floor : {kSmallBacklog, kCutFloor}) {
+    for (Held& h : held) {
+      if (total <= limits_.total_limit) return;
+      if (h.bytes < floor) continue;
+      if (Cut(h.fd, floor - 1, "max_total_backlog_bytes")) total -= h.bytes, h.bytes = 0;
+    }
   }
 }
 
-bool BacklogGuard::Cut(int fd, bool total) {
+bool BacklogGuard::Cut(int fd, uint64_t over, const char* limit) {
   // Looked at again, the kernel's count before the mark: a request taken
   // meanwhile moves the mark, and errs towards leaving the connection be.
   const std::optional<uint64_t> received = port::TcpBytesReceived(fd);
@@ -197,8 +212,8 @@ bool BacklogGuard::Cut(int fd, bool total) {
     c = it->second;
   }
   const uint64_t bytes = HeldBy(fd, *received, c.mark);
-  if (total ? bytes == 0 : bytes <= limits_.limit) return false;
-  if (!port::ShutdownSocket(fd, c.peer)) return false;
+  if (bytes <= over) return false;
+  if (!port::ShutdownSocket(fd, c.peer, slot_, parked_)) return false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     connections_.erase(fd);
@@ -207,9 +222,8 @@ bool BacklogGuard::Cut(int fd, bool total) {
   Log("warn", "connection_cut",
       {{"peer", c.peer},
        {"held_bytes", bytes},
-       {"limit", total ? "max_total_backlog_bytes" : "max_connection_backlog_bytes"},
-       {"detail", total ? "connections together held more than the limit; this one had waited longest"
-                        : "sent more than the limit without finishing a request"}});
+       {"limit", limit},
+       {"detail", "held more than the limit with a request it had not finished"}});
   return true;
 }
 

@@ -46,8 +46,8 @@
 namespace tayori::broker {
 
 struct BacklogLimits {
-  uint64_t limit = 64ull << 20;       // one connection, plus its receive buffer
-  uint64_t total_limit = 1ull << 30;  // all connections, less their buffers
+  uint64_t limit = 64ull << 20;       // what one connection may make the broker hold
+  uint64_t total_limit = 1ull << 30;  // what all may, together
   int scan_ms = 50;                   // how often the connections are looked at
 };
 
@@ -61,14 +61,17 @@ class BacklogGuard {
   // Starts the monitor and the thread.
   Status Start();
 
-  // The socket's owner took a whole request of WIRE_BYTES (its frames and
-  // their framing) that came over connection FD (the message's "__fd"
-  // property). Thread-safe.
+  // The socket's owner took a whole request of WIRE_BYTES (the sum of
+  // WireBytes of its frames) that came over connection FD (the message's
+  // "__fd" property). Thread-safe.
   void TookRequest(int fd, uint64_t wire_bytes);
 
-  // Bytes on the wire a frame of a request costs beyond its payload (ZMTP
-  // header, CURVE message command, nonce and tag), at most.
-  static constexpr uint64_t kFrameOverhead = 64;
+  // Bytes on the wire of a frame of PAYLOAD bytes: the CURVE message command
+  // ("\x07MESSAGE", nonce, tag, flags: 33 bytes) in a ZMTP frame header.
+  static uint64_t WireBytes(uint64_t payload) {
+    const uint64_t command = payload + 33;
+    return command + (command > 255 ? 9 : 2);
+  }
 
  private:
   struct Connection {
@@ -88,9 +91,9 @@ class BacklogGuard {
   // What connection FD, with RECEIVED bytes received, makes the broker hold
   // beyond MARK.
   static uint64_t HeldBy(int fd, uint64_t received, uint64_t mark);
-  // Cuts FD if it is still the connection seen and, looked at again, over
-  // its own limit (TOTAL false) or holding anything (TOTAL true). True if cut.
-  bool Cut(int fd, bool total);
+  // Cuts FD if it is still the connection seen and, looked at again, holds
+  // more than OVER bytes; LIMIT names the limit for the log. True if cut.
+  bool Cut(int fd, uint64_t over, const char* limit);
 
   zmq::context_t* context_;
   zmq::socket_t* socket_;
@@ -98,7 +101,12 @@ class BacklogGuard {
   Metrics* metrics_;
   std::string monitor_endpoint_;
   bool monitoring_ = false;
-  std::chrono::steady_clock::time_point last_scan_ = std::chrono::steady_clock::now();  // the thread's
+  // The thread's:
+  std::chrono::steady_clock::time_point last_scan_ = std::chrono::steady_clock::now();
+  double credit_carry_ = 0;  // heartbeat credit short of a whole byte
+  std::string last_error_;   // of the monitor, logged once
+  // Spare descriptors for port::ShutdownSocket (Start() to the destructor).
+  int slot_ = -1, parked_ = -1;
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::mutex mu_;

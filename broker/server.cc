@@ -223,7 +223,7 @@ void Server::ServeOne(zmq::socket_t& socket, bool admin_channel) {
   if (frames.size() < 2) return;  // identity alone: nothing to answer
   if (!admin_channel) {
     uint64_t wire_bytes = 0;
-    for (size_t i = 1; i < frames.size(); ++i) wire_bytes += frames[i].size() + BacklogGuard::kFrameOverhead;
+    for (size_t i = 1; i < frames.size(); ++i) wire_bytes += BacklogGuard::WireBytes(frames[i].size());
     guard_->TookRequest(ConnectionOf(frames.back()), wire_bytes);
   }
   zmq::message_t identity = std::move(frames.front());

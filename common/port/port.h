@@ -117,10 +117,16 @@ std::optional<uint64_t> TcpBytesReceived(int fd);
 uint64_t SocketUnread(int fd);
 // "address:port" of FD's peer; empty if it has none.
 std::string SocketPeer(int fd);
+// A descriptor kept open for ShutdownSocket, so that a cut needs none when
+// the process has used up its descriptors; -1 if none could be opened.
+int OpenSpareDescriptor();
+void CloseDescriptor(int fd);
 // Ends both directions of FD's connection, if its peer is still PEER,
 // without closing FD, so that its owner sees the connection drop and
-// closes it. False if FD is no longer that connection.
-bool ShutdownSocket(int fd, const std::string& peer);
+// closes it. SLOT and PARKED are two spare descriptors: SLOT names FD's
+// socket while it is checked (FD may be closed and reused meanwhile), then
+// PARKED's file again. False if FD is no longer that connection.
+bool ShutdownSocket(int fd, const std::string& peer, int slot, int parked);
 
 }  // namespace tayori::port
 

@@ -1,5 +1,6 @@
 // The port layer on Linux (port.h).
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <iconv.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
@@ -147,14 +148,17 @@ std::string SocketPeer(int fd) {
   return std::string(host) + ":" + std::to_string(port);
 }
 
-bool ShutdownSocket(int fd, const std::string& peer) {
-  // A copy of the descriptor keeps the socket it names while it is checked:
-  // FD itself may be closed and reused meanwhile.
-  const int copy = ::dup(fd);
-  if (copy < 0) return false;
-  const bool same = !peer.empty() && SocketPeer(copy) == peer;
-  if (same) ::shutdown(copy, SHUT_RDWR);
-  ::close(copy);
+int OpenSpareDescriptor() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+void CloseDescriptor(int fd) {
+  if (fd >= 0) ::close(fd);
+}
+
+bool ShutdownSocket(int fd, const std::string& peer, int slot, int parked) {
+  if (slot < 0 || parked < 0 || ::dup3(fd, slot, O_CLOEXEC) < 0) return false;
+  const bool same = !peer.empty() && SocketPeer(slot) == peer;
+  if (same) ::shutdown(slot, SHUT_RDWR);
+  ::dup3(parked, slot, O_CLOEXEC);
   return same;
 }
 

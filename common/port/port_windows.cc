@@ -177,6 +177,8 @@ bool TcpByteCountsAvailable() { return false; }
 std::optional<uint64_t> TcpBytesReceived(int) { return std::nullopt; }
 uint64_t SocketUnread(int) { return 0; }
 std::string SocketPeer(int) { return ""; }
-bool ShutdownSocket(int, const std::string&) { return false; }
+int OpenSpareDescriptor() { return -1; }
+void CloseDescriptor(int) {}
+bool ShutdownSocket(int, const std::string&, int, int) { return false; }
 
 }  // namespace tayori::port

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -52,8 +53,8 @@ class Flooder {
     socket_.set(zmq::sockopt::linger, 0);
     socket_.set(zmq::sockopt::reconnect_ivl, -1);
     const std::string watch = "inproc://flood-" + std::to_string(n);
-    EXPECT_EQ(zmq_socket_monitor(socket_.handle(), watch.c_str(), ZMQ_EVENT_DISCONNECTED), 0);
-    monitor_.set(zmq::sockopt::rcvtimeo, 30000);
+    EXPECT_EQ(
+        zmq_socket_monitor(socket_.handle(), watch.c_str(), ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED), 0);
     monitor_.connect(watch);
     socket_.connect(endpoint);
   }
@@ -70,13 +71,26 @@ class Flooder {
 
   zmq::socket_t& socket() { return socket_; }
 
+  // True once the CURVE handshake is done (false after 30 s).
+  bool WaitUntilConnected() { return WaitFor(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, 30000); }
   // True once the broker has dropped the connection (false after 30 s).
-  bool WaitUntilCut() {
-    zmq::message_t event;
-    return monitor_.recv(event).has_value();
-  }
+  bool WaitUntilCut() { return WaitFor(ZMQ_EVENT_DISCONNECTED, 30000); }
+  // True if the broker has dropped the connection already.
+  bool WasCut() { return WaitFor(ZMQ_EVENT_DISCONNECTED, 0); }
 
  private:
+  bool WaitFor(uint16_t wanted, int timeout_ms) {
+    monitor_.set(zmq::sockopt::rcvtimeo, timeout_ms);
+    zmq::message_t head, address;
+    while (monitor_.recv(head)) {
+      if (head.more()) (void)monitor_.recv(address);
+      uint16_t event = 0;
+      if (head.size() >= sizeof event) std::memcpy(&event, head.data(), sizeof event);
+      if (event == wanted) return true;
+    }
+    return false;
+  }
+
   zmq::socket_t socket_;
   zmq::socket_t monitor_;
 };
@@ -139,20 +153,24 @@ TEST_F(FloodTest, AMillionTinyFramesAreCutToo) {
 }
 
 // Four peers, each allowed 32 MiB, together allowed 32 MiB: some are cut
-// for the total before any reaches its own limit.
+// for the total before they reach their own limit. A connection that has
+// sent nothing since its handshake, older than all of them, is left be.
 TEST_F(FloodTest, ManyConnectionsTogetherAreBoundedToo) {
   StartBroker("max_connection_backlog_bytes: 33554432\nmax_total_backlog_bytes: 33554432\n");
   const uint64_t before = BrokerPeakRssKib();
   const std::string block(128 << 10, 'x');
   zmq::context_t ctx;
+  Flooder idle(&ctx, c_.endpoint(), c_.broker_key(), 9);
+  ASSERT_TRUE(idle.WaitUntilConnected());
   std::vector<std::unique_ptr<Flooder>> peers;
   for (int i = 0; i < 4; ++i) peers.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), i));
-  for (auto& p : peers) p->Send(block, 512);  // 64 MiB each
+  for (auto& p : peers) p->Send(block, 2048);  // 256 MiB each: none finishes before a cut
   for (auto& p : peers) ASSERT_TRUE(p->WaitUntilCut());
   const uint64_t after = BrokerPeakRssKib();
-  std::printf("broker peak RSS %lu KiB before, %lu KiB after 4 × 64 MiB\n", before, after);
+  std::printf("broker peak RSS %lu KiB before, %lu KiB after 4 × 256 MiB\n", before, after);
   EXPECT_LT(after - before, 160u << 10) << "peak RSS grew from " << before << " KiB to " << after << " KiB";
   EXPECT_GE(Count(c_.broker()->err(), "\"limit\":\"max_total_backlog_bytes\""), 1u) << c_.broker()->err();
+  EXPECT_FALSE(idle.WasCut());
   EXPECT_TRUE(OthersAreServed());
 }
 
