@@ -23,9 +23,8 @@ constexpr uint64_t kIdleBytesPerSecond = 256;
 // Below this a connection's received bytes are counted as held without
 // asking the kernel what it still holds unread.
 constexpr uint64_t kSmallBacklog = 64 << 10;
-// Over the total, connections holding at least kSmallBacklog are cut first;
-// then, if that is not enough, those holding at least this (more than a
-// heartbeat or two on an idle connection).
+// Over the total, only connections holding at least this are cut: more than
+// an idle connection's handshake and heartbeats.
 constexpr uint64_t kCutFloor = 4 << 10;
 
 }  // namespace
@@ -185,17 +184,13 @@ void BacklogGuard::Scan() {
       if (it != connections_.end()) h.last_take = it->second.last_take;
     }
   }
-  // A peer that has had no request taken for longest is cut first, among
-  // those holding much; then among those holding more than an idle one.
+  // A peer that has had no request taken for longest is cut first.
   std::sort(held.begin(), held.end(), [](const Held& a, const Held& b) {
     return a.last_take != b.last_take ? a.last_take < b.last_take : a.bytes > b.bytes;
   });
-  for (const uint64_t floor : {kSmallBacklog, kCutFloor}) {
-    for (Held& h : held) {
-      if (total <= limits_.total_limit) return;
-      if (h.bytes < floor) continue;
-      if (Cut(h.fd, floor - 1, "max_total_backlog_bytes")) total -= h.bytes, h.bytes = 0;
-    }
+  for (const Held& h : held) {
+    if (total <= limits_.total_limit) return;
+    if (h.bytes >= kCutFloor && Cut(h.fd, kCutFloor - 1, "max_total_backlog_bytes")) total -= h.bytes;
   }
 }
 

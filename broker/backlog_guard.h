@@ -14,9 +14,10 @@
 // connection is cut (its socket shut down; libzmq drops it and frees the
 // partial message) when
 //   - it holds more than `limit`, or
-//   - all connections together hold more than `total_limit`: those that
-//     have gone longest without a request taken are cut first, until they
-//     no longer do.
+//   - all connections together hold more than `total_limit`: of those
+//     holding at least 4 KiB (more than an idle connection's handshake and
+//     heartbeats), the ones that have gone longest without a request taken
+//     are cut first, until they no longer do.
 // The guard looks every `scan_ms`, so a peer may overshoot by what it can
 // send in that time. A well-behaved peer stays far below: the socket's
 // receive high-water mark holds it to a few whole requests.
