@@ -74,9 +74,9 @@ struct BrokerOptions {
   // 17 × (max_chunk_bytes + 256 KiB) whatever is set: 21.25 MiB with 1 MiB
   // chunks.
   uint64_t max_connection_backlog_bytes = 64ull << 20;
-  // The same for all connections together: beyond it, those that have gone
-  // longest without a request taken are cut. At least
-  // max_connection_backlog_bytes.
+  // The same for all connections together: beyond it, of those holding at
+  // least 4 KiB, the ones that have gone longest without a request taken
+  // are cut. At least max_connection_backlog_bytes.
   uint64_t max_total_backlog_bytes = 1ull << 30;
   // How often the connections are looked at. Not settable from YAML.
   int backlog_scan_ms = 50;
