@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/test_util.h"
+
 namespace tayori::bench {
 
 // FIELD of /proc/PID/status in kB (VmRSS, VmHWM, ...); -1 if absent.
-long ProcStatusKb(pid_t pid, const std::string& field);
+using testing::ProcStatusKb;
 // Starts a new VmHWM for PID (its peak RSS from now on).
 void ResetPeakRss(pid_t pid);
 // User plus system CPU seconds PID has used.

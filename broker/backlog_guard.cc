@@ -6,6 +6,7 @@
 #include <cstring>
 #include <optional>
 #include <system_error>
+#include <tuple>
 #include <vector>
 
 #include "broker/log.h"
@@ -152,15 +153,16 @@ void BacklogGuard::Scan() {
   credit_carry_ += std::min(seconds, 3600.0) * kIdleBytesPerSecond;
   const uint64_t idle_credit = static_cast<uint64_t>(credit_carry_);
   credit_carry_ -= static_cast<double>(idle_credit);
-  std::vector<std::pair<int, uint64_t>> marks;
+  std::vector<std::tuple<int, uint64_t, std::chrono::steady_clock::time_point>> seen;  // fd, mark, last take
   {
     std::lock_guard<std::mutex> lock(mu_);
-    marks.reserve(connections_.size());
-    for (const auto& [fd, c] : connections_) marks.emplace_back(fd, c.mark);
+    seen.reserve(connections_.size());
+    for (const auto& [fd, c] : connections_) seen.emplace_back(fd, c.mark, c.last_take);
   }
   std::vector<Held> held;
   uint64_t total = 0;
-  for (auto [fd, mark] : marks) {
+  for (const auto& [fd, seen_mark, last_take] : seen) {
+    uint64_t mark = seen_mark;
     const std::optional<uint64_t> received = port::TcpBytesReceived(fd);
     if (!received) continue;
     // Heartbeats' credit, never beyond what was received.
@@ -173,17 +175,10 @@ void BacklogGuard::Scan() {
     const uint64_t bytes = HeldBy(fd, *received, mark);
     if (bytes == 0) continue;
     if (bytes > limits_.limit && Cut(fd, limits_.limit, "max_connection_backlog_bytes")) continue;
-    held.push_back({fd, bytes, {}});
+    held.push_back({fd, bytes, last_take});
     total += bytes;
   }
   if (total <= limits_.total_limit) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (Held& h : held) {
-      auto it = connections_.find(h.fd);
-      if (it != connections_.end()) h.last_take = it->second.last_take;
-    }
-  }
   // A peer that has had no request taken for longest is cut first.
   std::sort(held.begin(), held.end(), [](const Held& a, const Held& b) {
     return a.last_take != b.last_take ? a.last_take < b.last_take : a.bytes > b.bytes;

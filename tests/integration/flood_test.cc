@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,16 +21,6 @@ namespace tayori {
 namespace {
 
 using testing::Cluster;
-
-// Peak resident memory of process PID, in KiB.
-uint64_t PeakRssKib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
-  }
-  return 0;
-}
 
 size_t Count(const std::string& text, const std::string& needle) {
   size_t n = 0;
@@ -118,7 +107,7 @@ class FloodTest : public ::testing::Test {
     return reply.ok();
   }
 
-  uint64_t BrokerPeakRssKib() { return PeakRssKib(c_.broker()->pid()); }
+  uint64_t BrokerPeakRssKib() { return static_cast<uint64_t>(testing::ProcStatusKb(c_.broker()->pid(), "VmHWM")); }
 
   Cluster c_;
 };

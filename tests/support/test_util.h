@@ -84,6 +84,8 @@ RunResult Run(const std::string& program, const std::vector<std::string>& args,
 // Where the built programs are: bin/ of the build tree, or
 // $TAYORI_TEST_BIN_DIR when set (scripts/syscall-audit.sh wraps them there).
 std::string BinDir();
+// FIELD of /proc/PID/status in kB (VmRSS, VmHWM, ...); -1 if absent.
+long ProcStatusKb(pid_t pid, const std::string& field);
 
 // True if some regular file under DIR contains NEEDLE (its path in *WHERE).
 bool TreeContains(const std::string& dir, const std::string& needle, std::string* where);
