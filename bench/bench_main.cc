@@ -139,7 +139,7 @@ int RunSoakOnly(int soak_agents, int kb, tayori::bench::SoakOptions so, bool jso
   b.StartBroker();
   std::fprintf(stderr, "soak: setting up %d offices and terminals ...\n", soak_agents);
   b.SetUpOffices();
-  tayori::bench::SoakSetup setup{b.Endpoint(), b.Key(), b.BrokerPid(), {}, {}, b.Dir()};
+  tayori::bench::SoakSetup setup{b.Endpoint(), b.Key(), b.BrokerPid(), b.MetricsEndpoint(), {}, {}, b.Dir()};
   for (int i = 0; i < soak_agents; ++i) {
     setup.homes.push_back(b.Home(i));
     setup.offices.push_back(b.Recipient(i));

@@ -97,7 +97,7 @@ std::unique_ptr<Process> Bench::Launch(const std::string& data_dir, const std::s
   Must(WriteFileAtomic(config, "endpoint: " + endpoint +
                                    "\nadmin_endpoint: tcp://127.0.0.1:0\n"
                                    "sweep_interval: 1s\n"
-                                   "metrics_endpoint: \"\"\ndata_dir: " +
+                                   "metrics_endpoint: 127.0.0.1:0\ndata_dir: " +
                                    data_dir + "\nca_cert: " + ca_.ca_pem() + "\nca_crl: " + ca_.crl_pem() + "\n" +
                                    (store_.empty() ? "" : "store: \"" + store_ + "\"\n")),
        "broker config");
@@ -119,6 +119,8 @@ void Bench::StartBroker() {
   const std::string out = broker_->out();
   std::regex_search(out, m, std::regex("public_key: (\\S{40})"));
   key_ = m[1];
+  std::regex_search(out, m, std::regex("metrics_endpoint: (\\S+)"));
+  metrics_endpoint_ = m[1];
 }
 
 void Bench::StopBroker() {

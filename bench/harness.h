@@ -106,6 +106,8 @@ class Bench {
   const std::string& Endpoint() const { return endpoint_; }
   const std::string& Key() const { return key_; }
   pid_t BrokerPid() const { return broker_->pid(); }
+  // host:port of the first broker's metrics endpoint.
+  const std::string& MetricsEndpoint() const { return metrics_endpoint_; }
 
  private:
   std::unique_ptr<testing::Process> Launch(const std::string& data_dir, const std::string& endpoint,
@@ -121,7 +123,7 @@ class Bench {
   std::unique_ptr<testing::Process> broker_;
   std::vector<std::unique_ptr<testing::Process>> peers_;
   std::string store_;  // the brokers' store: connection string, or empty for RocksDB
-  std::string endpoint_, key_;
+  std::string endpoint_, key_, metrics_endpoint_;
   std::vector<std::string> peer_endpoints_;
   int baseline_runs_ = 0;  // names the folders of each scp and dd run
   int bulk_runs_ = 0;      // stamps the names of each bulk's CSV units

@@ -17,6 +17,8 @@
 #include <tuple>
 #include <zmq.hpp>
 
+#include <httplib.h>
+
 #include "agent/agent.h"
 #include "bench/proc.h"
 #include "common/crypto/curve.h"
@@ -316,13 +318,55 @@ class Soak {
     }
   }
 
-  // Every 5 s: the broker's RSS and CPU.
+  // Every 5 s: the broker's RSS and CPU, and where its memory goes.
   void Sample() {
+    std::unique_ptr<httplib::Client> http;
+    if (!s_.metrics_endpoint.empty()) {
+      const size_t colon = s_.metrics_endpoint.rfind(':');
+      http = std::make_unique<httplib::Client>(s_.metrics_endpoint.substr(0, colon),
+                                               std::stoi(s_.metrics_endpoint.substr(colon + 1)));
+      http->set_read_timeout(5, 0);
+    }
     while (!stop_all_) {
-      const double cpu = ProcCpuSeconds(s_.broker_pid);
-      rss_.push_back({std::round(Now() - start_), ProcStatusKb(s_.broker_pid, "VmRSS") / 1024.0, cpu});
+      MemorySample m;
+      m.t = std::round(Now() - start_);
+      m.cpu = ProcCpuSeconds(s_.broker_pid);
+      m.rss = ProcStatusKb(s_.broker_pid, "VmRSS") / 1024.0;
+      if (http) {
+        auto scrape = http->Get("/metrics");
+        if (scrape && scrape->status == 200) {
+          const std::string& b = scrape->body;
+          m.store = (Series(b, "tayori_store_memory_bytes{part=\"memtables\"}") +
+                     Series(b, "tayori_store_memory_bytes{part=\"block_cache\"}") +
+                     Series(b, "tayori_store_memory_bytes{part=\"table_readers\"}")) /
+                    (1 << 20);
+          m.heap_in_use = Series(b, "tayori_heap_bytes{state=\"in_use\"}") / (1 << 20);
+          m.heap_free = Series(b, "tayori_heap_bytes{state=\"free\"}") / (1 << 20);
+          m.scraped = true;
+        }
+      }
+      rss_.push_back(m);
       for (int i = 0; i < 50 && !stop_all_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+  }
+
+  // The value of SERIES in a Prometheus scrape (0 if absent).
+  static double Series(const std::string& body, const std::string& series) {
+    const size_t at = body.find("\n" + series + " ");
+    return at == std::string::npos ? 0 : std::strtod(body.c_str() + at + series.size() + 2, nullptr);
+  }
+
+  // Least-squares growth of RSS outside the store, MiB a minute, over the
+  // samples from FROM seconds on.
+  double GrowthPerMinute(double from) const {
+    double n = 0, st = 0, sv = 0, stt = 0, stv = 0;
+    for (const MemorySample& m : rss_) {
+      if (m.t < from || !m.scraped) continue;
+      const double v = m.rss - m.store;
+      n += 1, st += m.t, sv += v, stt += m.t * m.t, stv += m.t * v;
+    }
+    const double d = n * stt - st * st;
+    return n < 3 || d == 0 ? 0 : 60 * (n * stv - st * sv) / d;
   }
 
   json Figures(double connected_seconds, double drained) {
@@ -349,54 +393,68 @@ class Soak {
     uint64_t strangers = 0;
     for (const auto& [id, seen] : seen_) strangers += sent_.count(id) == 0;
     // RSS after the first minute (or a tenth of the run) against the end.
-    double warm = 0, last = 0, peak = 0, cpu_first = 0, cpu_last = 0;
+    const MemorySample* warm = nullptr;
+    const MemorySample* last = rss_.empty() ? nullptr : &rss_.back();
+    double peak = 0;
     const double warm_at = std::min(60.0, o_.seconds / 10.0);
     json series = json::array();
-    for (const auto& [t, mib, cpu] : rss_) {
-      if (warm == 0 && t >= warm_at) warm = mib;
-      last = mib;
-      peak = std::max(peak, mib);
-      if (series.empty()) cpu_first = cpu;
-      cpu_last = cpu;
-      series.push_back({t, mib});
+    for (const MemorySample& m : rss_) {
+      if (warm == nullptr && m.t >= warm_at) warm = &m;
+      peak = std::max(peak, m.rss);
+      series.push_back({m.t, m.rss, m.store, m.heap_in_use, m.heap_free});
     }
-    const double elapsed = rss_.empty() ? 0 : std::get<0>(rss_.back()) - std::get<0>(rss_.front());
-    return {
-        {"terminals", n_},
-        {"seconds", o_.seconds},
-        {"sends_per_second", o_.sends_per_second},
-        {"kb", o_.kb},
-        {"all_subscribed_seconds", connected_seconds},
-        {"sends", sent_.size()},
-        {"send_failed", send_failed_},
-        {"send_errors", send_errors_},
-        {"downloads", fetch_ms_.size()},
-        {"download_failed", fetch_failed_},
-        {"download_errors", fetch_errors_},
-        {"damaged", damaged_},
-        {"not_downloaded", not_fetched},
-        {"new_mail_missed", no_new_mail},
-        {"downloaded_missed", no_downloaded},
-        {"events_misrouted", misrouted},
-        {"events_for_unknown_sends", strangers},
-        {"duplicate_events", duplicate_events_},
-        {"other_events", other_events_},
-        {"malformed_frames", malformed_},
-        {"connections_lost", disconnects_},
-        {"renewals_unanswered", renewals_unanswered_},
-        {"renewals_refused", renewals_refused_},
-        {"renewals_unsent", renewals_unsent_},
-        {"drain_seconds", drained},
-        {"send_ms", {{"p50", Percentile(send_ms_, 0.5)}, {"p99", Percentile(send_ms_, 0.99)}}},
-        {"download_ms", {{"p50", Percentile(fetch_ms_, 0.5)}, {"p99", Percentile(fetch_ms_, 0.99)}}},
-        {"new_mail_event_ms", {{"p50", Percentile(event_ms, 0.5)}, {"p99", Percentile(event_ms, 0.99)}}},
-        {"first_subscribe_ms",
-         {{"p50", Percentile(first_subscribe_ms_, 0.5)}, {"p99", Percentile(first_subscribe_ms_, 0.99)}}},
-        {"renewal_ms", {{"p50", Percentile(renewal_ms_, 0.5)}, {"p99", Percentile(renewal_ms_, 0.99)}}},
-        {"broker_rss_mib_before_connections", rss_idle_},
-        {"broker_rss_mib",
-         {{"after_warm_up", warm}, {"at_end", last}, {"peak", peak}, {"warm_up_seconds", warm_at}, {"series", series}}},
-        {"broker_cpu_share", elapsed > 0 ? (cpu_last - cpu_first) / elapsed : 0}};
+    auto parts = [](const MemorySample* m) {
+      if (m == nullptr) return json{{"rss", 0}};
+      json j{{"rss", m->rss}};
+      if (m->scraped) j.update({{"store", m->store}, {"heap_in_use", m->heap_in_use}, {"heap_free", m->heap_free}});
+      return j;
+    };
+    const double elapsed = rss_.empty() ? 0 : rss_.back().t - rss_.front().t;
+    const double cpu_used = rss_.empty() ? 0 : rss_.back().cpu - rss_.front().cpu;
+    return {{"terminals", n_},
+            {"seconds", o_.seconds},
+            {"sends_per_second", o_.sends_per_second},
+            {"kb", o_.kb},
+            {"all_subscribed_seconds", connected_seconds},
+            {"sends", sent_.size()},
+            {"send_failed", send_failed_},
+            {"send_errors", send_errors_},
+            {"downloads", fetch_ms_.size()},
+            {"download_failed", fetch_failed_},
+            {"download_errors", fetch_errors_},
+            {"damaged", damaged_},
+            {"not_downloaded", not_fetched},
+            {"new_mail_missed", no_new_mail},
+            {"downloaded_missed", no_downloaded},
+            {"events_misrouted", misrouted},
+            {"events_for_unknown_sends", strangers},
+            {"duplicate_events", duplicate_events_},
+            {"other_events", other_events_},
+            {"malformed_frames", malformed_},
+            {"connections_lost", disconnects_},
+            {"renewals_unanswered", renewals_unanswered_},
+            {"renewals_refused", renewals_refused_},
+            {"renewals_unsent", renewals_unsent_},
+            {"drain_seconds", drained},
+            {"send_ms", {{"p50", Percentile(send_ms_, 0.5)}, {"p99", Percentile(send_ms_, 0.99)}}},
+            {"download_ms", {{"p50", Percentile(fetch_ms_, 0.5)}, {"p99", Percentile(fetch_ms_, 0.99)}}},
+            {"new_mail_event_ms", {{"p50", Percentile(event_ms, 0.5)}, {"p99", Percentile(event_ms, 0.99)}}},
+            {"first_subscribe_ms",
+             {{"p50", Percentile(first_subscribe_ms_, 0.5)}, {"p99", Percentile(first_subscribe_ms_, 0.99)}}},
+            {"renewal_ms", {{"p50", Percentile(renewal_ms_, 0.5)}, {"p99", Percentile(renewal_ms_, 0.99)}}},
+            {"broker_rss_mib_before_connections", rss_idle_},
+            {"broker_rss_mib",
+             {{"after_warm_up", warm == nullptr ? 0 : warm->rss},
+              {"at_end", last == nullptr ? 0 : last->rss},
+              {"peak", peak},
+              {"warm_up_seconds", warm_at}}},
+            {"broker_memory_mib",
+             {{"after_warm_up", parts(warm)},
+              {"at_end", parts(last)},
+              {"outside_store_growth_per_minute_second_half", GrowthPerMinute(o_.seconds / 2.0)},
+              {"series_columns", {"seconds", "rss", "store", "heap_in_use", "heap_free"}},
+              {"series", series}}},
+            {"broker_cpu_share", elapsed > 0 ? cpu_used / elapsed : 0}};
   }
 
   const SoakSetup& s_;
@@ -418,8 +476,14 @@ class Soak {
   // The watcher thread's own.
   std::vector<double> renewal_ms_, first_subscribe_ms_;  // the first includes the CURVE handshake
   uint64_t disconnects_ = 0, renewals_unanswered_ = 0, renewals_refused_ = 0, renewals_unsent_ = 0, malformed_ = 0;
-  // The sampler's own: seconds since the sends began, RSS MiB, CPU seconds.
-  std::vector<std::tuple<double, double, double>> rss_;
+  // The sampler's own.
+  struct MemorySample {
+    double t = 0;                                               // seconds since the sends began
+    double cpu = 0;                                             // the broker's CPU seconds
+    double rss = 0, store = 0, heap_in_use = 0, heap_free = 0;  // MiB
+    bool scraped = false;                                       // the last three came from the metrics
+  };
+  std::vector<MemorySample> rss_;
 };
 
 }  // namespace
@@ -459,6 +523,18 @@ void PrintSoak(const json& j) {
       j["broker_rss_mib_before_connections"].get<double>(), rss["after_warm_up"].get<double>(),
       rss["warm_up_seconds"].get<double>(), rss["at_end"].get<double>(), rss["peak"].get<double>(),
       j["broker_cpu_share"].get<double>() * 100);
+  const json& mem = j["broker_memory_mib"];
+  if (mem["at_end"].contains("store")) {
+    const json& w = mem["after_warm_up"];
+    const json& e = mem["at_end"];
+    std::printf(
+        "  of it, after warm-up / at the end (MiB): store (memtables, block cache, table readers) %.1f / %.1f, "
+        "C heap in use %.1f / %.1f, heap free kept %.1f / %.1f\n",
+        w.value("store", 0.0), e["store"].get<double>(), w.value("heap_in_use", 0.0), e["heap_in_use"].get<double>(),
+        w.value("heap_free", 0.0), e["heap_free"].get<double>());
+    std::printf("  RSS outside the store grew %.2f MiB a minute over the second half of the sends\n",
+                mem["outside_store_growth_per_minute_second_half"].get<double>());
+  }
 }
 
 bool SoakClean(const json& j) {

@@ -5,12 +5,13 @@
 // thread; meanwhile sender threads send PDFs between the offices at a fixed
 // rate through the agent library and fetcher threads download each one as
 // its new_mail event arrives, checking the bytes. The broker's RSS and CPU
-// are sampled throughout.
+// are sampled throughout, and from its metrics where the memory goes: the
+// store's memtables, block cache and table readers, and the C heap.
 //
 // Reports connections lost (a disconnect seen by a terminal's socket
 // monitor), events missed (a send without its new_mail event, a download
 // without its downloaded event), sends failed, downloads failed or damaged,
-// the broker's RSS over time, and p50/p99 of send, download and event
+// the broker's RSS over time (and its growth outside the store), and p50/p99 of send, download and event
 // delivery. Asserts nothing about time; the caller decides what to do with
 // losses (tayori-bench exits 1).
 #ifndef TAYORI_BENCH_SOAK_H_
@@ -37,6 +38,7 @@ struct SoakSetup {
   std::string endpoint;              // the broker's office endpoint
   std::string server_key;            // its public key, Z85
   pid_t broker_pid = -1;             // sampled for RSS and CPU
+  std::string metrics_endpoint;      // host:port of its metrics, for where memory goes ("": not sampled)
   std::vector<std::string> homes;    // one enrolled terminal per office
   std::vector<std::string> offices;  // the office of each home
   std::string work_dir;              // for files to send and downloads

@@ -134,8 +134,30 @@ void BacklogGuard::OnEvent(uint16_t event, int fd) {
   c.mark = *received;
   c.peer = port::SocketPeer(fd);
   c.last_take = std::chrono::steady_clock::now();
-  std::lock_guard<std::mutex> lock(mu_);
-  connections_[fd] = std::move(c);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (connections_.size() < limits_.max_connections) {
+      connections_[fd] = std::move(c);
+      return;
+    }
+  }
+  Refuse(fd, c.peer);
+}
+
+void BacklogGuard::Refuse(int fd, const std::string& peer) {
+  if (!port::ShutdownSocket(fd, peer, slot_, parked_)) return;
+  metrics_->ConnectionRefused();
+  // Under a flood, one line every ten seconds at most, with the count.
+  ++refused_unlogged_;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - refused_logged_ < std::chrono::seconds(10)) return;
+  Log("warn", "connections_refused",
+      {{"peer", peer},
+       {"refused", refused_unlogged_},
+       {"limit", "max_connections"},
+       {"max_connections", limits_.max_connections}});
+  refused_unlogged_ = 0;
+  refused_logged_ = now;
 }
 
 uint64_t BacklogGuard::HeldBy(int fd, uint64_t received, uint64_t mark) {

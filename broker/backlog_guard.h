@@ -18,6 +18,11 @@
 //     holding at least 4 KiB (more than an idle connection's handshake and
 //     heartbeats), the ones that have gone longest without a request taken
 //     are cut first, until they no longer do.
+// It also bounds the number of connections: one accepted while
+// `max_connections` are open is shut down at once (each costs a descriptor
+// and buffers; a flood of them must not leave the broker without
+// descriptors for its own files).
+//
 // The guard looks every `scan_ms`, so a peer may overshoot by what it can
 // send in that time. A well-behaved peer stays far below: the socket's
 // receive high-water mark holds it to a few whole requests.
@@ -50,6 +55,7 @@ struct BacklogLimits {
   uint64_t limit = 64ull << 20;       // what one connection may make the broker hold
   uint64_t total_limit = 1ull << 30;  // what all may, together
   int scan_ms = 50;                   // how often the connections are looked at
+  uint64_t max_connections = 20000;   // open at once; one more is refused
 };
 
 class BacklogGuard {
@@ -88,6 +94,8 @@ class BacklogGuard {
 
   void Loop(zmq::socket_t monitor);
   void OnEvent(uint16_t event, int fd);
+  // Shuts FD (just accepted, from PEER) down: max_connections are open.
+  void Refuse(int fd, const std::string& peer);
   void Scan();
   // What connection FD, with RECEIVED bytes received, makes the broker hold
   // beyond MARK.
@@ -104,8 +112,10 @@ class BacklogGuard {
   bool monitoring_ = false;
   // The thread's:
   std::chrono::steady_clock::time_point last_scan_ = std::chrono::steady_clock::now();
-  double credit_carry_ = 0;  // heartbeat credit short of a whole byte
-  std::string last_error_;   // of the monitor, logged once
+  double credit_carry_ = 0;        // heartbeat credit short of a whole byte
+  std::string last_error_;         // of the monitor, logged once
+  uint64_t refused_unlogged_ = 0;  // connections refused since the last log line
+  std::chrono::steady_clock::time_point refused_logged_{};
   // Spare descriptors for port::ShutdownSocket (Start() to the destructor).
   int slot_ = -1, parked_ = -1;
   std::atomic<bool> stop_{false};

@@ -60,6 +60,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
                                               "max_upload_bytes_per_office",
                                               "max_connection_backlog_bytes",
                                               "max_total_backlog_bytes",
+                                              "max_connections",
                                               "io_threads",
                                               "retention",
                                               "expired_keep",
@@ -92,6 +93,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     if (key == "max_upload_bytes_per_office") RETURN_IF_ERROR(Read(v, key, &o.max_upload_bytes_per_office));
     if (key == "max_connection_backlog_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_connection_backlog_bytes));
     if (key == "max_total_backlog_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_total_backlog_bytes));
+    if (key == "max_connections") RETURN_IF_ERROR(Read(v, key, &o.max_connections));
     if (key == "io_threads") RETURN_IF_ERROR(Read(v, key, &o.io_threads));
     if (key == "metrics_endpoint") RETURN_IF_ERROR(Read(v, key, &o.metrics_endpoint));
     if (key == "log_level") RETURN_IF_ERROR(Read(v, key, &o.log_level));
@@ -126,6 +128,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     return Bad("max_upload_bytes_per_office", "must be at least max_send_bytes");
   }
   if (o.max_connection_backlog_bytes == 0) return Bad("max_connection_backlog_bytes", "must be positive");
+  if (o.max_connections == 0) return Bad("max_connections", "must be positive");
   if (o.max_total_backlog_bytes < o.max_connection_backlog_bytes) {
     return Bad("max_total_backlog_bytes", "must be at least max_connection_backlog_bytes");
   }

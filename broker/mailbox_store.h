@@ -90,6 +90,15 @@ class MailboxStore {
   // it. Hard links where DIR is on the same file system, copies otherwise.
   virtual Status Checkpoint(const std::string& dir) = 0;
 
+  // What the store holds in this process's memory (the broker's metrics):
+  // zeros for a store whose data lives in another process.
+  struct Memory {
+    uint64_t memtables = 0;      // writes not yet flushed to files
+    uint64_t block_cache = 0;    // blocks read from files, kept for reuse
+    uint64_t table_readers = 0;  // indexes and filters of open files
+  };
+  virtual Memory MemoryUsage() { return {}; }
+
   // ---- notices
   virtual Status PutNotice(const pb::Notice& notice) = 0;
   virtual StatusOr<std::vector<pb::Notice>> ListNotices() = 0;

@@ -67,6 +67,7 @@ void Metrics::Expired(uint64_t bytes) {
 
 void Metrics::Purged(uint64_t n) { purges_ += n; }
 void Metrics::ConnectionCut() { ++connections_cut_; }
+void Metrics::ConnectionRefused() { ++connections_refused_; }
 
 void Metrics::SetPending(int64_t messages, int64_t bytes) {
   pending_messages_ = messages;
@@ -76,6 +77,11 @@ void Metrics::SetPending(int64_t messages, int64_t bytes) {
 void Metrics::AddPending(int64_t messages, int64_t bytes) {
   pending_messages_ += messages;
   pending_bytes_ += bytes;
+}
+
+void Metrics::SetMemory(const MemoryFigures& m) {
+  std::lock_guard<std::mutex> lock(mu_);
+  memory_ = m;
 }
 
 std::string Metrics::Render() const {
@@ -95,6 +101,8 @@ std::string Metrics::Render() const {
   counter("tayori_purges_total", "Message records removed at the end of retention.", purges_);
   counter("tayori_connections_cut_total", "Connections cut for sending too much without finishing a request.",
           connections_cut_);
+  counter("tayori_connections_refused_total", "Connections refused because max_connections were open.",
+          connections_refused_);
   gauge("tayori_pending_messages", "Messages waiting to be downloaded.", pending_messages_);
   gauge("tayori_pending_bytes", "Ciphertext bytes waiting to be downloaded.", pending_bytes_);
   std::lock_guard<std::mutex> lock(mu_);
@@ -110,6 +118,15 @@ std::string Metrics::Render() const {
   o << "tayori_commit_seconds_bucket{le=\"+Inf\"} " << cumulative << '\n';
   o << "tayori_commit_seconds_sum " << commit_sum_ << '\n';
   o << "tayori_commit_seconds_count " << cumulative << '\n';
+  o << "# HELP tayori_store_memory_bytes Memory the mailbox store holds in the broker, by part.\n"
+       "# TYPE tayori_store_memory_bytes gauge\n"
+    << "tayori_store_memory_bytes{part=\"memtables\"} " << memory_.memtables << '\n'
+    << "tayori_store_memory_bytes{part=\"block_cache\"} " << memory_.block_cache << '\n'
+    << "tayori_store_memory_bytes{part=\"table_readers\"} " << memory_.table_readers << '\n';
+  o << "# HELP tayori_heap_bytes The broker's C heap: bytes allocated, and free bytes kept from the system.\n"
+       "# TYPE tayori_heap_bytes gauge\n"
+    << "tayori_heap_bytes{state=\"in_use\"} " << memory_.heap_in_use << '\n'
+    << "tayori_heap_bytes{state=\"free\"} " << memory_.heap_free << '\n';
   return o.str();
 }
 

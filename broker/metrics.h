@@ -38,8 +38,18 @@ class Metrics {
   // A connection cut for sending too much without finishing a request
   // (BacklogGuard).
   void ConnectionCut();
+  // A connection refused: max_connections were open (BacklogGuard).
+  void ConnectionRefused();
   void SetPending(int64_t messages, int64_t bytes);
   void AddPending(int64_t messages, int64_t bytes);
+  // Where the broker's memory goes (Server, about once a second): the
+  // store's parts (MailboxStore::MemoryUsage) and the C heap (port::HeapBytes;
+  // both 0 if unknown).
+  struct MemoryFigures {
+    uint64_t memtables = 0, block_cache = 0, table_readers = 0;
+    uint64_t heap_in_use = 0, heap_free = 0;
+  };
+  void SetMemory(const MemoryFigures& m);
 
   // The Prometheus text exposition.
   std::string Render() const;
@@ -50,10 +60,12 @@ class Metrics {
   static constexpr std::array<double, 10> kBuckets = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0};
   std::atomic<uint64_t> sends_{0}, send_bytes_{0}, downloads_{0}, download_bytes_{0};
   std::atomic<uint64_t> expiries_{0}, expired_bytes_{0}, purges_{0}, connections_cut_{0};
+  std::atomic<uint64_t> connections_refused_{0};
   std::atomic<int64_t> pending_messages_{0}, pending_bytes_{0};
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> refusals_;                    // guarded by mu_
   std::array<uint64_t, kBuckets.size() + 1> commit_buckets_{};  // guarded by mu_
+  MemoryFigures memory_;                                        // guarded by mu_
   double commit_sum_ = 0;                                       // guarded by mu_
   std::unique_ptr<httplib::Server> http_;
   std::thread http_thread_;

@@ -78,6 +78,11 @@ struct BrokerOptions {
   // least 4 KiB, the ones that have gone longest without a request taken
   // are cut. At least max_connection_backlog_bytes.
   uint64_t max_total_backlog_bytes = 1ull << 30;
+  // Connections the office channel keeps at once (each agent keeps one; a
+  // peer beyond it is disconnected at once, and may come back once others
+  // have gone). The broker raises its descriptor limit to the most it may
+  // and keeps at most half of it for connections, the rest for its files.
+  uint64_t max_connections = 20000;
   // How often the connections are looked at. Not settable from YAML.
   int backlog_scan_ms = 50;
 

@@ -123,7 +123,8 @@ StatusOr<std::unique_ptr<RocksDbMailboxStore>> RocksDbMailboxStore::Open(const s
   // of 32 MiB). With the memtables above, the store's memory is bounded
   // at about 128 MiB however long the broker runs.
   rocksdb::BlockBasedTableOptions table_options;
-  table_options.block_cache = rocksdb::NewLRUCache(32 << 20);
+  store->block_cache_ = rocksdb::NewLRUCache(32 << 20);
+  table_options.block_cache = store->block_cache_;
   std::shared_ptr<rocksdb::TableFactory> table_factory(rocksdb::NewBlockBasedTableFactory(table_options));
   // Chunks are written without sync; the commit's synced write makes every
   // earlier WAL record durable too (one WAL, written in order). Large
@@ -400,6 +401,16 @@ Status RocksDbMailboxStore::ForEachMessage(const std::function<void(const pb::Me
     fn(rec);
   }
   return FromRocks(it->status(), "message scan failed");
+}
+
+MailboxStore::Memory RocksDbMailboxStore::MemoryUsage() {
+  Memory m;
+  // Active, immutable and pinned memtables; table readers not held in the
+  // block cache. Summed over the families.
+  db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kSizeAllMemTables, &m.memtables);
+  db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem, &m.table_readers);
+  m.block_cache = block_cache_->GetUsage();
+  return m;
 }
 
 Status RocksDbMailboxStore::Compact() {

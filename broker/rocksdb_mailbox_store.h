@@ -66,6 +66,7 @@ class RocksDbMailboxStore : public MailboxStore {
                      const std::vector<pb::MessageRecord>& purge, std::set<std::string>* left_alone = nullptr) override;
   Status ForEachMessage(const std::function<void(const pb::MessageRecord&)>& fn) override;
   Status Compact() override;
+  Memory MemoryUsage() override;
   Status Checkpoint(const std::string& dir) override;
   Status PutNotice(const pb::Notice& notice) override;
   StatusOr<std::vector<pb::Notice>> ListNotices() override;
@@ -86,6 +87,7 @@ class RocksDbMailboxStore : public MailboxStore {
   std::atomic<uint64_t> unlogged_flushes_{0};
 
   std::vector<std::unique_ptr<rocksdb::CompactionFilter>> filters_;  // outlive db_
+  std::shared_ptr<rocksdb::Cache> block_cache_;                      // shared by every family
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cf_;
 };

@@ -11,6 +11,7 @@
 #include "broker/rocksdb_mailbox_store.h"
 #include "broker/verbs.h"
 #include "common/crypto/curve.h"
+#include "common/port/port.h"
 #include "common/wire/codec.h"
 
 namespace tayori::broker {
@@ -124,6 +125,10 @@ Status Server::BindSockets(const std::string& secret_key) {
                                     (kRequestQueue + 1) * (options_.max_chunk_bytes + kRequestFrameBytes));
   limits.total_limit = std::max(options_.max_total_backlog_bytes, limits.limit);
   limits.scan_ms = options_.backlog_scan_ms;
+  // Half the descriptors for connections, the rest for the store's files.
+  const uint64_t descriptors = port::RaiseOpenFileLimit();
+  limits.max_connections =
+      descriptors == 0 ? options_.max_connections : std::clamp<uint64_t>(descriptors / 2, 1, options_.max_connections);
   guard_ = std::make_unique<BacklogGuard>(&context_, &router_, limits, &metrics_);
   RETURN_IF_ERROR(guard_->Start());
   try {
@@ -136,7 +141,10 @@ Status Server::BindSockets(const std::string& secret_key) {
                                                  options_.endpoint + ", admin " + options_.admin_endpoint + ")");
   }
   Log("info", "connections_guarded",
-      {{"max_connection_backlog_bytes", limits.limit}, {"max_total_backlog_bytes", limits.total_limit}});
+      {{"max_connection_backlog_bytes", limits.limit},
+       {"max_total_backlog_bytes", limits.total_limit},
+       {"max_connections", limits.max_connections},
+       {"descriptor_limit", descriptors}});
   return Status::Ok();
 }
 
@@ -209,7 +217,17 @@ void Server::Run(const std::atomic<bool>* stop) {
     // Retention: one bounded batch per turn, so requests are served
     // between batches however much is due.
     sweeper_.RunIfDue();
+    SampleMemory();
   }
+}
+
+void Server::SampleMemory() {
+  if (ctx_.Now() < next_memory_sample_) return;
+  next_memory_sample_ = ctx_.Now() + 1;
+  const MailboxStore::Memory store = store_->MemoryUsage();
+  Metrics::MemoryFigures m{store.memtables, store.block_cache, store.table_readers};
+  if (!port::HeapBytes(&m.heap_in_use, &m.heap_free)) m.heap_in_use = m.heap_free = 0;
+  metrics_.SetMemory(m);
 }
 
 void Server::ServeOne(zmq::socket_t& socket, bool admin_channel) {

@@ -39,7 +39,8 @@ class Server {
   const std::string& public_key() const { return public_key_; }
 
   // Serves until *STOP becomes true (checked at least every 200 ms). Runs
-  // the sweeper every sweep_interval (by the injected clock).
+  // the sweeper every sweep_interval and samples memory for the metrics
+  // every second (by the injected clock).
   void Run(const std::atomic<bool>* stop);
 
  private:
@@ -49,6 +50,8 @@ class Server {
   Status BindSockets(const std::string& secret_key);
   void ServeOne(zmq::socket_t& socket, bool admin_channel);
   Status CountPending();
+  // Metrics of where memory goes, once a second of the injected clock.
+  void SampleMemory();
 
   // Constant after Start().
   BrokerOptions options_;
@@ -68,6 +71,7 @@ class Server {
   Subscriptions events_;                 // Run() thread only
   ServerContext ctx_;                    // Run() thread only
   Sweeper sweeper_;                      // Run() thread only
+  int64_t next_memory_sample_ = 0;       // Run() thread only
 };
 
 }  // namespace tayori::broker

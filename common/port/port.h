@@ -128,6 +128,16 @@ void CloseDescriptor(int fd);
 // PARKED's file again. False if FD is no longer that connection.
 bool ShutdownSocket(int fd, const std::string& peer, int slot, int parked);
 
+// Raises this process's limit on open descriptors to the most it may have
+// (the broker, serving many connections). Returns the limit after: 0 if
+// the system has none to tell (Windows).
+uint64_t RaiseOpenFileLimit();
+
+// The C heap of this process (the broker's memory metrics): bytes in
+// allocated blocks, and free bytes the allocator keeps from the system.
+// False where the allocator does not say (not glibc).
+bool HeapBytes(uint64_t* in_use, uint64_t* free_held);
+
 }  // namespace tayori::port
 
 #endif  // TAYORI_COMMON_PORT_PORT_H_

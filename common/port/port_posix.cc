@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -160,6 +161,28 @@ bool ShutdownSocket(int fd, const std::string& peer, int slot, int parked) {
   if (same) ::shutdown(slot, SHUT_RDWR);
   ::dup3(parked, slot, O_CLOEXEC);
   return same;
+}
+
+uint64_t RaiseOpenFileLimit() {
+  struct rlimit r {};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return 0;
+  if (r.rlim_cur < r.rlim_max) {
+    struct rlimit raised = r;
+    raised.rlim_cur = r.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) r = raised;
+  }
+  return r.rlim_cur == RLIM_INFINITY ? UINT64_MAX : static_cast<uint64_t>(r.rlim_cur);
+}
+
+bool HeapBytes(uint64_t* in_use, uint64_t* free_held) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  const struct mallinfo2 m = mallinfo2();
+  *in_use = m.uordblks + m.hblkhd;  // blocks in the arenas, and mapped blocks
+  *free_held = m.fordblks;
+  return true;
+#else
+  return false;
+#endif
 }
 
 bool TcpByteCountsAvailable() {

@@ -179,6 +179,8 @@ uint64_t SocketUnread(int) { return 0; }
 std::string SocketPeer(int) { return ""; }
 int OpenSpareDescriptor() { return -1; }
 void CloseDescriptor(int) {}
+bool HeapBytes(uint64_t*, uint64_t*) { return false; }
+uint64_t RaiseOpenFileLimit() { return 0; }
 bool ShutdownSocket(int, const std::string&, int, int) { return false; }
 
 }  // namespace tayori::port

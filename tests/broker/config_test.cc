@@ -32,6 +32,7 @@ TEST(BrokerConfigTest, ShippedConfigStatesTheDefaults) {
   EXPECT_EQ(shipped->metrics_endpoint, d.metrics_endpoint);
   EXPECT_EQ(shipped->max_connection_backlog_bytes, d.max_connection_backlog_bytes);
   EXPECT_EQ(shipped->max_total_backlog_bytes, d.max_total_backlog_bytes);
+  EXPECT_EQ(shipped->max_connections, d.max_connections);
 }
 
 TEST(BrokerConfigTest, ReadsEveryKey) {
@@ -73,6 +74,9 @@ TEST(BrokerConfigTest, GarbageIsRefusedNamingTheKey) {
            {"max_connection_backlog_bytes: -1\n", "max_connection_backlog_bytes"},
            {"max_connection_backlog_bytes: lots\n", "max_connection_backlog_bytes"},
            {"max_total_backlog_bytes: 1048576\n", "max_total_backlog_bytes"},
+           {"max_connections: 0\n", "max_connections"},
+           {"max_connections: -5\n", "max_connections"},
+           {"max_connections: many\n", "max_connections"},
            {"retention: forever\n", "retention"},
            {"retention: 0s\n", "retention"},
            {"retention: 90\n", "retention"},

@@ -383,7 +383,20 @@ TEST_F(RetentionTest, NoticesAndHomeStatus) {
   EXPECT_EQ(Admin(withdraw).status().reason(), "usage");
 }
 
+// A series' value in a Prometheus scrape; -1 if it is not there.
+int64_t SeriesValue(const std::string& body, const std::string& series) {
+  const size_t at = body.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stoll(body.substr(at + series.size() + 2));
+}
+
 TEST_F(RetentionTest, StatisticsPerMailboxAndMetrics) {
+  const std::string ep = server_->metrics_endpoint();
+  httplib::Client http(ep.substr(0, ep.rfind(':')), std::stoi(ep.substr(ep.rfind(':') + 1)));
+  const std::string memtables = "tayori_store_memory_bytes{part=\"memtables\"}";
+  auto before = http.Get("/metrics");
+  ASSERT_TRUE(before);
+  const int64_t memtables_before = SeriesValue(before->body, memtables);
+
   Send(a_.get(), "1299999999", "one");
   env_.Advance(1000);
   const std::string second = Send(a_.get(), "1299999999", "two");
@@ -401,8 +414,6 @@ TEST_F(RetentionTest, StatisticsPerMailboxAndMetrics) {
   EXPECT_EQ(Stats().pending_messages(), 2u);
   EXPECT_EQ(c_->Fetch(second, dir_.Sub("x"), nullptr).status().reason(), "message_not_found");
 
-  const std::string ep = server_->metrics_endpoint();
-  httplib::Client http(ep.substr(0, ep.rfind(':')), std::stoi(ep.substr(ep.rfind(':') + 1)));
   auto res = http.Get("/metrics");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
@@ -412,6 +423,23 @@ TEST_F(RetentionTest, StatisticsPerMailboxAndMetrics) {
   EXPECT_NE(res->body.find("tayori_refusals_total{reason=\"message_not_found\"} 1"), std::string::npos);
   EXPECT_NE(res->body.find("tayori_commit_seconds_count 3"), std::string::npos);
   EXPECT_EQ(http.Get("/nothing")->status, 404);
+
+  // Memory is sampled once a second of the broker's clock: after one, the
+  // memtables have grown by the three sends, and the heap holds them.
+  ASSERT_GE(memtables_before, 0) << before->body;
+  env_.Advance(1000);
+  int64_t memtables_after = memtables_before, in_use = 0;
+  for (int i = 0; i < 500 && memtables_after <= memtables_before; ++i) {
+    auto scrape = http.Get("/metrics");
+    ASSERT_TRUE(scrape);
+    memtables_after = SeriesValue(scrape->body, memtables);
+    in_use = SeriesValue(scrape->body, "tayori_heap_bytes{state=\"in_use\"}");
+    ASSERT_GE(SeriesValue(scrape->body, "tayori_store_memory_bytes{part=\"block_cache\"}"), 0) << scrape->body;
+    ASSERT_GE(SeriesValue(scrape->body, "tayori_heap_bytes{state=\"free\"}"), 0) << scrape->body;
+    if (memtables_after <= memtables_before) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(memtables_after, memtables_before);
+  EXPECT_GT(in_use, memtables_after);
 }
 
 TEST_F(RetentionTest, LicenceExpiryByTheOperator) {

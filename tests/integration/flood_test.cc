@@ -205,5 +205,27 @@ TEST_F(FloodTest, AWideWindowIsNotCut) {
   EXPECT_EQ(Count(c_.broker()->err(), "connection_cut"), 0u) << c_.broker()->err();
 }
 
+// Connections beyond max_connections are disconnected as they come; once
+// others have gone, new ones are served again.
+TEST_F(FloodTest, ConnectionsBeyondTheLimitAreRefused) {
+  StartBroker("max_connections: 3\n");
+  zmq::context_t ctx;
+  std::vector<std::unique_ptr<Flooder>> open;
+  for (int i = 0; i < 3; ++i) {
+    open.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), i));
+    ASSERT_TRUE(open.back()->WaitUntilConnected());
+  }
+  std::vector<std::unique_ptr<Flooder>> more;
+  for (int i = 3; i < 6; ++i) more.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), i));
+  for (auto& p : more) EXPECT_TRUE(p->WaitUntilCut());
+  for (auto& p : open) EXPECT_FALSE(p->WasCut());
+  EXPECT_GE(Count(c_.broker()->err(), "connections_refused"), 1u) << c_.broker()->err();
+  EXPECT_EQ(Count(c_.broker()->err(), "connection_cut"), 0u) << c_.broker()->err();
+  // Two leave; a client that keeps trying is let in.
+  more.clear();
+  open.resize(1);
+  EXPECT_TRUE(OthersAreServed()) << c_.broker()->err();
+}
+
 }  // namespace
 }  // namespace tayori
