@@ -50,8 +50,8 @@ Status BacklogGuard::Start() {
   if (!port::TcpByteCountsAvailable()) {
     Log("warn", "backlog_guard_unavailable",
         {{"detail",
-          "this system does not count a socket's bytes; max_connection_backlog_bytes and max_total_backlog_bytes "
-          "are not enforced"}});
+          "this system does not count a socket's bytes; max_connection_backlog_bytes, max_total_backlog_bytes "
+          "and max_connections are not enforced"}});
     return Status::Ok();
   }
   slot_ = port::OpenSpareDescriptor();
@@ -104,7 +104,7 @@ void BacklogGuard::Loop(zmq::socket_t monitor) {
         uint32_t value = 0;
         std::memcpy(&event, head.data(), sizeof event);
         std::memcpy(&value, static_cast<const char*>(head.data()) + 2, sizeof value);
-        OnEvent(event, static_cast<int>(value));
+        OnEvent(event, static_cast<int>(value), address.to_string_view());
       }
     } catch (const zmq::error_t& e) {
       if (e.num() == ETERM) return;
@@ -116,27 +116,36 @@ void BacklogGuard::Loop(zmq::socket_t monitor) {
     }
     if (std::chrono::steady_clock::now() >= next_scan) {
       Scan();
+      LogRefused();
       next_scan = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits_.scan_ms);
     }
   }
 }
 
-void BacklogGuard::OnEvent(uint16_t event, int fd) {
+void BacklogGuard::OnEvent(uint16_t event, int fd, std::string_view endpoint) {
   if (event != ZMQ_EVENT_ACCEPTED) {
     std::lock_guard<std::mutex> lock(mu_);
     connections_.erase(fd);
     return;
   }
-  // Gone already (a quick connect and close): nothing to watch.
+  // Gone already (a quick connect and close): nothing to watch. Gone, and
+  // the descriptor reused by another socket of the broker's (admin,
+  // metrics, the store's) before the event was read: not this listener's.
   const std::optional<uint64_t> received = port::TcpBytesReceived(fd);
   if (!received) return;
+  const size_t colon = endpoint.rfind(':');
+  if (colon == std::string_view::npos || std::to_string(port::SocketLocalPort(fd)) != endpoint.substr(colon + 1)) {
+    return;
+  }
   Connection c;
   c.mark = *received;
   c.peer = port::SocketPeer(fd);
   c.last_take = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (connections_.size() < limits_.max_connections) {
+    // An entry for FD already is a connection whose drop is still on its
+    // way: this one takes its place.
+    if (connections_.size() < limits_.max_connections || connections_.count(fd) != 0) {
       connections_[fd] = std::move(c);
       return;
     }
@@ -147,13 +156,18 @@ void BacklogGuard::OnEvent(uint16_t event, int fd) {
 void BacklogGuard::Refuse(int fd, const std::string& peer) {
   if (!port::ShutdownSocket(fd, peer, slot_, parked_)) return;
   metrics_->ConnectionRefused();
-  // Under a flood, one line every ten seconds at most, with the count.
   ++refused_unlogged_;
+  refused_last_peer_ = peer;
+  LogRefused();
+}
+
+void BacklogGuard::LogRefused() {
+  // Under a flood, one line every ten seconds at most, with the count.
   const auto now = std::chrono::steady_clock::now();
-  if (now - refused_logged_ < std::chrono::seconds(10)) return;
+  if (refused_unlogged_ == 0 || now - refused_logged_ < std::chrono::seconds(10)) return;
   Log("warn", "connections_refused",
-      {{"peer", peer},
-       {"refused", refused_unlogged_},
+      {{"refused", refused_unlogged_},
+       {"last_peer", refused_last_peer_},
        {"limit", "max_connections"},
        {"max_connections", limits_.max_connections}});
   refused_unlogged_ = 0;

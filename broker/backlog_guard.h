@@ -43,6 +43,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <zmq.hpp>
 
@@ -93,9 +94,13 @@ class BacklogGuard {
   };
 
   void Loop(zmq::socket_t monitor);
-  void OnEvent(uint16_t event, int fd);
+  // An event of the monitor: EVENT on connection FD of the listener bound
+  // at ENDPOINT.
+  void OnEvent(uint16_t event, int fd, std::string_view endpoint);
   // Shuts FD (just accepted, from PEER) down: max_connections are open.
   void Refuse(int fd, const std::string& peer);
+  // Logs the connections refused since the last line, at most every 10 s.
+  void LogRefused();
   void Scan();
   // What connection FD, with RECEIVED bytes received, makes the broker hold
   // beyond MARK.
@@ -112,8 +117,9 @@ class BacklogGuard {
   bool monitoring_ = false;
   // The thread's:
   std::chrono::steady_clock::time_point last_scan_ = std::chrono::steady_clock::now();
-  double credit_carry_ = 0;        // heartbeat credit short of a whole byte
-  std::string last_error_;         // of the monitor, logged once
+  double credit_carry_ = 0;  // heartbeat credit short of a whole byte
+  std::string last_error_;   // of the monitor, logged once
+  std::string refused_last_peer_;
   uint64_t refused_unlogged_ = 0;  // connections refused since the last log line
   std::chrono::steady_clock::time_point refused_logged_{};
   // Spare descriptors for port::ShutdownSocket (Start() to the destructor).

@@ -127,8 +127,8 @@ Status Server::BindSockets(const std::string& secret_key) {
   limits.scan_ms = options_.backlog_scan_ms;
   // Half the descriptors for connections, the rest for the store's files.
   const uint64_t descriptors = port::RaiseOpenFileLimit();
-  limits.max_connections =
-      descriptors == 0 ? options_.max_connections : std::clamp<uint64_t>(descriptors / 2, 1, options_.max_connections);
+  limits.max_connections = std::max<uint64_t>(
+      1, descriptors == 0 ? options_.max_connections : std::min(descriptors / 2, options_.max_connections));
   guard_ = std::make_unique<BacklogGuard>(&context_, &router_, limits, &metrics_);
   RETURN_IF_ERROR(guard_->Start());
   try {
@@ -222,7 +222,8 @@ void Server::Run(const std::atomic<bool>* stop) {
 }
 
 void Server::SampleMemory() {
-  if (ctx_.Now() < next_memory_sample_) return;
+  // A clock set back more than a second starts the samples again.
+  if (ctx_.Now() < next_memory_sample_ && ctx_.Now() >= next_memory_sample_ - 1) return;
   next_memory_sample_ = ctx_.Now() + 1;
   const MailboxStore::Memory store = store_->MemoryUsage();
   Metrics::MemoryFigures m{store.memtables, store.block_cache, store.table_readers};

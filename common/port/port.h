@@ -117,6 +117,8 @@ std::optional<uint64_t> TcpBytesReceived(int fd);
 uint64_t SocketUnread(int fd);
 // "address:port" of FD's peer; empty if it has none.
 std::string SocketPeer(int fd);
+// The local port FD is bound to; 0 if it is not an IP socket.
+int SocketLocalPort(int fd);
 // A descriptor kept open for ShutdownSocket, so that a cut needs none when
 // the process has used up its descriptors; -1 if none could be opened.
 int OpenSpareDescriptor();

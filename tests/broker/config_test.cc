@@ -42,7 +42,7 @@ TEST(BrokerConfigTest, ReadsEveryKey) {
       "max_files: 3\nio_threads: 1\nretention: 3s\nexpired_keep: 2h\nupload_timeout: 1d\n"
       "sweep_interval: 1s\nlease: 30m\nmetrics_endpoint: 127.0.0.1:0\n"
       "public_endpoint: tcp://broker.example.jp:7701\nmax_connection_backlog_bytes: 33554432\n"
-      "max_total_backlog_bytes: 67108864\n");
+      "max_total_backlog_bytes: 67108864\nmax_connections: 500\n");
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->data_dir, "/d");
   EXPECT_EQ(o->public_endpoint, "tcp://broker.example.jp:7701");
@@ -54,6 +54,7 @@ TEST(BrokerConfigTest, ReadsEveryKey) {
   EXPECT_EQ(o->lease_seconds, 1800);
   EXPECT_EQ(o->max_connection_backlog_bytes, 32u << 20);
   EXPECT_EQ(o->max_total_backlog_bytes, 64u << 20);
+  EXPECT_EQ(o->max_connections, 500u);
 }
 
 TEST(BrokerConfigTest, GarbageIsRefusedNamingTheKey) {
