@@ -11,9 +11,8 @@
 // Reports connections lost (a disconnect seen by a terminal's socket
 // monitor), events missed (a send without its new_mail event, a download
 // without its downloaded event), sends failed, downloads failed or damaged,
-// the broker's RSS over time (and its growth outside the store), and p50/p99 of send, download and event
-// delivery. Asserts nothing about time; the caller decides what to do with
-// losses (tayori-bench exits 1).
+// the broker's RSS over time (and the growth of RSS and of its heap's footprint), and p50/p99 of send, download and
+// event delivery. Asserts nothing about time; the caller decides what to do with losses (tayori-bench exits 1).
 #ifndef TAYORI_BENCH_SOAK_H_
 #define TAYORI_BENCH_SOAK_H_
 
