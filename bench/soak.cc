@@ -364,17 +364,19 @@ class Soak {
     return at == std::string::npos ? 0 : std::strtod(body.c_str() + at + series.size() + 2, nullptr);
   }
 
-  // Least-squares growth of FIGURE (MiB) of the samples scraped from FROM
-  // seconds on, in MiB a minute.
-  double GrowthPerMinute(double from, double (*figure)(const MemorySample&)) const {
+  // Least-squares growth of FIGURE (MiB) of the samples from FROM seconds
+  // on (only those scraped from the metrics if SCRAPED), in MiB a minute;
+  // null with fewer than three.
+  json GrowthPerMinute(double from, bool scraped, double (*figure)(const MemorySample&)) const {
     double n = 0, st = 0, sv = 0, stt = 0, stv = 0;
     for (const MemorySample& m : rss_) {
-      if (m.t < from || !m.scraped) continue;
+      if (m.t < from || (scraped && !m.scraped)) continue;
       const double v = figure(m);
       n += 1, st += m.t, sv += v, stt += m.t * m.t, stv += m.t * v;
     }
     const double d = n * stt - st * st;
-    return n < 3 || d == 0 ? 0 : 60 * (n * stv - st * sv) / d;
+    if (n < 3 || d == 0) return nullptr;
+    return 60 * (n * stv - st * sv) / d;
   }
 
   json Figures(double connected_seconds, double drained) {
@@ -419,55 +421,56 @@ class Soak {
     };
     const double elapsed = rss_.empty() ? 0 : rss_.back().t - rss_.front().t;
     const double cpu_used = rss_.empty() ? 0 : rss_.back().cpu - rss_.front().cpu;
-    return {{"terminals", n_},
-            {"seconds", o_.seconds},
-            {"sends_per_second", o_.sends_per_second},
-            {"kb", o_.kb},
-            {"all_subscribed_seconds", connected_seconds},
-            {"sends", sent_.size()},
-            {"send_failed", send_failed_},
-            {"send_errors", send_errors_},
-            {"downloads", fetch_ms_.size()},
-            {"download_failed", fetch_failed_},
-            {"download_errors", fetch_errors_},
-            {"damaged", damaged_},
-            {"not_downloaded", not_fetched},
-            {"new_mail_missed", no_new_mail},
-            {"downloaded_missed", no_downloaded},
-            {"events_misrouted", misrouted},
-            {"events_for_unknown_sends", strangers},
-            {"duplicate_events", duplicate_events_},
-            {"other_events", other_events_},
-            {"malformed_frames", malformed_},
-            {"connections_lost", disconnects_},
-            {"renewals_unanswered", renewals_unanswered_},
-            {"renewals_refused", renewals_refused_},
-            {"renewals_unsent", renewals_unsent_},
-            {"drain_seconds", drained},
-            {"send_ms", {{"p50", Percentile(send_ms_, 0.5)}, {"p99", Percentile(send_ms_, 0.99)}}},
-            {"download_ms", {{"p50", Percentile(fetch_ms_, 0.5)}, {"p99", Percentile(fetch_ms_, 0.99)}}},
-            {"new_mail_event_ms", {{"p50", Percentile(event_ms, 0.5)}, {"p99", Percentile(event_ms, 0.99)}}},
-            {"first_subscribe_ms",
-             {{"p50", Percentile(first_subscribe_ms_, 0.5)}, {"p99", Percentile(first_subscribe_ms_, 0.99)}}},
-            {"renewal_ms", {{"p50", Percentile(renewal_ms_, 0.5)}, {"p99", Percentile(renewal_ms_, 0.99)}}},
-            {"broker_rss_mib_before_connections", rss_idle_},
-            {"broker_rss_mib",
-             {{"after_warm_up", warm == nullptr ? 0 : warm->rss},
-              {"at_end", last == nullptr ? 0 : last->rss},
-              {"peak", peak},
-              {"warm_up_seconds", warm_at}}},
-            {"broker_memory_mib",
-             {{"after_warm_up", parts(warm)},
-              {"at_end", parts(last)},
-              // Over the second half of the sends: RSS, and the heap's
-              // footprint (what the allocator has taken from the system).
-              {"rss_growth_per_minute_second_half",
-               GrowthPerMinute(o_.seconds / 2.0, [](const MemorySample& m) { return m.rss; })},
-              {"heap_footprint_growth_per_minute_second_half",
-               GrowthPerMinute(o_.seconds / 2.0, [](const MemorySample& m) { return m.heap_in_use + m.heap_free; })},
-              {"series_columns", {"seconds", "rss", "store", "heap_in_use", "heap_free"}},
-              {"series", series}}},
-            {"broker_cpu_share", elapsed > 0 ? cpu_used / elapsed : 0}};
+    return {
+        {"terminals", n_},
+        {"seconds", o_.seconds},
+        {"sends_per_second", o_.sends_per_second},
+        {"kb", o_.kb},
+        {"all_subscribed_seconds", connected_seconds},
+        {"sends", sent_.size()},
+        {"send_failed", send_failed_},
+        {"send_errors", send_errors_},
+        {"downloads", fetch_ms_.size()},
+        {"download_failed", fetch_failed_},
+        {"download_errors", fetch_errors_},
+        {"damaged", damaged_},
+        {"not_downloaded", not_fetched},
+        {"new_mail_missed", no_new_mail},
+        {"downloaded_missed", no_downloaded},
+        {"events_misrouted", misrouted},
+        {"events_for_unknown_sends", strangers},
+        {"duplicate_events", duplicate_events_},
+        {"other_events", other_events_},
+        {"malformed_frames", malformed_},
+        {"connections_lost", disconnects_},
+        {"renewals_unanswered", renewals_unanswered_},
+        {"renewals_refused", renewals_refused_},
+        {"renewals_unsent", renewals_unsent_},
+        {"drain_seconds", drained},
+        {"send_ms", {{"p50", Percentile(send_ms_, 0.5)}, {"p99", Percentile(send_ms_, 0.99)}}},
+        {"download_ms", {{"p50", Percentile(fetch_ms_, 0.5)}, {"p99", Percentile(fetch_ms_, 0.99)}}},
+        {"new_mail_event_ms", {{"p50", Percentile(event_ms, 0.5)}, {"p99", Percentile(event_ms, 0.99)}}},
+        {"first_subscribe_ms",
+         {{"p50", Percentile(first_subscribe_ms_, 0.5)}, {"p99", Percentile(first_subscribe_ms_, 0.99)}}},
+        {"renewal_ms", {{"p50", Percentile(renewal_ms_, 0.5)}, {"p99", Percentile(renewal_ms_, 0.99)}}},
+        {"broker_rss_mib_before_connections", rss_idle_},
+        {"broker_rss_mib",
+         {{"after_warm_up", warm == nullptr ? 0 : warm->rss},
+          {"at_end", last == nullptr ? 0 : last->rss},
+          {"peak", peak},
+          {"warm_up_seconds", warm_at}}},
+        {"broker_memory_mib",
+         {{"after_warm_up", parts(warm)},
+          {"at_end", parts(last)},
+          // Over the second half of the sends: RSS, and the heap's
+          // footprint (what the allocator has taken from the system).
+          {"rss_growth_per_minute_second_half",
+           GrowthPerMinute(o_.seconds / 2.0, false, [](const MemorySample& m) { return m.rss; })},
+          {"heap_footprint_growth_per_minute_second_half",
+           GrowthPerMinute(o_.seconds / 2.0, true, [](const MemorySample& m) { return m.heap_in_use + m.heap_free; })},
+          {"series_columns", {"seconds", "rss", "store", "heap_in_use", "heap_free"}},
+          {"series", series}}},
+        {"broker_cpu_share", elapsed > 0 ? cpu_used / elapsed : 0}};
   }
 
   const SoakSetup& s_;
@@ -539,11 +542,15 @@ void PrintSoak(const json& j) {
         "C heap in use %.1f / %.1f, heap free kept %.1f / %.1f\n",
         w.value("store", 0.0), e["store"].get<double>(), w.value("heap_in_use", 0.0), e["heap_in_use"].get<double>(),
         w.value("heap_free", 0.0), e["heap_free"].get<double>());
-    std::printf(
-        "  over the second half of the sends, a minute: RSS %+.2f MiB, heap footprint (in use + free kept) %+.2f MiB\n",
-        mem["rss_growth_per_minute_second_half"].get<double>(),
-        mem["heap_footprint_growth_per_minute_second_half"].get<double>());
   }
+  auto growth = [](const json& g) {
+    char text[32] = "not measured";
+    if (g.is_number()) std::snprintf(text, sizeof text, "%+.2f MiB", g.get<double>());
+    return std::string(text);
+  };
+  std::printf("  over the second half of the sends, a minute: RSS %s, heap footprint (in use + free kept) %s\n",
+              growth(mem["rss_growth_per_minute_second_half"]).c_str(),
+              growth(mem["heap_footprint_growth_per_minute_second_half"]).c_str());
 }
 
 bool SoakClean(const json& j) {

@@ -96,8 +96,9 @@ void BacklogGuard::Loop(zmq::socket_t monitor) {
     try {
       zmq::poll(&item, 1, std::chrono::milliseconds(limits_.scan_ms));
       // An event is two frames: {uint16 event, uint32 value} and the endpoint.
-      zmq::message_t head, address;
+      zmq::message_t head;
       while (monitor.recv(head, zmq::recv_flags::dontwait)) {
+        zmq::message_t address;
         if (head.more()) (void)monitor.recv(address);
         if (head.size() < 6) continue;
         uint16_t event = 0;
@@ -133,8 +134,9 @@ void BacklogGuard::OnEvent(uint16_t event, int fd, std::string_view endpoint) {
   // metrics, the store's) before the event was read: not this listener's.
   const std::optional<uint64_t> received = port::TcpBytesReceived(fd);
   if (!received) return;
+  // (An event without its address is taken as this listener's.)
   const size_t colon = endpoint.rfind(':');
-  if (colon == std::string_view::npos || std::to_string(port::SocketLocalPort(fd)) != endpoint.substr(colon + 1)) {
+  if (colon != std::string_view::npos && std::to_string(port::SocketLocalPort(fd)) != endpoint.substr(colon + 1)) {
     return;
   }
   Connection c;
@@ -143,8 +145,9 @@ void BacklogGuard::OnEvent(uint16_t event, int fd, std::string_view endpoint) {
   c.last_take = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    // An entry for FD already is a connection whose drop is still on its
-    // way: this one takes its place.
+    // An entry for FD already is a connection whose drop was seen before
+    // its own ACCEPTED (libzmq may send them in that order): this one
+    // takes its place.
     if (connections_.size() < limits_.max_connections || connections_.count(fd) != 0) {
       connections_[fd] = std::move(c);
       return;
