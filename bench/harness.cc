@@ -97,6 +97,8 @@ std::unique_ptr<Process> Bench::Launch(const std::string& data_dir, const std::s
   Must(WriteFileAtomic(config, "endpoint: " + endpoint +
                                    "\nadmin_endpoint: tcp://127.0.0.1:0\n"
                                    "sweep_interval: 1s\n"
+                                   // every terminal of the bench comes from loopback
+                                   "max_connections_per_address: 100000\n"
                                    "metrics_endpoint: 127.0.0.1:0\ndata_dir: " +
                                    data_dir + "\nca_cert: " + ca_.ca_pem() + "\nca_crl: " + ca_.crl_pem() + "\n" +
                                    (store_.empty() ? "" : "store: \"" + store_ + "\"\n")),

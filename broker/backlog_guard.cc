@@ -126,7 +126,7 @@ void BacklogGuard::Loop(zmq::socket_t monitor) {
 void BacklogGuard::OnEvent(uint16_t event, int fd, std::string_view endpoint) {
   if (event != ZMQ_EVENT_ACCEPTED) {
     std::lock_guard<std::mutex> lock(mu_);
-    connections_.erase(fd);
+    ForgetLocked(fd);
     return;
   }
   // Gone already (a quick connect and close): nothing to watch. Gone, and
@@ -142,25 +142,43 @@ void BacklogGuard::OnEvent(uint16_t event, int fd, std::string_view endpoint) {
   Connection c;
   c.mark = *received;
   c.peer = port::SocketPeer(fd);
+  c.network = port::SocketPeerNetwork(fd);
   c.last_take = std::chrono::steady_clock::now();
+  const char* limit = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
     // An entry for FD already is a connection whose drop was seen before
     // its own ACCEPTED (libzmq may send them in that order): this one
     // takes its place.
-    if (connections_.size() < limits_.max_connections || connections_.count(fd) != 0) {
-      connections_[fd] = std::move(c);
+    ForgetLocked(fd);
+    auto from = per_network_.find(c.network);
+    if (connections_.size() >= limits_.max_connections) {
+      limit = "max_connections";
+    } else if (from != per_network_.end() && from->second >= limits_.max_connections_per_address) {
+      limit = "max_connections_per_address";
+    } else {
+      ++per_network_[c.network];
+      connections_[fd] = c;
       return;
     }
   }
-  Refuse(fd, c.peer);
+  Refuse(fd, c.peer, limit);
 }
 
-void BacklogGuard::Refuse(int fd, const std::string& peer) {
+void BacklogGuard::ForgetLocked(int fd) {
+  auto it = connections_.find(fd);
+  if (it == connections_.end()) return;
+  auto from = per_network_.find(it->second.network);
+  if (from != per_network_.end() && --from->second == 0) per_network_.erase(from);
+  connections_.erase(it);
+}
+
+void BacklogGuard::Refuse(int fd, const std::string& peer, const char* limit) {
   if (!port::ShutdownSocket(fd, peer, slot_, parked_)) return;
   metrics_->ConnectionRefused();
   ++refused_unlogged_;
   refused_last_peer_ = peer;
+  refused_last_limit_ = limit;
   LogRefused();
 }
 
@@ -171,8 +189,9 @@ void BacklogGuard::LogRefused() {
   Log("warn", "connections_refused",
       {{"refused", refused_unlogged_},
        {"last_peer", refused_last_peer_},
-       {"limit", "max_connections"},
-       {"max_connections", limits_.max_connections}});
+       {"limit", refused_last_limit_},
+       {"max_connections", limits_.max_connections},
+       {"max_connections_per_address", limits_.max_connections_per_address}});
   refused_unlogged_ = 0;
   refused_logged_ = now;
 }
@@ -245,7 +264,7 @@ bool BacklogGuard::Cut(int fd, uint64_t over, const char* limit) {
   if (!port::ShutdownSocket(fd, c.peer, slot_, parked_)) return false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    connections_.erase(fd);
+    ForgetLocked(fd);
   }
   metrics_->ConnectionCut();
   Log("warn", "connection_cut",

@@ -19,9 +19,11 @@
 //     heartbeats), the ones that have gone longest without a request taken
 //     are cut first, until they no longer do.
 // It also bounds the number of connections: one accepted while
-// `max_connections` are open is shut down at once (each costs a descriptor
-// and buffers; a flood of them must not leave the broker without
-// descriptors for its own files).
+// `max_connections` are open, or while `max_connections_per_address` are
+// open from the same address (an IPv6 address's /64), is shut down at once
+// (each costs a descriptor and buffers; a flood of them must not leave the
+// broker without descriptors for its own files, nor one address hold every
+// place).
 //
 // The guard looks every `scan_ms`, so a peer may overshoot by what it can
 // send in that time. A well-behaved peer stays far below: the socket's
@@ -53,10 +55,11 @@
 namespace tayori::broker {
 
 struct BacklogLimits {
-  uint64_t limit = 64ull << 20;       // what one connection may make the broker hold
-  uint64_t total_limit = 1ull << 30;  // what all may, together
-  int scan_ms = 50;                   // how often the connections are looked at
-  uint64_t max_connections = 20000;   // open at once; one more is refused
+  uint64_t limit = 64ull << 20;                 // what one connection may make the broker hold
+  uint64_t total_limit = 1ull << 30;            // what all may, together
+  int scan_ms = 50;                             // how often the connections are looked at
+  uint64_t max_connections = 20000;             // open at once; one more is refused
+  uint64_t max_connections_per_address = 1000;  // the same, from one address
 };
 
 class BacklogGuard {
@@ -85,6 +88,7 @@ class BacklogGuard {
   struct Connection {
     uint64_t mark = 0;                                // bytes accounted for
     std::string peer;                                 // address, to tell a reused descriptor from this one
+    std::string network;                              // what per-address counts go by (port::SocketPeerNetwork)
     std::chrono::steady_clock::time_point last_take;  // of a request, or accepted
   };
   struct Held {
@@ -97,8 +101,10 @@ class BacklogGuard {
   // An event of the monitor: EVENT on connection FD of the listener bound
   // at ENDPOINT.
   void OnEvent(uint16_t event, int fd, std::string_view endpoint);
-  // Shuts FD (just accepted, from PEER) down: max_connections are open.
-  void Refuse(int fd, const std::string& peer);
+  // Shuts FD (just accepted, from PEER) down: the limit LIMIT names is reached.
+  void Refuse(int fd, const std::string& peer, const char* limit);
+  // Forgets connection FD (mu_ held).
+  void ForgetLocked(int fd);
   // Logs the connections refused since the last line, at most every 10 s.
   void LogRefused();
   void Scan();
@@ -120,6 +126,7 @@ class BacklogGuard {
   double credit_carry_ = 0;  // heartbeat credit short of a whole byte
   std::string last_error_;   // of the monitor, logged once
   std::string refused_last_peer_;
+  const char* refused_last_limit_ = "";
   uint64_t refused_unlogged_ = 0;  // connections refused since the last log line
   std::chrono::steady_clock::time_point refused_logged_{};
   // Spare descriptors for port::ShutdownSocket (Start() to the destructor).
@@ -127,7 +134,8 @@ class BacklogGuard {
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::mutex mu_;
-  std::map<int, Connection> connections_;  // guarded by mu_
+  std::map<int, Connection> connections_;        // guarded by mu_
+  std::map<std::string, uint64_t> per_network_;  // connections_ by network; guarded by mu_
 };
 
 }  // namespace tayori::broker

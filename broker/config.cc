@@ -61,6 +61,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
                                               "max_connection_backlog_bytes",
                                               "max_total_backlog_bytes",
                                               "max_connections",
+                                              "max_connections_per_address",
                                               "io_threads",
                                               "retention",
                                               "expired_keep",
@@ -94,6 +95,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
     if (key == "max_connection_backlog_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_connection_backlog_bytes));
     if (key == "max_total_backlog_bytes") RETURN_IF_ERROR(Read(v, key, &o.max_total_backlog_bytes));
     if (key == "max_connections") RETURN_IF_ERROR(Read(v, key, &o.max_connections));
+    if (key == "max_connections_per_address") RETURN_IF_ERROR(Read(v, key, &o.max_connections_per_address));
     if (key == "io_threads") RETURN_IF_ERROR(Read(v, key, &o.io_threads));
     if (key == "metrics_endpoint") RETURN_IF_ERROR(Read(v, key, &o.metrics_endpoint));
     if (key == "log_level") RETURN_IF_ERROR(Read(v, key, &o.log_level));
@@ -129,6 +131,7 @@ StatusOr<BrokerOptions> ParseBrokerConfig(const std::string& yaml_text) {
   }
   if (o.max_connection_backlog_bytes == 0) return Bad("max_connection_backlog_bytes", "must be positive");
   if (o.max_connections == 0) return Bad("max_connections", "must be positive");
+  if (o.max_connections_per_address == 0) return Bad("max_connections_per_address", "must be positive");
   if (o.max_total_backlog_bytes < o.max_connection_backlog_bytes) {
     return Bad("max_total_backlog_bytes", "must be at least max_connection_backlog_bytes");
   }

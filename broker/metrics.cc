@@ -101,7 +101,8 @@ std::string Metrics::Render() const {
   counter("tayori_purges_total", "Message records removed at the end of retention.", purges_);
   counter("tayori_connections_cut_total", "Connections cut for sending too much without finishing a request.",
           connections_cut_);
-  counter("tayori_connections_refused_total", "Connections refused because max_connections were open.",
+  counter("tayori_connections_refused_total",
+          "Connections refused because max_connections were open, or max_connections_per_address from one address.",
           connections_refused_);
   gauge("tayori_pending_messages", "Messages waiting to be downloaded.", pending_messages_);
   gauge("tayori_pending_bytes", "Ciphertext bytes waiting to be downloaded.", pending_bytes_);

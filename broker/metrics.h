@@ -38,7 +38,8 @@ class Metrics {
   // A connection cut for sending too much without finishing a request
   // (BacklogGuard).
   void ConnectionCut();
-  // A connection refused: max_connections were open (BacklogGuard).
+  // A connection refused: max_connections were open, or
+  // max_connections_per_address from its address (BacklogGuard).
   void ConnectionRefused();
   void SetPending(int64_t messages, int64_t bytes);
   void AddPending(int64_t messages, int64_t bytes);

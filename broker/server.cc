@@ -129,6 +129,7 @@ Status Server::BindSockets(const std::string& secret_key) {
   const uint64_t descriptors = port::RaiseOpenFileLimit();
   limits.max_connections = std::max<uint64_t>(
       1, descriptors == 0 ? options_.max_connections : std::min(descriptors / 2, options_.max_connections));
+  limits.max_connections_per_address = options_.max_connections_per_address;
   guard_ = std::make_unique<BacklogGuard>(&context_, &router_, limits, &metrics_);
   RETURN_IF_ERROR(guard_->Start());
   try {
@@ -144,6 +145,7 @@ Status Server::BindSockets(const std::string& secret_key) {
       {{"max_connection_backlog_bytes", limits.limit},
        {"max_total_backlog_bytes", limits.total_limit},
        {"max_connections", limits.max_connections},
+       {"max_connections_per_address", limits.max_connections_per_address},
        {"descriptor_limit", descriptors}});
   return Status::Ok();
 }

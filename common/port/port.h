@@ -117,6 +117,10 @@ std::optional<uint64_t> TcpBytesReceived(int fd);
 uint64_t SocketUnread(int fd);
 // "address:port" of FD's peer; empty if it has none.
 std::string SocketPeer(int fd);
+// The network FD's peer connects from, as the broker counts connections:
+// an IPv4 address (also when mapped into IPv6), or the first 64 bits of an
+// IPv6 address and "/64" (one site's network); empty if it has none.
+std::string SocketPeerNetwork(int fd);
 // The local port FD is bound to; 0 if it is not an IP socket.
 int SocketLocalPort(int fd);
 // A descriptor kept open for ShutdownSocket, so that a cut needs none when

@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 
 #include "common/port/port.h"
 
@@ -147,6 +148,26 @@ std::string SocketPeer(int fd) {
     return "";
   }
   return std::string(host) + ":" + std::to_string(port);
+}
+
+std::string SocketPeerNetwork(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
+  char host[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, host, sizeof host);
+    return host;
+  }
+  if (addr.ss_family != AF_INET6) return "";
+  in6_addr a = reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr;
+  if (IN6_IS_ADDR_V4MAPPED(&a)) {
+    ::inet_ntop(AF_INET, &a.s6_addr[12], host, sizeof host);
+    return host;
+  }
+  std::memset(&a.s6_addr[8], 0, 8);
+  ::inet_ntop(AF_INET6, &a, host, sizeof host);
+  return std::string(host) + "/64";
 }
 
 int SocketLocalPort(int fd) {

@@ -33,6 +33,7 @@ TEST(BrokerConfigTest, ShippedConfigStatesTheDefaults) {
   EXPECT_EQ(shipped->max_connection_backlog_bytes, d.max_connection_backlog_bytes);
   EXPECT_EQ(shipped->max_total_backlog_bytes, d.max_total_backlog_bytes);
   EXPECT_EQ(shipped->max_connections, d.max_connections);
+  EXPECT_EQ(shipped->max_connections_per_address, d.max_connections_per_address);
 }
 
 TEST(BrokerConfigTest, ReadsEveryKey) {
@@ -42,7 +43,7 @@ TEST(BrokerConfigTest, ReadsEveryKey) {
       "max_files: 3\nio_threads: 1\nretention: 3s\nexpired_keep: 2h\nupload_timeout: 1d\n"
       "sweep_interval: 1s\nlease: 30m\nmetrics_endpoint: 127.0.0.1:0\n"
       "public_endpoint: tcp://broker.example.jp:7701\nmax_connection_backlog_bytes: 33554432\n"
-      "max_total_backlog_bytes: 67108864\nmax_connections: 500\n");
+      "max_total_backlog_bytes: 67108864\nmax_connections: 500\nmax_connections_per_address: 20\n");
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->data_dir, "/d");
   EXPECT_EQ(o->public_endpoint, "tcp://broker.example.jp:7701");
@@ -55,6 +56,7 @@ TEST(BrokerConfigTest, ReadsEveryKey) {
   EXPECT_EQ(o->max_connection_backlog_bytes, 32u << 20);
   EXPECT_EQ(o->max_total_backlog_bytes, 64u << 20);
   EXPECT_EQ(o->max_connections, 500u);
+  EXPECT_EQ(o->max_connections_per_address, 20u);
 }
 
 TEST(BrokerConfigTest, GarbageIsRefusedNamingTheKey) {
@@ -78,6 +80,9 @@ TEST(BrokerConfigTest, GarbageIsRefusedNamingTheKey) {
            {"max_connections: 0\n", "max_connections"},
            {"max_connections: -5\n", "max_connections"},
            {"max_connections: many\n", "max_connections"},
+           {"max_connections_per_address: 0\n", "max_connections_per_address"},
+           {"max_connections_per_address: -1\n", "max_connections_per_address"},
+           {"max_connections_per_address: 1e3\n", "max_connections_per_address"},
            {"retention: forever\n", "retention"},
            {"retention: 0s\n", "retention"},
            {"retention: 90\n", "retention"},

@@ -936,7 +936,9 @@ void PowerLossTest::CutThreeTimes() {
     CutAndRestart();
     // Through the WAL, the cut drops that chunk's unsynced bytes; skipping
     // it, the chunk was in memory only. Either way it is gone (below).
-    if (!unlogged_) EXPECT_GT(fs_.dropped_files(), 0) << "the cut dropped nothing: it tested nothing";
+    if (!unlogged_) {
+      EXPECT_GT(fs_.dropped_files(), 0) << "the cut dropped nothing: it tested nothing";
+    }
     // The upload resumes from what survived: the first chunk only; the
     // commit refuses until the agent has sent the rest again.
     auto again = raw->Call(begin);

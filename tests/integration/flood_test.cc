@@ -29,10 +29,11 @@ size_t Count(const std::string& text, const std::string& needle) {
 }
 
 // One peer, from a fresh (unenrolled) key: the office channel lets any key
-// connect, as enrolment needs.
+// connect, as enrolment needs. From SOURCE (a local address) if given.
 class Flooder {
  public:
-  Flooder(zmq::context_t* ctx, const std::string& endpoint, const std::string& server_key, int n)
+  Flooder(zmq::context_t* ctx, const std::string& endpoint, const std::string& server_key, int n,
+          const std::string& source = "")
       : socket_(*ctx, zmq::socket_type::dealer), monitor_(*ctx, zmq::socket_type::pair) {
     auto kp = crypto::NewCurveKeyPair();
     EXPECT_TRUE(kp.ok());
@@ -45,7 +46,8 @@ class Flooder {
     EXPECT_EQ(
         zmq_socket_monitor(socket_.handle(), watch.c_str(), ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED), 0);
     monitor_.connect(watch);
-    socket_.connect(endpoint);
+    // libzmq's "tcp://SOURCE:PORT;HOST:PORT" connects from SOURCE.
+    socket_.connect(source.empty() ? endpoint : "tcp://" + source + ":0;" + endpoint.substr(6));
   }
   ~Flooder() { zmq_socket_monitor(socket_.handle(), nullptr, 0); }
 
@@ -223,6 +225,39 @@ TEST_F(FloodTest, ConnectionsBeyondTheLimitAreRefused) {
   EXPECT_EQ(Count(c_.broker()->err(), "connection_cut"), 0u) << c_.broker()->err();
   // Two leave; a client that keeps trying is let in.
   more.clear();
+  open.resize(1);
+  EXPECT_TRUE(OthersAreServed()) << c_.broker()->err();
+}
+
+// One address cannot hold every place: beyond max_connections_per_address
+// its connections are disconnected as they come, while another address is
+// served, and the first is again once its connections go.
+TEST_F(FloodTest, ConnectionsBeyondThePerAddressLimitAreRefused) {
+  StartBroker("max_connections_per_address: 2\n");
+  zmq::context_t ctx;
+  std::vector<std::unique_ptr<Flooder>> open;
+  for (int i = 0; i < 2; ++i) {
+    open.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), i));
+    ASSERT_TRUE(open.back()->WaitUntilConnected());
+  }
+  std::vector<std::unique_ptr<Flooder>> more;
+  for (int i = 2; i < 4; ++i) more.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), i));
+  for (auto& p : more) EXPECT_TRUE(p->WaitUntilCut());
+  EXPECT_TRUE(c_.broker()->WaitForErr("max_connections_per_address", 10000)) << c_.broker()->err();
+  // Another address (loopback has many) is let in.
+  std::vector<std::unique_ptr<Flooder>> elsewhere;
+  for (int i = 4; i < 6; ++i) {
+    elsewhere.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), i, "127.0.0.2"));
+    ASSERT_TRUE(elsewhere.back()->WaitUntilConnected());
+  }
+  // The guard takes connections in the order they came: once a later one
+  // from the full address is refused, the others were let be for good.
+  more.clear();
+  more.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), 6));
+  EXPECT_TRUE(more.back()->WaitUntilCut());
+  for (auto& p : elsewhere) EXPECT_FALSE(p->WasCut());
+  for (auto& p : open) EXPECT_FALSE(p->WasCut());
+  // One of the first goes; a client that keeps trying from there gets in.
   open.resize(1);
   EXPECT_TRUE(OthersAreServed()) << c_.broker()->err();
 }

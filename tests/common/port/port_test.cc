@@ -1,6 +1,9 @@
 #include "common/port/port.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -98,6 +101,80 @@ TEST(PortTest, ArgumentsPassThroughAsGiven) {
   ASSERT_EQ(args.size(), 3u);
   EXPECT_EQ(args[2], "利用票.csv");
   EXPECT_GT(ProcessId(), 0);
+}
+
+// ADDRESS (text) of FAMILY with PORT, in *A; its length, 0 if not an address.
+socklen_t Address(int family, const char* address, uint16_t port, sockaddr_storage* a) {
+  *a = {};
+  a->ss_family = static_cast<sa_family_t>(family);
+  if (family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(a);
+    in->sin_port = htons(port);
+    return ::inet_pton(AF_INET, address, &in->sin_addr) == 1 ? sizeof(sockaddr_in) : 0;
+  }
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(a);
+  in6->sin6_port = htons(port);
+  return ::inet_pton(AF_INET6, address, &in6->sin6_addr) == 1 ? sizeof(sockaddr_in6) : 0;
+}
+
+// The listener's side of a TCP connection to TO (IPv6 when V6, also open
+// to IPv4 when DUAL) from a client bound to FROM (IPv6 when FROM_V6): -1 if
+// the system has no such addresses. *CLIENT is the client's descriptor.
+int Accepted(const char* to, bool v6, bool dual, const char* from, bool from_v6, int* client) {
+  sockaddr_storage a{};
+  socklen_t len = Address(v6 ? AF_INET6 : AF_INET, to, 0, &a);
+  const int listener = ::socket(a.ss_family, SOCK_STREAM, 0);
+  const int only = dual ? 0 : 1;
+  if (v6) ::setsockopt(listener, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only);
+  if (listener < 0 || len == 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+      ::listen(listener, 1) != 0) {
+    if (listener >= 0) ::close(listener);
+    return -1;
+  }
+  const uint16_t port = static_cast<uint16_t>(SocketLocalPort(listener));
+  const int family = from_v6 ? AF_INET6 : AF_INET;
+  *client = ::socket(family, SOCK_STREAM, 0);
+  sockaddr_storage source{}, dest{};
+  const socklen_t source_len = Address(family, from, 0, &source);
+  const socklen_t dest_len = Address(family, dual ? "127.0.0.1" : to, port, &dest);
+  int fd = -1;
+  if (*client >= 0 && source_len != 0 && dest_len != 0 &&
+      ::bind(*client, reinterpret_cast<sockaddr*>(&source), source_len) == 0 &&
+      ::connect(*client, reinterpret_cast<sockaddr*>(&dest), dest_len) == 0) {
+    fd = ::accept(listener, nullptr, nullptr);
+  }
+  ::close(listener);
+  return fd;
+}
+
+// Connections are counted by the address they come from; IPv6 ones by
+// their /64, so that one site cannot pass for many.
+TEST(PortTest, PeersAreCountedByAddressAndIpv6ByItsNetwork) {
+  int client = -1;
+  int fd = Accepted("127.0.0.1", false, false, "127.0.0.2", false, &client);
+  ASSERT_GE(fd, 0) << "no loopback";
+  EXPECT_EQ(SocketPeerNetwork(fd), "127.0.0.2");
+  EXPECT_EQ(SocketPeer(fd).rfind("127.0.0.2:", 0), 0u) << SocketPeer(fd);
+  ::close(fd);
+  ::close(client);
+  EXPECT_EQ(SocketPeerNetwork(fd), "");  // closed: no peer
+  EXPECT_EQ(SocketPeerNetwork(-1), "");
+
+  // An IPv4 client of a dual-stack listener arrives mapped into IPv6.
+  fd = Accepted("::", true, true, "127.0.0.1", false, &client);
+  if (fd >= 0) {
+    EXPECT_EQ(SocketPeerNetwork(fd), "127.0.0.1");
+    ::close(fd);
+  }
+  if (client >= 0) ::close(client);
+  fd = Accepted("::1", true, false, "::1", true, &client);
+  if (fd < 0) {
+    if (client >= 0) ::close(client);
+    GTEST_SKIP() << "no IPv6 loopback here";
+  }
+  EXPECT_EQ(SocketPeerNetwork(fd), "::/64");
+  ::close(fd);
+  ::close(client);
 }
 
 }  // namespace
