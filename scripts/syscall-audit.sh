@@ -1,9 +1,10 @@
 #!/bin/bash
 # Runs the broker through the integration tests that exercise it most (sends,
-# downloads, a kill mid-upload, backup while serving, SIGTERM drain, retention)
-# under strace, and checks every system call it made against the packaged
-# unit's SystemCallFilter=. A call the unit refuses would stop the installed
-# broker with EPERM, or abort it, at the first time it is needed.
+# downloads, a kill mid-upload, backup while serving, SIGTERM drain, retention,
+# connections cut and refused) under strace, and checks every system call it
+# made against the packaged unit's SystemCallFilter=. A call the unit refuses
+# would stop the installed broker with EPERM, or abort it, at the first time
+# it is needed.
 #
 #   scripts/syscall-audit.sh            # audit; exit 1 on a refused call
 #   scripts/syscall-audit.sh --update   # also rewrite the recorded list
@@ -40,6 +41,9 @@ export TAYORI_TEST_BIN_DIR="$work/bin"
   { tail -30 "$work/operations.log"; echo "syscall-audit: operations_test failed under strace" >&2; exit 1; }
 "$real/exchange_test" --gtest_filter='ExchangeIntegration*' >"$work/exchange.log" 2>&1 ||
   { tail -30 "$work/exchange.log"; echo "syscall-audit: exchange_test failed under strace" >&2; exit 1; }
+# Connections cut and refused (the guard's dup3, shutdown and socket reads).
+"$real/flood_test" >"$work/flood.log" 2>&1 ||
+  { tail -30 "$work/flood.log"; echo "syscall-audit: flood_test failed under strace" >&2; exit 1; }
 
 # Only what follows the exec of the broker: before it, the wrapper's own.
 for t in "$work"/trace/broker.*; do
