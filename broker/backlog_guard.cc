@@ -50,8 +50,8 @@ Status BacklogGuard::Start() {
   if (!port::TcpByteCountsAvailable()) {
     Log("warn", "backlog_guard_unavailable",
         {{"detail",
-          "this system does not count a socket's bytes; max_connection_backlog_bytes, max_total_backlog_bytes "
-          "and max_connections are not enforced"}});
+          "this system does not count a socket's bytes; max_connection_backlog_bytes, max_total_backlog_bytes, "
+          "max_connections and max_connections_per_address are not enforced"}});
     return Status::Ok();
   }
   slot_ = port::OpenSpareDescriptor();
@@ -144,55 +144,56 @@ void BacklogGuard::OnEvent(uint16_t event, int fd, std::string_view endpoint) {
   c.peer = port::SocketPeer(fd);
   c.network = port::SocketPeerNetwork(fd);
   c.last_take = std::chrono::steady_clock::now();
-  const char* limit = nullptr;
+  bool per_address = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     // An entry for FD already is a connection whose drop was seen before
     // its own ACCEPTED (libzmq may send them in that order): this one
     // takes its place.
     ForgetLocked(fd);
-    auto from = per_network_.find(c.network);
-    if (connections_.size() >= limits_.max_connections) {
-      limit = "max_connections";
-    } else if (from != per_network_.end() && from->second >= limits_.max_connections_per_address) {
-      limit = "max_connections_per_address";
-    } else {
-      ++per_network_[c.network];
+    // (A peer without an address has gone already, and is not counted.)
+    auto from = c.network.empty() ? per_network_.end() : per_network_.find(c.network);
+    const bool full = connections_.size() >= limits_.max_connections;
+    per_address = !full && from != per_network_.end() && from->second >= limits_.max_connections_per_address;
+    if (!full && !per_address) {
+      if (!c.network.empty()) ++per_network_[c.network];
       connections_[fd] = c;
       return;
     }
   }
-  Refuse(fd, c.peer, limit);
+  Refuse(fd, c.peer, per_address);
 }
 
 void BacklogGuard::ForgetLocked(int fd) {
   auto it = connections_.find(fd);
   if (it == connections_.end()) return;
-  auto from = per_network_.find(it->second.network);
+  auto from = it->second.network.empty() ? per_network_.end() : per_network_.find(it->second.network);
   if (from != per_network_.end() && --from->second == 0) per_network_.erase(from);
   connections_.erase(it);
 }
 
-void BacklogGuard::Refuse(int fd, const std::string& peer, const char* limit) {
+void BacklogGuard::Refuse(int fd, const std::string& peer, bool per_address) {
   if (!port::ShutdownSocket(fd, peer, slot_, parked_)) return;
-  metrics_->ConnectionRefused();
-  ++refused_unlogged_;
+  metrics_->ConnectionRefused(per_address);
+  ++refused_unlogged_[per_address ? 1 : 0];
   refused_last_peer_ = peer;
-  refused_last_limit_ = limit;
   LogRefused();
 }
 
 void BacklogGuard::LogRefused() {
   // Under a flood, one line every ten seconds at most, with the count.
   const auto now = std::chrono::steady_clock::now();
-  if (refused_unlogged_ == 0 || now - refused_logged_ < std::chrono::seconds(10)) return;
-  Log("warn", "connections_refused",
-      {{"refused", refused_unlogged_},
-       {"last_peer", refused_last_peer_},
-       {"limit", refused_last_limit_},
-       {"max_connections", limits_.max_connections},
-       {"max_connections_per_address", limits_.max_connections_per_address}});
-  refused_unlogged_ = 0;
+  const uint64_t refused = refused_unlogged_[0] + refused_unlogged_[1];
+  if (refused == 0 || now - refused_logged_ < std::chrono::seconds(10)) return;
+  nlohmann::json fields = {{"refused", refused},
+                           {"last_peer", refused_last_peer_},
+                           {"max_connections", limits_.max_connections},
+                           {"max_connections_per_address", limits_.max_connections_per_address}};
+  // By the limit that refused them, those there were.
+  if (refused_unlogged_[0] != 0) fields["refused_max_connections"] = refused_unlogged_[0];
+  if (refused_unlogged_[1] != 0) fields["refused_max_connections_per_address"] = refused_unlogged_[1];
+  Log("warn", "connections_refused", std::move(fields));
+  refused_unlogged_[0] = refused_unlogged_[1] = 0;
   refused_logged_ = now;
 }
 

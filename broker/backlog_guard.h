@@ -20,7 +20,7 @@
 //     are cut first, until they no longer do.
 // It also bounds the number of connections: one accepted while
 // `max_connections` are open, or while `max_connections_per_address` are
-// open from the same address (an IPv6 address's /64), is shut down at once
+// open from the same address (port::AddressNetwork), is shut down at once
 // (each costs a descriptor and buffers; a flood of them must not leave the
 // broker without descriptors for its own files, nor one address hold every
 // place).
@@ -29,8 +29,9 @@
 // send in that time. A well-behaved peer stays far below: the socket's
 // receive high-water mark holds it to a few whole requests.
 //
-// Owns one thread and a libzmq monitor of the socket (connections accepted
-// and dropped). The context, the socket and the metrics must outlive the
+// Owns one thread, a libzmq monitor of the socket (connections accepted
+// and dropped), and the table of open connections with their count by
+// address. The context, the socket and the metrics must outlive the
 // guard; the owner of the socket calls Start() once, before the socket
 // binds, and destroys the guard before closing the socket. Where the system
 // does not count a socket's bytes (port::TcpByteCountsAvailable), Start()
@@ -101,8 +102,9 @@ class BacklogGuard {
   // An event of the monitor: EVENT on connection FD of the listener bound
   // at ENDPOINT.
   void OnEvent(uint16_t event, int fd, std::string_view endpoint);
-  // Shuts FD (just accepted, from PEER) down: the limit LIMIT names is reached.
-  void Refuse(int fd, const std::string& peer, const char* limit);
+  // Shuts FD (just accepted, from PEER) down: max_connections are open, or
+  // max_connections_per_address from its address (PER_ADDRESS).
+  void Refuse(int fd, const std::string& peer, bool per_address);
   // Forgets connection FD (mu_ held).
   void ForgetLocked(int fd);
   // Logs the connections refused since the last line, at most every 10 s.
@@ -126,8 +128,9 @@ class BacklogGuard {
   double credit_carry_ = 0;  // heartbeat credit short of a whole byte
   std::string last_error_;   // of the monitor, logged once
   std::string refused_last_peer_;
-  const char* refused_last_limit_ = "";
-  uint64_t refused_unlogged_ = 0;  // connections refused since the last log line
+  // Connections refused since the last log line: by max_connections, and
+  // by max_connections_per_address.
+  uint64_t refused_unlogged_[2] = {0, 0};
   std::chrono::steady_clock::time_point refused_logged_{};
   // Spare descriptors for port::ShutdownSocket (Start() to the destructor).
   int slot_ = -1, parked_ = -1;

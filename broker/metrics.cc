@@ -67,7 +67,9 @@ void Metrics::Expired(uint64_t bytes) {
 
 void Metrics::Purged(uint64_t n) { purges_ += n; }
 void Metrics::ConnectionCut() { ++connections_cut_; }
-void Metrics::ConnectionRefused() { ++connections_refused_; }
+void Metrics::ConnectionRefused(bool per_address) {
+  ++(per_address ? connections_refused_per_address_ : connections_refused_);
+}
 
 void Metrics::SetPending(int64_t messages, int64_t bytes) {
   pending_messages_ = messages;
@@ -101,9 +103,12 @@ std::string Metrics::Render() const {
   counter("tayori_purges_total", "Message records removed at the end of retention.", purges_);
   counter("tayori_connections_cut_total", "Connections cut for sending too much without finishing a request.",
           connections_cut_);
-  counter("tayori_connections_refused_total",
-          "Connections refused because max_connections were open, or max_connections_per_address from one address.",
-          connections_refused_);
+  o << "# HELP tayori_connections_refused_total Connections refused as they came, by the limit reached: "
+       "max_connections open, or max_connections_per_address from their address.\n"
+       "# TYPE tayori_connections_refused_total counter\n"
+    << "tayori_connections_refused_total{limit=\"max_connections\"} " << connections_refused_ << '\n'
+    << "tayori_connections_refused_total{limit=\"max_connections_per_address\"} " << connections_refused_per_address_
+    << '\n';
   gauge("tayori_pending_messages", "Messages waiting to be downloaded.", pending_messages_);
   gauge("tayori_pending_bytes", "Ciphertext bytes waiting to be downloaded.", pending_bytes_);
   std::lock_guard<std::mutex> lock(mu_);

@@ -39,8 +39,9 @@ class Metrics {
   // (BacklogGuard).
   void ConnectionCut();
   // A connection refused: max_connections were open, or
-  // max_connections_per_address from its address (BacklogGuard).
-  void ConnectionRefused();
+  // max_connections_per_address from its address (PER_ADDRESS)
+  // (BacklogGuard).
+  void ConnectionRefused(bool per_address);
   void SetPending(int64_t messages, int64_t bytes);
   void AddPending(int64_t messages, int64_t bytes);
   // Where the broker's memory goes (Server, about once a second): the
@@ -61,7 +62,8 @@ class Metrics {
   static constexpr std::array<double, 10> kBuckets = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0};
   std::atomic<uint64_t> sends_{0}, send_bytes_{0}, downloads_{0}, download_bytes_{0};
   std::atomic<uint64_t> expiries_{0}, expired_bytes_{0}, purges_{0}, connections_cut_{0};
-  std::atomic<uint64_t> connections_refused_{0};
+  std::atomic<uint64_t> connections_refused_{0};  // by max_connections
+  std::atomic<uint64_t> connections_refused_per_address_{0};
   std::atomic<int64_t> pending_messages_{0}, pending_bytes_{0};
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> refusals_;                    // guarded by mu_

@@ -83,8 +83,8 @@ struct BrokerOptions {
   // have gone). The broker raises its descriptor limit to the most it may
   // and keeps at most half of it for connections, the rest for its files.
   uint64_t max_connections = 20000;
-  // Of those, the most from one address (an IPv6 address counts by its
-  // /64): one address cannot hold every place. Offices behind one shared
+  // Of those, the most from one address (port::AddressNetwork): one
+  // address cannot hold every place. Offices behind one shared
   // address (a group's network) with more terminals than this raise it.
   uint64_t max_connections_per_address = 1000;
   // How often the connections are looked at. Not settable from YAML.

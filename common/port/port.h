@@ -117,9 +117,12 @@ std::optional<uint64_t> TcpBytesReceived(int fd);
 uint64_t SocketUnread(int fd);
 // "address:port" of FD's peer; empty if it has none.
 std::string SocketPeer(int fd);
-// The network FD's peer connects from, as the broker counts connections:
-// an IPv4 address (also when mapped into IPv6), or the first 64 bits of an
-// IPv6 address and "/64" (one site's network); empty if it has none.
+// The network an address (text, no port) belongs to, as the broker counts
+// connections: an IPv4 address as it is (also when mapped into IPv6), an
+// IPv6 address as its first 64 bits and "/64" (one network of a site);
+// empty if ADDRESS is not an address.
+std::string AddressNetwork(const std::string& address);
+// AddressNetwork of FD's peer; empty if it has none.
 std::string SocketPeerNetwork(int fd);
 // The local port FD is bound to; 0 if it is not an IP socket.
 int SocketLocalPort(int fd);

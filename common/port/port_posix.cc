@@ -150,24 +150,25 @@ std::string SocketPeer(int fd) {
   return std::string(host) + ":" + std::to_string(port);
 }
 
+std::string AddressNetwork(const std::string& address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  in_addr v4{};
+  if (::inet_pton(AF_INET, address.c_str(), &v4) == 1) return address;
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, address.c_str(), &v6) != 1) return "";
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+    ::inet_ntop(AF_INET, &v6.s6_addr[12], text, sizeof text);
+    return text;
+  }
+  std::memset(&v6.s6_addr[8], 0, 8);
+  ::inet_ntop(AF_INET6, &v6, text, sizeof text);
+  return std::string(text) + "/64";
+}
+
 std::string SocketPeerNetwork(int fd) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
-  char host[INET6_ADDRSTRLEN] = {};
-  if (addr.ss_family == AF_INET) {
-    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, host, sizeof host);
-    return host;
-  }
-  if (addr.ss_family != AF_INET6) return "";
-  in6_addr a = reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr;
-  if (IN6_IS_ADDR_V4MAPPED(&a)) {
-    ::inet_ntop(AF_INET, &a.s6_addr[12], host, sizeof host);
-    return host;
-  }
-  std::memset(&a.s6_addr[8], 0, 8);
-  ::inet_ntop(AF_INET6, &a, host, sizeof host);
-  return std::string(host) + "/64";
+  const std::string peer = SocketPeer(fd);
+  const size_t colon = peer.rfind(':');
+  return colon == std::string::npos ? "" : AddressNetwork(peer.substr(0, colon));
 }
 
 int SocketLocalPort(int fd) {

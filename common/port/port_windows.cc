@@ -177,6 +177,7 @@ bool TcpByteCountsAvailable() { return false; }
 std::optional<uint64_t> TcpBytesReceived(int) { return std::nullopt; }
 uint64_t SocketUnread(int) { return 0; }
 std::string SocketPeer(int) { return ""; }
+std::string AddressNetwork(const std::string&) { return ""; }
 std::string SocketPeerNetwork(int) { return ""; }
 int SocketLocalPort(int) { return 0; }
 int OpenSpareDescriptor() { return -1; }

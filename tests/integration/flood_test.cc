@@ -243,7 +243,7 @@ TEST_F(FloodTest, ConnectionsBeyondThePerAddressLimitAreRefused) {
   std::vector<std::unique_ptr<Flooder>> more;
   for (int i = 2; i < 4; ++i) more.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), i));
   for (auto& p : more) EXPECT_TRUE(p->WaitUntilCut());
-  EXPECT_TRUE(c_.broker()->WaitForErr("max_connections_per_address", 10000)) << c_.broker()->err();
+  EXPECT_TRUE(c_.broker()->WaitForErr("\"refused_max_connections_per_address\"", 10000)) << c_.broker()->err();
   // Another address (loopback has many) is let in.
   std::vector<std::unique_ptr<Flooder>> elsewhere;
   for (int i = 4; i < 6; ++i) {

@@ -177,5 +177,16 @@ TEST(PortTest, PeersAreCountedByAddressAndIpv6ByItsNetwork) {
   ::close(client);
 }
 
+TEST(PortTest, AnIpv6AddressBelongsToItsSlash64) {
+  EXPECT_EQ(AddressNetwork("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(AddressNetwork("::ffff:192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(AddressNetwork("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(AddressNetwork("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+  EXPECT_EQ(AddressNetwork("2001:db8:1:3::1"), "2001:db8:1:3::/64");  // the next /64 is another
+  for (const char* garbage : {"", "2001:db8::1:", "192.0.2", "localhost", "1.2.3.4:80", "[::1]"}) {
+    EXPECT_EQ(AddressNetwork(garbage), "") << garbage;
+  }
+}
+
 }  // namespace
 }  // namespace tayori::port
