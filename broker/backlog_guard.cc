@@ -142,7 +142,7 @@ void BacklogGuard::OnEvent(uint16_t event, int fd, std::string_view endpoint) {
   Connection c;
   c.mark = *received;
   c.peer = port::SocketPeer(fd);
-  c.network = port::SocketPeerNetwork(fd);
+  c.network = port::PeerNetwork(c.peer);
   c.last_take = std::chrono::steady_clock::now();
   bool per_address = false;
   {

@@ -89,7 +89,7 @@ class BacklogGuard {
   struct Connection {
     uint64_t mark = 0;                                // bytes accounted for
     std::string peer;                                 // address, to tell a reused descriptor from this one
-    std::string network;                              // what per-address counts go by (port::SocketPeerNetwork)
+    std::string network;                              // what per-address counts go by (port::PeerNetwork)
     std::chrono::steady_clock::time_point last_take;  // of a request, or accepted
   };
   struct Held {

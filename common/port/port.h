@@ -122,8 +122,9 @@ std::string SocketPeer(int fd);
 // IPv6 address as its first 64 bits and "/64" (one network of a site);
 // empty if ADDRESS is not an address.
 std::string AddressNetwork(const std::string& address);
-// AddressNetwork of FD's peer; empty if it has none.
-std::string SocketPeerNetwork(int fd);
+// AddressNetwork of the address in PEER, a SocketPeer ("address:port");
+// empty if it has none.
+std::string PeerNetwork(const std::string& peer);
 // The local port FD is bound to; 0 if it is not an IP socket.
 int SocketLocalPort(int fd);
 // A descriptor kept open for ShutdownSocket, so that a cut needs none when

@@ -165,8 +165,7 @@ std::string AddressNetwork(const std::string& address) {
   return std::string(text) + "/64";
 }
 
-std::string SocketPeerNetwork(int fd) {
-  const std::string peer = SocketPeer(fd);
+std::string PeerNetwork(const std::string& peer) {
   const size_t colon = peer.rfind(':');
   return colon == std::string::npos ? "" : AddressNetwork(peer.substr(0, colon));
 }

@@ -178,7 +178,7 @@ std::optional<uint64_t> TcpBytesReceived(int) { return std::nullopt; }
 uint64_t SocketUnread(int) { return 0; }
 std::string SocketPeer(int) { return ""; }
 std::string AddressNetwork(const std::string&) { return ""; }
-std::string SocketPeerNetwork(int) { return ""; }
+std::string PeerNetwork(const std::string&) { return ""; }
 int SocketLocalPort(int) { return 0; }
 int OpenSpareDescriptor() { return -1; }
 void CloseDescriptor(int) {}

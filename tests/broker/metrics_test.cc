@@ -33,6 +33,22 @@ TEST(MetricsTest, ServesScrapesAndRefusesBodies) {
   EXPECT_EQ(posted->status, 413);
 }
 
+// Connections refused are counted by the limit that refused them, as one
+// counter with a label.
+TEST(MetricsTest, RefusedConnectionsAreCountedByLimit) {
+  Metrics metrics;
+  metrics.ConnectionRefused(true);
+  metrics.ConnectionRefused(true);
+  metrics.ConnectionRefused(false);
+  const std::string text = metrics.Render();
+  EXPECT_NE(text.find("tayori_connections_refused_total{limit=\"max_connections\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("tayori_connections_refused_total{limit=\"max_connections_per_address\"} 2\n"), std::string::npos)
+      << text;
+  const std::string type = "# TYPE tayori_connections_refused_total counter\n";
+  ASSERT_NE(text.find(type), std::string::npos) << text;
+  EXPECT_EQ(text.find(type, text.find(type) + 1), std::string::npos) << "declared twice:\n" << text;
+}
+
 TEST(MetricsTest, IdleConnectionsDoNotStopScrapes) {
   Metrics metrics;
   auto endpoint = metrics.Serve("127.0.0.1:0");

@@ -221,7 +221,8 @@ TEST_F(FloodTest, ConnectionsBeyondTheLimitAreRefused) {
   for (int i = 3; i < 6; ++i) more.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), i));
   for (auto& p : more) EXPECT_TRUE(p->WaitUntilCut());
   for (auto& p : open) EXPECT_FALSE(p->WasCut());
-  EXPECT_TRUE(c_.broker()->WaitForErr("connections_refused", 10000)) << c_.broker()->err();
+  EXPECT_TRUE(c_.broker()->WaitForErr("\"refused_max_connections\"", 10000)) << c_.broker()->err();
+  EXPECT_EQ(Count(c_.broker()->err(), "refused_max_connections_per_address"), 0u) << c_.broker()->err();
   EXPECT_EQ(Count(c_.broker()->err(), "connection_cut"), 0u) << c_.broker()->err();
   // Two leave; a client that keeps trying is let in.
   more.clear();

@@ -153,17 +153,17 @@ TEST(PortTest, PeersAreCountedByAddressAndIpv6ByItsNetwork) {
   int client = -1;
   int fd = Accepted("127.0.0.1", false, false, "127.0.0.2", false, &client);
   ASSERT_GE(fd, 0) << "no loopback";
-  EXPECT_EQ(SocketPeerNetwork(fd), "127.0.0.2");
+  EXPECT_EQ(PeerNetwork(SocketPeer(fd)), "127.0.0.2");
   EXPECT_EQ(SocketPeer(fd).rfind("127.0.0.2:", 0), 0u) << SocketPeer(fd);
   ::close(fd);
   ::close(client);
-  EXPECT_EQ(SocketPeerNetwork(fd), "");  // closed: no peer
-  EXPECT_EQ(SocketPeerNetwork(-1), "");
+  EXPECT_EQ(PeerNetwork(SocketPeer(fd)), "");  // closed: no peer
+  EXPECT_EQ(PeerNetwork(SocketPeer(-1)), "");
 
   // An IPv4 client of a dual-stack listener arrives mapped into IPv6.
   fd = Accepted("::", true, true, "127.0.0.1", false, &client);
   if (fd >= 0) {
-    EXPECT_EQ(SocketPeerNetwork(fd), "127.0.0.1");
+    EXPECT_EQ(PeerNetwork(SocketPeer(fd)), "127.0.0.1");
     ::close(fd);
   }
   if (client >= 0) ::close(client);
@@ -172,7 +172,7 @@ TEST(PortTest, PeersAreCountedByAddressAndIpv6ByItsNetwork) {
     if (client >= 0) ::close(client);
     GTEST_SKIP() << "no IPv6 loopback here";
   }
-  EXPECT_EQ(SocketPeerNetwork(fd), "::/64");
+  EXPECT_EQ(PeerNetwork(SocketPeer(fd)), "::/64");
   ::close(fd);
   ::close(client);
 }
@@ -183,7 +183,7 @@ TEST(PortTest, AnIpv6AddressBelongsToItsSlash64) {
   EXPECT_EQ(AddressNetwork("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
   EXPECT_EQ(AddressNetwork("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
   EXPECT_EQ(AddressNetwork("2001:db8:1:3::1"), "2001:db8:1:3::/64");  // the next /64 is another
-  for (const char* garbage : {"", "2001:db8::1:", "192.0.2", "localhost", "1.2.3.4:80", "[::1]"}) {
+  for (const char* garbage : {"", "2001:db8::1:", "192.0.2", "localhost", "1.2.3.4:80", "[::1]", "fe80::1%eth0"}) {
     EXPECT_EQ(AddressNetwork(garbage), "") << garbage;
   }
 }
