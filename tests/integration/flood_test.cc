@@ -109,6 +109,27 @@ class FloodTest : public ::testing::Test {
     return reply.ok();
   }
 
+  using Flooders = std::vector<std::unique_ptr<Flooder>>;
+  // COUNT peers numbered from FIRST (from SOURCE if given), each expected
+  // to finish its handshake.
+  Flooders Connected(zmq::context_t* ctx, int first, int count, const std::string& source = "") {
+    Flooders peers;
+    for (int i = first; i < first + count; ++i) {
+      peers.push_back(std::make_unique<Flooder>(ctx, c_.endpoint(), c_.broker_key(), i, source));
+      EXPECT_TRUE(peers.back()->WaitUntilConnected()) << "peer " << i;
+    }
+    return peers;
+  }
+  // COUNT peers numbered from FIRST, each expected to be disconnected.
+  Flooders Refused(zmq::context_t* ctx, int first, int count) {
+    Flooders peers;
+    for (int i = first; i < first + count; ++i) {
+      peers.push_back(std::make_unique<Flooder>(ctx, c_.endpoint(), c_.broker_key(), i));
+    }
+    for (auto& p : peers) EXPECT_TRUE(p->WaitUntilCut());
+    return peers;
+  }
+
   uint64_t BrokerPeakRssKib() { return static_cast<uint64_t>(testing::ProcStatusKb(c_.broker()->pid(), "VmHWM")); }
 
   Cluster c_;
@@ -212,14 +233,8 @@ TEST_F(FloodTest, AWideWindowIsNotCut) {
 TEST_F(FloodTest, ConnectionsBeyondTheLimitAreRefused) {
   StartBroker("max_connections: 3\n");
   zmq::context_t ctx;
-  std::vector<std::unique_ptr<Flooder>> open;
-  for (int i = 0; i < 3; ++i) {
-    open.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), i));
-    ASSERT_TRUE(open.back()->WaitUntilConnected());
-  }
-  std::vector<std::unique_ptr<Flooder>> more;
-  for (int i = 3; i < 6; ++i) more.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), i));
-  for (auto& p : more) EXPECT_TRUE(p->WaitUntilCut());
+  Flooders open = Connected(&ctx, 0, 3);
+  Flooders more = Refused(&ctx, 3, 3);
   for (auto& p : open) EXPECT_FALSE(p->WasCut());
   EXPECT_TRUE(c_.broker()->WaitForErr("\"refused_max_connections\"", 10000)) << c_.broker()->err();
   EXPECT_EQ(Count(c_.broker()->err(), "refused_max_connections_per_address"), 0u) << c_.broker()->err();
@@ -236,26 +251,14 @@ TEST_F(FloodTest, ConnectionsBeyondTheLimitAreRefused) {
 TEST_F(FloodTest, ConnectionsBeyondThePerAddressLimitAreRefused) {
   StartBroker("max_connections_per_address: 2\n");
   zmq::context_t ctx;
-  std::vector<std::unique_ptr<Flooder>> open;
-  for (int i = 0; i < 2; ++i) {
-    open.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), i));
-    ASSERT_TRUE(open.back()->WaitUntilConnected());
-  }
-  std::vector<std::unique_ptr<Flooder>> more;
-  for (int i = 2; i < 4; ++i) more.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), i));
-  for (auto& p : more) EXPECT_TRUE(p->WaitUntilCut());
+  Flooders open = Connected(&ctx, 0, 2);
+  Flooders more = Refused(&ctx, 2, 2);
   EXPECT_TRUE(c_.broker()->WaitForErr("\"refused_max_connections_per_address\"", 10000)) << c_.broker()->err();
   // Another address (loopback has many) is let in.
-  std::vector<std::unique_ptr<Flooder>> elsewhere;
-  for (int i = 4; i < 6; ++i) {
-    elsewhere.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), i, "127.0.0.2"));
-    ASSERT_TRUE(elsewhere.back()->WaitUntilConnected());
-  }
+  Flooders elsewhere = Connected(&ctx, 4, 2, "127.0.0.2");
   // The guard takes connections in the order they came: once a later one
   // from the full address is refused, the others were let be for good.
-  more.clear();
-  more.push_back(std::make_unique<Flooder>(&ctx, c_.endpoint(), c_.broker_key(), 6));
-  EXPECT_TRUE(more.back()->WaitUntilCut());
+  more = Refused(&ctx, 6, 1);
   for (auto& p : elsewhere) EXPECT_FALSE(p->WasCut());
   for (auto& p : open) EXPECT_FALSE(p->WasCut());
   // One of the first goes; a client that keeps trying from there gets in.

@@ -148,7 +148,7 @@ int Accepted(const char* to, bool v6, bool dual, const char* from, bool from_v6,
 }
 
 // Connections are counted by the address they come from; IPv6 ones by
-// their /64, so that one site cannot pass for many.
+// their /64.
 TEST(PortTest, PeersAreCountedByAddressAndIpv6ByItsNetwork) {
   int client = -1;
   int fd = Accepted("127.0.0.1", false, false, "127.0.0.2", false, &client);
