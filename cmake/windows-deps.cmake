@@ -27,6 +27,7 @@ tayori_windows_lib(PkgConfig::SODIUM ${_prefix}/lib/libsodium.a advapi32)
 tayori_windows_lib(PkgConfig::ZMQ ${_zmq} PkgConfig::SODIUM ws2_32 iphlpapi rpcrt4)
 tayori_windows_lib(OpenSSL::Crypto ${_prefix}/lib/libcrypto.a ws2_32 crypt32 user32 advapi32)
 tayori_windows_lib(yaml-cpp ${_prefix}/lib/libyaml-cpp.a)
+tayori_windows_lib(PkgConfig::ZSTD ${_prefix}/lib/libzstd.a)
 
 set(Protobuf_INCLUDE_DIR ${_prefix}/include)
 set(Protobuf_LIBRARY ${_prefix}/lib/libprotobuf.a)

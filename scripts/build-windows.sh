@@ -134,6 +134,13 @@ build_yamlcpp() {
     -DYAML_CPP_BUILD_CONTRIB=OFF -DYAML_BUILD_SHARED_LIBS=OFF
 }
 
+build_zstd() {
+  local dir
+  dir=$(fetch libzstd) || return 1
+  cmake_dep zstd "$dir/build/cmake" -DZSTD_BUILD_SHARED=OFF -DZSTD_BUILD_STATIC=ON -DZSTD_BUILD_PROGRAMS=OFF \
+    -DZSTD_BUILD_TESTS=OFF -DZSTD_MULTITHREAD_SUPPORT=OFF -DZSTD_LEGACY_SUPPORT=OFF
+}
+
 build_googletest() {  # for the Windows side's own tests, run under wine
   local dir
   dir=$(fetch googletest) || return 1
@@ -178,6 +185,7 @@ build_dep openssl
 build_dep zeromq
 build_dep protobuf
 build_dep yamlcpp
+build_dep zstd
 build_dep googletest
 build_dep headers
 
