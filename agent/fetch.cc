@@ -86,9 +86,9 @@ Status DownloadFile(MessageDownload* d, int fi, const std::string& part) {
   };
   io.receive = ReceiveFrom(d->client);
   io.on_answer = [&](uint64_t c, std::string cipher) -> Status {
-    ASSIGN_OR_RETURN(std::string plain,
-                     crypto::DecryptChunk(crypto::AeadOf(d->m->version()), d->key, static_cast<uint32_t>(fi),
-                                          static_cast<uint32_t>(c), f.chunk_count(), cipher));
+    const uint64_t len = crypto::ChunkLen(f.size(), d->m->chunk_size(), static_cast<uint32_t>(c));
+    ASSIGN_OR_RETURN(std::string plain, crypto::OpenChunk(d->m->version(), d->key, static_cast<uint32_t>(fi),
+                                                          static_cast<uint32_t>(c), f.chunk_count(), cipher, len));
     hash.Update(plain);
     RETURN_IF_ERROR(out->Append(plain));
     d->done += plain.size();

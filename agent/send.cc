@@ -22,8 +22,7 @@ namespace {
 constexpr int kMaxRounds = 4;
 
 uint64_t PlainLen(const pb::FileEntry& f, uint32_t chunk, uint32_t chunk_size) {
-  const uint64_t start = static_cast<uint64_t>(chunk) * chunk_size;
-  return start >= f.size() ? 0 : std::min<uint64_t>(chunk_size, f.size() - start);
+  return crypto::ChunkLen(f.size(), chunk_size, chunk);
 }
 
 // The source files of one send, each opened through ENV when first read.
@@ -95,55 +94,70 @@ StatusOr<bool> SameSend(const pb::OutboxRecord& rec, const pb::Manifest& m, cons
 // The ciphertext of one file of a new send, in pages of its own: buffers of
 // up to the send limit come and go with every send, and on the heap they
 // would leave it fragmented and the process larger with each bulk send.
+// Sealed chunks differ in length (version 3 packs them), so it keeps where
+// each ends.
 class SealedFile {
  public:
   explicit SealedFile(size_t capacity) : pages_(capacity) {}
 
-  // Room for the next N bytes, kept once written: null when there is none
-  // (or no memory), and the upload then encrypts again.
-  char* Next(size_t n) {
+  // Room for up to N bytes of the next chunk, null when there is none (or
+  // no memory), and the upload then seals again. Keep(n) keeps the N
+  // written there.
+  char* Room(size_t n) {
     if (pages_.size() - size_ < n || pages_.data() == nullptr) return nullptr;
-    size_ += n;
-    return pages_.data() + size_ - n;
+    return pages_.data() + size_;
   }
-  std::string_view view() const { return {pages_.data(), size_}; }
+  void Keep(size_t n) {
+    size_ += n;
+    ends_.push_back(size_);
+  }
+  size_t chunks() const { return ends_.size(); }
+  size_t size() const { return size_; }
+  // Sealed chunk C (< chunks()).
+  std::string_view Chunk(size_t c) const {
+    const size_t begin = c == 0 ? 0 : ends_[c - 1];
+    return {pages_.data() + begin, ends_[c] - begin};
+  }
 
  private:
   port::PageBuffer pages_;
   size_t size_ = 0;
+  std::vector<size_t> ends_;
 };
 
 namespace {
 
 // Fills in the chunking and both digests of file I of a new send, in one
-// pass that reads, hashes and encrypts each byte once; the ciphertext
-// chunks go to *SEALED, back to back, for the upload.
-Status SealFile(SourceFiles* files, size_t i, crypto::Aead aead, const std::string& key, uint32_t chunk_size,
+// pass that reads, hashes and seals each byte once; the sealed chunks go to
+// *SEALED, back to back, for the upload.
+Status SealFile(SourceFiles* files, size_t i, uint32_t version, const std::string& key, uint32_t chunk_size,
                 pb::FileEntry* f, std::unique_ptr<SealedFile>* sealed) {
   const uint32_t count = crypto::ChunkCount(f->size(), chunk_size);
   f->set_chunk_count(count);
-  f->set_cipher_size(f->size() + count * crypto::kChunkOverhead);
   crypto::Sha256 plain;
-  crypto::ChunkDigest cipher(crypto::kManifestVersion);
-  *sealed = std::make_unique<SealedFile>(f->cipher_size());
+  crypto::ChunkDigest cipher(version);
+  *sealed = std::make_unique<SealedFile>(f->size() + static_cast<uint64_t>(count) * crypto::MaxSealedLen(version, 0));
   std::string part, spare;
+  uint64_t cipher_size = 0;
   for (uint32_t c = 0; c < count; ++c) {
     RETURN_IF_ERROR(files->ReadInto(i, static_cast<uint64_t>(c) * chunk_size, PlainLen(*f, c, chunk_size), &part));
     plain.Update(part);
     // Sealed straight into the kept ciphertext; without room, into SPARE
-    // for the digest alone, and the upload encrypts again.
-    const size_t n = part.size() + crypto::kChunkOverhead;
-    char* out = *sealed ? (*sealed)->Next(n) : nullptr;
+    // for the digest alone, and the upload seals again.
+    const size_t room = crypto::MaxSealedLen(version, part.size());
+    char* out = *sealed ? (*sealed)->Room(room) : nullptr;
     if (out == nullptr) {
       sealed->reset();
-      spare.resize(n);
+      spare.resize(room);
       out = spare.data();
     }
-    if (!crypto::EncryptChunkTo(aead, key, static_cast<uint32_t>(i), c, count, part, out)) {
-      return Internal("cannot encrypt with the send key");
-    }
+    const size_t n = crypto::SealChunkTo(version, key, static_cast<uint32_t>(i), c, count, part, out);
+    if (n == 0) return Internal("cannot encrypt with the send key");
+    if (*sealed) (*sealed)->Keep(n);
     cipher.Update(std::string_view(out, n));
+    cipher_size += n;
   }
+  f->set_cipher_size(cipher_size);
   f->set_sha256(plain.Final());
   f->set_cipher_sha256(cipher.Final());
   return Status::Ok();
@@ -286,7 +300,6 @@ StatusOr<pb::OutboxRecord> Agent::NewOutboxRecord(const SendOptions& o, const st
   const std::string key = crypto::NewSendKey();
   pb::Manifest m;
   m.set_version(crypto::kManifestVersion);
-  const crypto::Aead aead = crypto::AeadOf(m.version());
   m.set_send_id(o.send_id.empty() ? NewId(env_->NowMillis()) : o.send_id);
   m.set_sender_office(config_.office);
   m.set_sender_user_id(config_.user_id);
@@ -299,9 +312,10 @@ StatusOr<pb::OutboxRecord> Agent::NewOutboxRecord(const SendOptions& o, const st
     pb::FileEntry* f = m.add_files();
     f->set_name(BaseName(paths[i]));
     f->set_size(sizes[i]);
-    RETURN_IF_ERROR(SealFile(&files, i, aead, key, config_.chunk_size, f, &(*sealed)[i]));
+    RETURN_IF_ERROR(SealFile(&files, i, m.version(), key, config_.chunk_size, f, &(*sealed)[i]));
   }
-  m.set_message_cipher(crypto::EncryptChunk(aead, key, crypto::kMessageFileIndex, 0, 1, o.message));
+  m.set_message_cipher(
+      crypto::EncryptChunk(crypto::AeadOf(m.version()), key, crypto::kMessageFileIndex, 0, 1, o.message));
   for (const std::string& pk : recipient_pks) {
     ASSIGN_OR_RETURN(std::string sealed, crypto::SealKey(key, pk));
     pb::SealedKey* k = m.add_sealed_keys();
@@ -383,17 +397,15 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const s
     req.mutable_chunk_put()->set_message_id(message_id);
     req.mutable_chunk_put()->set_file_index(fi);
     req.mutable_chunk_put()->set_chunk_index(c);
-    if (fi < sealed.size() && sealed[fi] != nullptr && sealed[fi]->view().size() == f.cipher_size()) {
-      const uint64_t at = static_cast<uint64_t>(c) * (m.chunk_size() + crypto::kChunkOverhead);
-      return client->Post(req, sealed[fi]->view().substr(at, PlainLen(f, c, m.chunk_size()) + crypto::kChunkOverhead),
-                          true);
+    if (fi < sealed.size() && sealed[fi] != nullptr && sealed[fi]->chunks() == f.chunk_count() &&
+        sealed[fi]->size() == f.cipher_size()) {
+      return client->Post(req, sealed[fi]->Chunk(c), true);
     }
-    // Resumed from the outbox record: the same key and nonces give the same
-    // ciphertext again.
+    // Resumed from the outbox record: the same key, nonces and packing give
+    // the same ciphertext again.
     ASSIGN_OR_RETURN(std::string plain,
                      files.Read(fi, static_cast<uint64_t>(c) * m.chunk_size(), PlainLen(f, c, m.chunk_size())));
-    return client->Post(
-        req, crypto::EncryptChunk(crypto::AeadOf(m.version()), rec.send_key(), fi, c, f.chunk_count(), plain), true);
+    return client->Post(req, crypto::SealChunk(m.version(), rec.send_key(), fi, c, f.chunk_count(), plain), true);
   };
   io.receive = ReceiveFrom(client);
   io.on_answer = [&](uint64_t key, std::string) {

@@ -34,6 +34,7 @@ inline constexpr size_t kMaxTerminals = 16;
 struct UploadHash {
   std::vector<std::unique_ptr<crypto::ChunkDigest>> files;
   std::vector<uint32_t> next_chunk;
+  std::vector<uint64_t> bytes;  // of the chunks hashed, per file
   bool in_order = true;
 };
 

@@ -33,7 +33,10 @@ Status CheckFileSizes(const BrokerOptions& o, const pb::Manifest& m) {
     }
     total += f.size();
     const uint64_t chunks = f.size() == 0 ? 1 : (f.size() + m.chunk_size() - 1) / m.chunk_size();
-    if (f.chunk_count() != chunks || f.cipher_size() != f.size() + chunks * crypto::kChunkOverhead) {
+    const uint64_t least = chunks * crypto::MinSealedLen(m.version(), 0);
+    const uint64_t most = f.size() + chunks * crypto::MaxSealedLen(m.version(), 0);
+    if (f.chunk_count() != chunks || f.cipher_size() < least || f.cipher_size() > most ||
+        (!crypto::PacksChunks(m.version()) && f.cipher_size() != most)) {
       return BadManifest("sizes of '" + f.name() + "' do not add up");
     }
   }

@@ -266,7 +266,7 @@ void Server::ServeOne(zmq::socket_t& socket, bool admin_channel) {
       caller = Status(Code::kUnauthenticated, "usage", "identity does not belong to this channel");
     }
   }
-  auto incoming = wire::DecodeRequest(frames, options_.max_chunk_bytes + crypto::kChunkOverhead);
+  auto incoming = wire::DecodeRequest(frames, crypto::MaxSealedLen(crypto::kManifestVersion, options_.max_chunk_bytes));
   if (!caller.ok()) {
     st = caller.status();
   } else if (!incoming.ok()) {

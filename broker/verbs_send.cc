@@ -19,12 +19,6 @@
 namespace tayori::broker {
 namespace {
 
-uint64_t PlainChunkLen(const pb::FileEntry& f, uint32_t chunk, uint32_t chunk_size) {
-  const uint64_t start = static_cast<uint64_t>(chunk) * chunk_size;
-  if (start >= f.size()) return 0;
-  return std::min<uint64_t>(chunk_size, f.size() - start);
-}
-
 // The manifest a stored record carries; a record that does not parse is
 // corrupt storage, not bad input.
 StatusOr<pb::Manifest> StoredManifest(const pb::MessageRecord& rec) {
@@ -172,11 +166,13 @@ Status HandleChunkPut(ServerContext& ctx, const Call& call, pb::Response* out, s
     return InvalidArgument(
         "bad_request", "no chunk " + std::to_string(r.chunk_index()) + " in file " + std::to_string(r.file_index()));
   }
-  const uint64_t want = PlainChunkLen(f, r.chunk_index(), m.chunk_size()) + crypto::kChunkOverhead;
-  if (call.data.size() != want) {
-    return InvalidArgument("bad_request", "chunk " + std::to_string(r.chunk_index()) + " is " +
-                                              std::to_string(call.data.size()) + " bytes, expected " +
-                                              std::to_string(want));
+  const uint64_t plain = crypto::ChunkLen(f.size(), m.chunk_size(), r.chunk_index());
+  const size_t least = crypto::MinSealedLen(m.version(), plain), most = crypto::MaxSealedLen(m.version(), plain);
+  if (call.data.size() < least || call.data.size() > most) {
+    return InvalidArgument(
+        "bad_request",
+        "chunk " + std::to_string(r.chunk_index()) + " is " + std::to_string(call.data.size()) + " bytes, expected " +
+            (least == most ? std::to_string(most) : std::to_string(least) + " to " + std::to_string(most)));
   }
   RETURN_IF_ERROR(ctx.store->PutChunk(r.message_id(), r.file_index(), r.chunk_index(), call.data));
   UploadHash& uh = ctx.upload_hashes[r.message_id()];
@@ -184,11 +180,13 @@ Status HandleChunkPut(ServerContext& ctx, const Call& call, pb::Response* out, s
     if (r.file_index() != 0 || r.chunk_index() != 0) uh.in_order = false;  // resumed, or out of order
     for (int i = 0; i < m.files_size(); ++i) uh.files.push_back(std::make_unique<crypto::ChunkDigest>(m.version()));
     uh.next_chunk.assign(static_cast<size_t>(m.files_size()), 0);
+    uh.bytes.assign(static_cast<size_t>(m.files_size()), 0);
   }
   const size_t fi = r.file_index();
   if (uh.in_order && uh.next_chunk[fi] == r.chunk_index()) {
     uh.files[fi]->Update(call.data);
     ++uh.next_chunk[fi];
+    uh.bytes[fi] += call.data.size();
   } else {
     // A gap, or a chunk written again (its stored bytes may now differ from
     // what was hashed): the commit reads the chunks back.
@@ -204,6 +202,15 @@ Status DigestMismatch(const pb::FileEntry& f) {
                 "stored bytes of '" + f.name() + "' do not match the signed digest");
 }
 
+// The chunks of F add up to the ciphertext size its manifest signed (what
+// quotas and statistics count).
+Status CheckCipherSize(const pb::FileEntry& f, uint64_t stored) {
+  if (stored == f.cipher_size()) return Status::Ok();
+  return Status(Code::kDataLoss, "digest_mismatch",
+                "stored chunks of '" + f.name() + "' add up to " + std::to_string(stored) + " bytes, not the " +
+                    std::to_string(f.cipher_size()) + " signed");
+}
+
 // Every chunk is stored and every file's ciphertext matches its signed
 // digest: from the digests taken as chunks arrived in order, else by
 // reading the chunks back. Missing chunks are found from what is stored,
@@ -216,9 +223,12 @@ Status VerifyUpload(ServerContext& ctx, const pb::MessageRecord& rec, const pb::
   }
   if (hashed) {
     for (int fi = 0; fi < m.files_size(); ++fi) {
-      if (uh->second.files[static_cast<size_t>(fi)]->Final() != m.files(fi).cipher_sha256()) {
+      Status st = uh->second.files[static_cast<size_t>(fi)]->Final() != m.files(fi).cipher_sha256()
+                      ? DigestMismatch(m.files(fi))
+                      : CheckCipherSize(m.files(fi), uh->second.bytes[static_cast<size_t>(fi)]);
+      if (!st.ok()) {
         ctx.upload_hashes.erase(uh);
-        return DigestMismatch(m.files(fi));
+        return st;
       }
     }
     ctx.upload_hashes.erase(uh);
@@ -242,11 +252,14 @@ Status VerifyUpload(ServerContext& ctx, const pb::MessageRecord& rec, const pb::
   for (int fi = 0; fi < m.files_size(); ++fi) {
     const pb::FileEntry& f = m.files(fi);
     crypto::ChunkDigest hash(m.version());
+    uint64_t stored = 0;
     for (uint32_t ci = 0; ci < f.chunk_count(); ++ci) {
       ASSIGN_OR_RETURN(std::string chunk, ctx.store->GetChunk(rec.message_id(), static_cast<uint32_t>(fi), ci));
       hash.Update(chunk);
+      stored += chunk.size();
     }
     if (hash.Final() != f.cipher_sha256()) return DigestMismatch(f);
+    RETURN_IF_ERROR(CheckCipherSize(f, stored));
   }
   return Status::Ok();
 }

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace tayori::crypto {
@@ -70,15 +71,23 @@ StatusOr<std::string> OpenSealedKey(const std::string& sealed, const BoxKeyPair&
   return key;
 }
 
-bool KnownManifestVersion(uint32_t version) { return version == 1 || version == 2; }
+bool KnownManifestVersion(uint32_t version) { return version >= 1 && version <= 3; }
 
 Aead AeadOf(uint32_t manifest_version) { return manifest_version >= 2 ? Aead::kAes256Gcm : Aead::kXChaCha20Poly1305; }
 
+bool PacksChunks(uint32_t manifest_version) { return manifest_version >= 3; }
+
+size_t MaxSealedLen(uint32_t manifest_version, uint64_t plain_len) {
+  return static_cast<size_t>(plain_len) + kChunkOverhead + (PacksChunks(manifest_version) ? kPackOverhead : 0);
+}
+
+size_t MinSealedLen(uint32_t manifest_version, uint64_t plain_len) {
+  return PacksChunks(manifest_version) ? kChunkOverhead + kPackOverhead
+                                       : static_cast<size_t>(plain_len) + kChunkOverhead;
+}
+
 namespace {
 
-// AES-256-GCM with a 12-byte nonce (file index, chunk index, 0) and the
-// same associated data as the XChaCha20-Poly1305 chunks. ENCRYPT: IN is
-// plaintext, OUT gets ciphertext and tag; else IN is ciphertext and tag.
 // AES-256-GCM with a 12-byte nonce (file index, chunk index, 0) and the
 // same associated data as the XChaCha20-Poly1305 chunks. ENCRYPT: IN is
 // plaintext and OUT gets IN.size() + kChunkOverhead bytes (ciphertext, then
@@ -157,9 +166,51 @@ StatusOr<std::string> DecryptChunk(Aead aead, const std::string& key, uint32_t f
   return out;
 }
 
+size_t SealChunkTo(uint32_t manifest_version, const std::string& key, uint32_t file_index, uint32_t chunk_index,
+                   uint32_t chunk_count, std::string_view plaintext, char* out) {
+  const Aead aead = AeadOf(manifest_version);
+  if (!PacksChunks(manifest_version)) {
+    return EncryptChunkTo(aead, key, file_index, chunk_index, chunk_count, plaintext, out)
+               ? plaintext.size() + kChunkOverhead
+               : 0;
+  }
+  // Packed in OUT, then encrypted where it lies (GCM allows it).
+  const size_t packed = PackChunk(plaintext, out);
+  return EncryptChunkTo(aead, key, file_index, chunk_index, chunk_count, std::string_view(out, packed), out)
+             ? packed + kChunkOverhead
+             : 0;
+}
+
+std::string SealChunk(uint32_t manifest_version, const std::string& key, uint32_t file_index, uint32_t chunk_index,
+                      uint32_t chunk_count, std::string_view plaintext) {
+  std::string out(MaxSealedLen(manifest_version, plaintext.size()), '\0');
+  // Only a malformed key fails: an empty chunk then never authenticates.
+  out.resize(SealChunkTo(manifest_version, key, file_index, chunk_index, chunk_count, plaintext, out.data()));
+  return out;
+}
+
+StatusOr<std::string> OpenChunk(uint32_t manifest_version, const std::string& key, uint32_t file_index,
+                                uint32_t chunk_index, uint32_t chunk_count, const std::string& sealed,
+                                uint64_t plain_len) {
+  ASSIGN_OR_RETURN(std::string opened,
+                   DecryptChunk(AeadOf(manifest_version), key, file_index, chunk_index, chunk_count, sealed));
+  if (PacksChunks(manifest_version)) return UnpackChunk(opened, static_cast<size_t>(plain_len));
+  if (opened.size() != plain_len) {
+    return Status(
+        Code::kDataLoss, "digest_mismatch",
+        "chunk " + std::to_string(chunk_index) + " of file " + std::to_string(file_index) + " has the wrong length");
+  }
+  return opened;
+}
+
 uint32_t ChunkCount(uint64_t size, uint32_t chunk_size) {
   if (size == 0) return 1;
   return static_cast<uint32_t>((size + chunk_size - 1) / chunk_size);
+}
+
+uint64_t ChunkLen(uint64_t size, uint32_t chunk_size, uint32_t chunk) {
+  const uint64_t start = static_cast<uint64_t>(chunk) * chunk_size;
+  return start >= size ? 0 : std::min<uint64_t>(chunk_size, size - start);
 }
 
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }

@@ -4,7 +4,9 @@
 // chunk is sealed with an AEAD chosen by the manifest's version: AES-256-GCM
 // (OpenSSL, with the CPU's AES and carry-less multiply instructions) from
 // version 2, XChaCha20-Poly1305 (libsodium) in version 1, which messages
-// stored before still use. The nonce is (file index, chunk index) and the
+// stored before still use. From version 3 a chunk's plaintext is packed
+// (common/crypto/packing.h: compressed when that makes it shorter) before
+// it is sealed. The nonce is (file index, chunk index) and the
 // associated data also binds the chunk count, so chunks can be neither
 // reordered, swapped between files, nor dropped from the end; with a key
 // used for one send only, no nonce repeats under a key. The free-text
@@ -21,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/crypto/packing.h"
 #include "common/status.h"
 
 namespace tayori::crypto {
@@ -43,9 +46,30 @@ StatusOr<std::string> OpenSealedKey(const std::string& sealed, const BoxKeyPair&
 enum class Aead { kXChaCha20Poly1305, kAes256Gcm };
 
 // Manifest versions this build reads and writes, and the AEAD of each.
-constexpr uint32_t kManifestVersion = 2;  // what new sends are
+constexpr uint32_t kManifestVersion = 3;  // what new sends are
 bool KnownManifestVersion(uint32_t version);
 Aead AeadOf(uint32_t manifest_version);  // a known version
+bool PacksChunks(uint32_t manifest_version);
+
+// The most a chunk of PLAIN_LEN bytes takes sealed under a manifest
+// VERSION: exactly that in versions 1 and 2; from 3, packed chunks are
+// shorter or one byte longer (kChunkOverhead + kPackOverhead at most).
+size_t MaxSealedLen(uint32_t manifest_version, uint64_t plain_len);
+// The least: a chunk sealed under VERSION is never shorter.
+size_t MinSealedLen(uint32_t manifest_version, uint64_t plain_len);
+
+// Seals chunk CHUNK_INDEX of CHUNK_COUNT of file FILE_INDEX under manifest
+// VERSION into OUT, which has room for MaxSealedLen: packs it (from version
+// 3), then encrypts. Returns the bytes written; 0 only with a malformed key.
+size_t SealChunkTo(uint32_t manifest_version, const std::string& key, uint32_t file_index, uint32_t chunk_index,
+                   uint32_t chunk_count, std::string_view plaintext, char* out);
+std::string SealChunk(uint32_t manifest_version, const std::string& key, uint32_t file_index, uint32_t chunk_index,
+                      uint32_t chunk_count, std::string_view plaintext);
+// The PLAIN_LEN bytes sealed in SEALED; digest_mismatch if the chunk was
+// altered, is not the one named, or does not hold PLAIN_LEN bytes.
+StatusOr<std::string> OpenChunk(uint32_t manifest_version, const std::string& key, uint32_t file_index,
+                                uint32_t chunk_index, uint32_t chunk_count, const std::string& sealed,
+                                uint64_t plain_len);
 
 // Both add kChunkOverhead bytes (the tag) to the plaintext; EncryptChunkTo
 // writes them at OUT (false only with a malformed key).
@@ -59,6 +83,8 @@ StatusOr<std::string> DecryptChunk(Aead aead, const std::string& key, uint32_t f
 
 // Chunks of a file of SIZE bytes (an empty file is one empty chunk).
 uint32_t ChunkCount(uint64_t size, uint32_t chunk_size);
+// Plaintext bytes in chunk CHUNK of such a file (0 past its end).
+uint64_t ChunkLen(uint64_t size, uint32_t chunk_size, uint32_t chunk);
 
 // Streaming SHA-256 (OpenSSL's, which uses the CPU's SHA extensions where
 // present). Owns its context; one thread at a time.

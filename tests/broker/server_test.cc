@@ -251,9 +251,11 @@ TEST_F(EnrolTest, RefusesForgedBindings) {
 
 class ExchangeTest : public ServerTest {
  protected:
-  // TAMPER, if set, changes the ciphertext after it was signed, before upload.
+  // TAMPER, if set, changes the ciphertext after it was signed, before
+  // upload; EDIT the manifest before it is signed.
   StatusOr<std::string> SendByHand(uint32_t version, const testing::CorpusFile& file,
-                                   const std::function<void(std::string*)>& tamper = nullptr);
+                                   const std::function<void(std::string*)>& tamper = nullptr,
+                                   const std::function<void(pb::Manifest*)>& edit = nullptr);
   void SetUp() override {
     ServerTest::SetUp();
     AddOffice("0123456789", "居宅介護支援A");
@@ -524,7 +526,8 @@ TEST_F(ExchangeTest, AgentRefusesBeforeAnythingLeavesThePc) {
 // agent of another version, or a modified one, would); returns the
 // broker's answer to SendBegin, or the message id once committed.
 StatusOr<std::string> ExchangeTest::SendByHand(uint32_t version, const testing::CorpusFile& file,
-                                               const std::function<void(std::string*)>& tamper) {
+                                               const std::function<void(std::string*)>& tamper,
+                                               const std::function<void(pb::Manifest*)>& edit) {
   ExchangeTest* t = this;
   auto info = t->a_->Lookup("1299999999");
   pb::EnrolmentBinding binding;
@@ -538,7 +541,7 @@ StatusOr<std::string> ExchangeTest::SendByHand(uint32_t version, const testing::
   m.set_sender_user_id("KJ000000000001");
   m.set_recipient_office("1299999999");
   m.set_chunk_size(kChunk);
-  const std::string cipher = crypto::EncryptChunk(aead, key, 0, 0, 1, file.content);
+  const std::string cipher = crypto::SealChunk(version, key, 0, 0, 1, file.content);
   auto* f = m.add_files();
   f->set_name(file.name);
   f->set_size(file.content.size());
@@ -552,6 +555,7 @@ StatusOr<std::string> ExchangeTest::SendByHand(uint32_t version, const testing::
   pb::SealedKey* sealed = m.add_sealed_keys();
   sealed->set_e2e_pk(binding.e2e_pk());
   sealed->set_sealed(*crypto::SealKey(key, binding.e2e_pk()));
+  if (edit) edit(&m);
   pb::Request begin;
   auto* s = begin.mutable_send_begin()->mutable_signed_();
   s->set_manifest(m.SerializeAsString());
@@ -571,13 +575,13 @@ StatusOr<std::string> ExchangeTest::SendByHand(uint32_t version, const testing::
   return id;
 }
 
-// Messages stored by the previous version (manifest version 1, chunks in
-// XChaCha20-Poly1305) still download, byte for byte, beside today's
-// (version 2, AES-256-GCM); a manifest of a version no agent knows is
-// refused when the send begins.
+// Messages stored by earlier versions (manifest version 1, chunks in
+// XChaCha20-Poly1305; version 2, AES-256-GCM) still download, byte for
+// byte, beside today's (version 3, chunks packed before AES-256-GCM); a
+// manifest of a version no agent knows is refused when the send begins.
 TEST_F(ExchangeTest, EveryManifestVersionDownloadsAndAnUnknownOneIsRefused) {
   const auto unit = testing::Corpus().Unit("actuals", true);
-  for (const uint32_t version : {1u, 2u}) {
+  for (const uint32_t version : {1u, 2u, 3u}) {
     auto id = SendByHand(version, unit[0]);
     ASSERT_TRUE(id.ok()) << version << ": " << id.status().ToString();
     const std::string dest = dir_.Sub("recv" + std::to_string(version));
@@ -585,9 +589,39 @@ TEST_F(ExchangeTest, EveryManifestVersionDownloadsAndAnUnknownOneIsRefused) {
     ASSERT_TRUE(fetched.ok()) << version << ": " << fetched.status().ToString();
     EXPECT_EQ(*ReadFile(dest + "/" + unit[0].name), unit[0].content) << version;
   }
-  auto refused = SendByHand(3, unit[0]);
+  auto refused = SendByHand(4, unit[0]);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().reason(), "bad_manifest");
+}
+
+// Version 3 chunks vary in length: the broker takes any chunk within the
+// bounds of its plaintext length and no other, and commits only chunks that
+// add up to the ciphertext size the sender signed (what quotas count).
+TEST_F(ExchangeTest, PackedChunksAreHeldToTheirBoundsAndTheSignedSize) {
+  testing::CorpusFile big = testing::Corpus().Unit("actuals", true)[0];
+  while (big.content.size() < 40000) big.content += big.content;  // a chunk that packs small
+  auto ok = SendByHand(3, big);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+
+  auto too_long = SendByHand(3, big, [&](std::string* c) { c->resize(big.content.size() + 18, 'x'); });
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.status().reason(), "bad_request");
+  auto too_short = SendByHand(3, big, [](std::string* c) { c->resize(16); });
+  ASSERT_FALSE(too_short.ok());
+  EXPECT_EQ(too_short.status().reason(), "bad_request");
+
+  auto understated = SendByHand(
+      3, big, nullptr, [](pb::Manifest* m) { m->mutable_files(0)->set_cipher_size(m->files(0).cipher_size() - 1); });
+  ASSERT_FALSE(understated.ok());
+  EXPECT_EQ(understated.status().reason(), "digest_mismatch");
+  auto beyond = SendByHand(3, big, nullptr,
+                           [&](pb::Manifest* m) { m->mutable_files(0)->set_cipher_size(big.content.size() + 18); });
+  ASSERT_FALSE(beyond.ok());
+  EXPECT_EQ(beyond.status().reason(), "bad_manifest");
+  auto unpacked_size = SendByHand(
+      2, big, nullptr, [](pb::Manifest* m) { m->mutable_files(0)->set_cipher_size(m->files(0).cipher_size() - 1); });
+  ASSERT_FALSE(unpacked_size.ok());
+  EXPECT_EQ(unpacked_size.status().reason(), "bad_manifest");  // earlier versions: exactly plaintext + tag
 }
 
 // Version 2 signs the chunks' tags: the broker refuses an upload whose tag

@@ -199,10 +199,10 @@ void SignManifest(const World& w, const Office& from, const Office& to, bool rep
       f.set_size(f.size() % (w.options.max_send_bytes / w.options.max_files + 1));
       f.set_sha256(std::string(32, 's'));
       f.set_chunk_count(crypto::ChunkCount(f.size(), m.chunk_size()));
-      f.set_cipher_size(f.size() + f.chunk_count() * crypto::kChunkOverhead);
+      f.set_cipher_size(f.size() + f.chunk_count() * crypto::MaxSealedLen(m.version(), 0));
       crypto::ChunkDigest digest(m.version());
       for (uint64_t at = 0; at < f.size() || (at == 0 && f.size() == 0); at += m.chunk_size()) {
-        digest.Update(ZeroCipher(std::min<uint64_t>(m.chunk_size(), f.size() - at) + crypto::kChunkOverhead));
+        digest.Update(ZeroCipher(crypto::MaxSealedLen(m.version(), std::min<uint64_t>(m.chunk_size(), f.size() - at))));
         if (f.size() == 0) break;
       }
       f.set_cipher_sha256(digest.Final());
@@ -227,9 +227,8 @@ void FillChunk(ServerContext& ctx, const pb::Request& req, std::string* data) {
   if (!rec.ok() || !m.ParseFromString(rec->signed_().manifest())) return;
   if (req.chunk_put().file_index() >= static_cast<uint32_t>(m.files_size()) || m.chunk_size() == 0) return;
   const pb::FileEntry& f = m.files(req.chunk_put().file_index());
-  const uint64_t start = static_cast<uint64_t>(req.chunk_put().chunk_index()) * m.chunk_size();
-  const uint64_t plain = start >= f.size() ? 0 : std::min<uint64_t>(m.chunk_size(), f.size() - start);
-  *data = ZeroCipher(plain + crypto::kChunkOverhead);
+  *data = ZeroCipher(
+      crypto::MaxSealedLen(m.version(), crypto::ChunkLen(f.size(), m.chunk_size(), req.chunk_put().chunk_index())));
 }
 
 [[noreturn]] void Broken(const char* what) {
@@ -340,7 +339,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const std::string chunk = in.ConsumeRandomLengthString(w->options.max_chunk_bytes + 64);
       frames.emplace_back(chunk.data(), chunk.size());
     }
-    auto incoming = wire::DecodeRequest(frames, w->options.max_chunk_bytes + crypto::kChunkOverhead);
+    auto incoming =
+        wire::DecodeRequest(frames, crypto::MaxSealedLen(crypto::kManifestVersion, w->options.max_chunk_bytes));
     if (!incoming.ok()) {
       if (incoming.status().reason().empty()) Broken("a bad frame without a reason");
       continue;

@@ -79,7 +79,7 @@ pb::Manifest Build(FuzzedDataProvider& in, const BrokerOptions& o) {
     f->set_cipher_sha256(std::string(in.ConsumeBool() ? 32 : in.ConsumeIntegralInRange(0, 40), 'c'));
     const uint64_t chunks = m.chunk_size() == 0 ? 1 : tayori::crypto::ChunkCount(f->size(), m.chunk_size());
     f->set_chunk_count(in.ConsumeBool() ? static_cast<uint32_t>(chunks) : in.ConsumeIntegral<uint32_t>());
-    f->set_cipher_size(in.ConsumeBool() ? f->size() + chunks * tayori::crypto::kChunkOverhead
+    f->set_cipher_size(in.ConsumeBool() ? f->size() + chunks * tayori::crypto::MaxSealedLen(m.version(), 0)
                                         : in.ConsumeIntegral<uint64_t>());
   }
   m.set_message_cipher(std::string(in.ConsumeIntegralInRange(0, 70000), 'm'));
@@ -115,6 +115,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       total += f.size();
       if (f.chunk_count() != tayori::crypto::ChunkCount(f.size(), m.chunk_size())) __builtin_trap();
       chunks += f.chunk_count();
+      if (f.cipher_size() > f.size() + f.chunk_count() * tayori::crypto::MaxSealedLen(m.version(), 0)) {
+        __builtin_trap();  // what quotas count is bounded by the bytes sent
+      }
     }
     if (total > options.max_send_bytes) __builtin_trap();
     if (chunks > options.max_send_bytes / options.min_chunk_bytes + options.max_files) __builtin_trap();

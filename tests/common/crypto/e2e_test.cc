@@ -46,9 +46,44 @@ TEST(ManifestVersionTest, NewSendsUseAesGcmAndVersionOneStaysXChaCha) {
   EXPECT_EQ(AeadOf(1), Aead::kXChaCha20Poly1305);
   EXPECT_TRUE(KnownManifestVersion(1));
   EXPECT_TRUE(KnownManifestVersion(2));
+  EXPECT_TRUE(KnownManifestVersion(3));
   EXPECT_FALSE(KnownManifestVersion(0));
-  EXPECT_FALSE(KnownManifestVersion(3));
+  EXPECT_FALSE(KnownManifestVersion(4));
+  EXPECT_FALSE(PacksChunks(2));
+  EXPECT_TRUE(PacksChunks(kManifestVersion));
 }
+
+// Sealed under each version, a chunk opens to its bytes; from version 3 a
+// CSV chunk is stored compressed and random bytes at most a byte longer.
+class SealChunkTest : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(SealChunkTest, RoundTripWithinTheBounds) {
+  const uint32_t v = GetParam();
+  const std::string key = NewSendKey();
+  std::string csv;
+  for (int i = 0; csv.size() < 300000; ++i) csv += "202612,1310000001,000001" + std::to_string(i % 97) + ",111211\r\n";
+  std::string noise(300000, '\0');
+  randombytes_buf(noise.data(), noise.size());
+  for (const std::string& plain : {csv, noise, std::string(), std::string("x")}) {
+    const std::string sealed = SealChunk(v, key, 2, 1, 3, plain);
+    EXPECT_GE(sealed.size(), MinSealedLen(v, plain.size()));
+    EXPECT_LE(sealed.size(), MaxSealedLen(v, plain.size()));
+    auto back = OpenChunk(v, key, 2, 1, 3, sealed, plain.size());
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(*back, plain);
+    EXPECT_EQ(SealChunk(v, key, 2, 1, 3, plain), sealed);  // sealed again (a resumed send): the same bytes
+    // Expecting another length, or at another place, it does not open.
+    EXPECT_EQ(OpenChunk(v, key, 2, 1, 3, sealed, plain.size() + 1).status().reason(), "digest_mismatch");
+    EXPECT_FALSE(OpenChunk(v, key, 2, 2, 3, sealed, plain.size()).ok());
+  }
+  if (PacksChunks(v)) {
+    EXPECT_LT(SealChunk(v, key, 0, 0, 1, csv).size(), csv.size() / 4);
+  } else {
+    EXPECT_EQ(SealChunk(v, key, 0, 0, 1, csv).size(), csv.size() + kChunkOverhead);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryVersion, SealChunkTest, ::testing::Values(1u, 2u, 3u));
 
 TEST(E2eTest, SealedKeyOpensOnlyForItsRecipient) {
   const BoxKeyPair bob = NewBoxKeyPair(), eve = NewBoxKeyPair();
