@@ -152,7 +152,7 @@ Status SealFile(SourceFiles* files, size_t i, uint32_t version, const std::strin
       out = spare.data();
     }
     const size_t n = crypto::SealChunkTo(version, key, static_cast<uint32_t>(i), c, count, part, out);
-    if (n == 0) return Internal("cannot encrypt with the send key");
+    if (n == 0) return Internal("cannot pack and encrypt a chunk (no memory, or a bad send key)");
     if (*sealed) (*sealed)->Keep(n);
     cipher.Update(std::string_view(out, n));
     cipher_size += n;
@@ -198,7 +198,13 @@ StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& pro
   SealedChunks sealed;
   ASSIGN_OR_RETURN(pb::OutboxRecord rec, PrepareSend(o, recipient_pks, recipient.name(), &result.resumed, &sealed));
   ASSIGN_OR_RETURN(pb::Manifest m, StoredManifest(rec.signed_(), "outbox record " + rec.send_id()));
-  ASSIGN_OR_RETURN(result.accepted_unix, Deliver(rec, m, progress, o.cancel, &result.message_id, &sealed));
+  auto accepted = Deliver(rec, m, progress, o.cancel, &result.message_id, &sealed);
+  if (!accepted.ok() && accepted.status().reason() == reason::kResumeRepacked) {
+    // Never committed (chunks are missing) and never to be: the next send
+    // of these files is a new one, under a new key.
+    RETURN_IF_ERROR(store_.RemoveOutbox(rec.send_id()));
+  }
+  ASSIGN_OR_RETURN(result.accepted_unix, std::move(accepted));
   // Accepted: keep the history, drop the outbox entry (and its key).
   pb::SentRecord sent;
   sent.set_message_id(result.message_id);
@@ -333,6 +339,7 @@ StatusOr<pb::OutboxRecord> Agent::NewOutboxRecord(const SendOptions& o, const st
   for (const auto& p : paths) rec.add_paths(p);
   rec.set_message(o.message);
   rec.set_recipient_name(recipient_name);
+  rec.set_packer(crypto::PackerId());
   RETURN_IF_ERROR(store_.PutOutbox(rec));
   return rec;
 }
@@ -402,10 +409,18 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const s
       return client->Post(req, sealed[fi]->Chunk(c), true);
     }
     // Resumed from the outbox record: the same key, nonces and packing give
-    // the same ciphertext again.
+    // the same ciphertext again. Another packer (zstd updated meanwhile)
+    // could pack other bytes under the same nonce, which must never be: the
+    // send begins anew instead.
+    if (crypto::PacksChunks(m.version()) && rec.packer() != crypto::PackerId()) {
+      return FailedPrecondition(reason::kResumeRepacked,
+                                "sealed by '" + rec.packer() + "', this agent packs with '" + crypto::PackerId() + "'");
+    }
     ASSIGN_OR_RETURN(std::string plain,
                      files.Read(fi, static_cast<uint64_t>(c) * m.chunk_size(), PlainLen(f, c, m.chunk_size())));
-    return client->Post(req, crypto::SealChunk(m.version(), rec.send_key(), fi, c, f.chunk_count(), plain), true);
+    std::string sealed_chunk = crypto::SealChunk(m.version(), rec.send_key(), fi, c, f.chunk_count(), plain);
+    if (sealed_chunk.empty()) return Internal("cannot pack and encrypt a chunk (no memory, or a bad send key)");
+    return client->Post(req, sealed_chunk, true);
   };
   io.receive = ReceiveFrom(client);
   io.on_answer = [&](uint64_t key, std::string) {

@@ -176,6 +176,7 @@ size_t SealChunkTo(uint32_t manifest_version, const std::string& key, uint32_t f
   }
   // Packed in OUT, then encrypted where it lies (GCM allows it).
   const size_t packed = PackChunk(plaintext, out);
+  if (packed == 0) return 0;
   return EncryptChunkTo(aead, key, file_index, chunk_index, chunk_count, std::string_view(out, packed), out)
              ? packed + kChunkOverhead
              : 0;

@@ -60,7 +60,8 @@ size_t MinSealedLen(uint32_t manifest_version, uint64_t plain_len);
 
 // Seals chunk CHUNK_INDEX of CHUNK_COUNT of file FILE_INDEX under manifest
 // VERSION into OUT, which has room for MaxSealedLen: packs it (from version
-// 3), then encrypts. Returns the bytes written; 0 only with a malformed key.
+// 3), then encrypts. Returns the bytes written; 0 with a malformed key or
+// when packing fails (no memory).
 size_t SealChunkTo(uint32_t manifest_version, const std::string& key, uint32_t file_index, uint32_t chunk_index,
                    uint32_t chunk_count, std::string_view plaintext, char* out);
 std::string SealChunk(uint32_t manifest_version, const std::string& key, uint32_t file_index, uint32_t chunk_index,

@@ -6,9 +6,11 @@
 //
 // PackChunk chooses zstd only when it makes the chunk shorter, and tries it
 // only when a probe of the chunk's first 64 KiB shrinks by at least 1/16,
-// so incompressible data costs a sixteenth of a pass. The choice depends on
-// the chunk's bytes alone: packing a chunk again (a send resumed after a
-// restart) gives the same bytes with the same zstd library.
+// so incompressible data costs a sixteenth of a pass over 1 MiB chunks
+// (all of a chunk of 64 KiB or less). Packing a chunk again (a send
+// resumed after a restart) gives the same bytes under the same PackerId
+// (zstd promises as much within one version); an agent whose packer
+// differs must not seal again under the same key and nonces.
 //
 // UnpackChunk does work bounded by the length the caller expects, never by
 // a size the packed bytes declare. Stateless functions; any thread (each
@@ -28,8 +30,13 @@ enum class PackMethod : unsigned char { kStored = 0, kZstd = 1 };
 
 constexpr size_t kPackOverhead = 1;  // the method byte
 
+// Names the packing this build does (zstd's version and level): a chunk
+// packed again gives the same bytes only under the same packer.
+std::string PackerId();
+
 // Packs PLAIN into OUT, which has room for PLAIN.size() + kPackOverhead
-// bytes; returns the bytes written (at most that).
+// bytes; returns the bytes written (at most that), 0 if zstd failed (no
+// memory): then no choice was made, which a second try might not repeat.
 size_t PackChunk(std::string_view plain, char* out);
 
 // The plaintext packed in PACKED, which must be exactly PLAIN_LEN bytes;

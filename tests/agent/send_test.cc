@@ -4,8 +4,14 @@
 // caller's check is checked again, and the rest of the send reads each
 // byte as often as its design says. A real broker runs in the test.
 #include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <atomic>
+#include <filesystem>
 
 #include "agent/agent.h"
+#include "common/crypto/packing.h"
+#include "common/reasons.h"
 #include "tests/support/careplan_corpus.h"
 #include "tests/support/fault_env.h"
 #include "tests/support/in_process_exchange.h"
@@ -93,6 +99,52 @@ TEST_F(SendTest, AFileChangedAfterTheCheckIsCheckedAgain) {
   auto inbox = b_->Inbox();
   ASSERT_TRUE(inbox.ok());
   EXPECT_TRUE(inbox->empty());
+}
+
+// A send interrupted, then resumed by an agent whose zstd packs otherwise
+// (updated meanwhile): it must not seal other bytes under the nonces it
+// used, so it begins anew once the broker shows chunks missing, and the
+// files arrive once.
+TEST_F(SendTest, AResumeUnderAnotherPackerBeginsAnewAndArrivesOnce) {
+  std::string pdf = "%PDF-1.7\n" + std::string(2 << 20, '\0');
+  randombytes_buf(pdf.data() + 9, pdf.size() - 9);
+  const std::string path = x_.Sub("plan.pdf");
+  ASSERT_TRUE(WriteFileAtomic(path, pdf).ok());
+  SendOptions o;
+  o.files = {path};
+  o.to = "1299999999";
+  std::atomic<bool> stop{false};
+  o.cancel = &stop;
+  auto interrupted = a_->Send(o, [&](const std::string&, uint64_t done, uint64_t) { stop = done > 0; });
+  ASSERT_FALSE(interrupted.ok());
+  ASSERT_EQ(interrupted.status().reason(), reason::kInterrupted);
+
+  const std::string outbox = x_.home("a") + "/outbox";
+  std::vector<std::string> records;
+  for (const auto& e : std::filesystem::directory_iterator(outbox)) records.push_back(e.path());
+  ASSERT_EQ(records.size(), 1u);
+  pb::OutboxRecord rec;
+  ASSERT_TRUE(rec.ParseFromString(*ReadFile(records[0])));
+  EXPECT_EQ(rec.packer(), crypto::PackerId());
+  rec.set_packer("zstd 0.0.0 level 1");
+  ASSERT_TRUE(WriteFileAtomic(records[0], rec.SerializeAsString()).ok());
+
+  o.cancel = nullptr;
+  auto refused = a_->Send(o, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().reason(), reason::kResumeRepacked);
+  EXPECT_TRUE(std::filesystem::is_empty(outbox));
+
+  auto sent = a_->Send(o, nullptr);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_FALSE(sent->resumed);
+  auto inbox = b_->Inbox();
+  ASSERT_TRUE(inbox.ok());
+  ASSERT_EQ(inbox->size(), 1u);
+  ASSERT_TRUE(MakeDirs(x_.Sub("received")).ok());
+  auto fetched = b_->Fetch(sent->message_id, x_.Sub("received"), nullptr);
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  EXPECT_EQ(*ReadFile(x_.Sub("received") + "/plan.pdf"), pdf);
 }
 
 }  // namespace
