@@ -67,17 +67,27 @@ void ServerContext::FillEntry(const pb::MessageRecord& rec, pb::MailEntry* out,
   out->set_receipt_cert_der(rec.receipt_cert_der());
 }
 
+namespace {
+
+// What an upload in progress counts against its office's quota: the most it
+// may store, not the size it declares it will end with.
+uint64_t UploadCharge(const pb::MessageRecord& rec) {
+  return rec.upload_bound_bytes() > 0 ? rec.upload_bound_bytes() : rec.cipher_bytes();
+}
+
+}  // namespace
+
 void ServerContext::UploadBegun(const pb::MessageRecord& rec) {
   Uploads& u = uploads[rec.sender_office()];
   ++u.count;
-  u.bytes += rec.cipher_bytes();
+  u.bytes += UploadCharge(rec);
 }
 
 void ServerContext::UploadEnded(const pb::MessageRecord& rec) {
   auto it = uploads.find(rec.sender_office());
   if (it == uploads.end()) return;
   it->second.count -= std::min<uint64_t>(it->second.count, 1);
-  it->second.bytes -= std::min<uint64_t>(it->second.bytes, rec.cipher_bytes());
+  it->second.bytes -= std::min<uint64_t>(it->second.bytes, UploadCharge(rec));
   if (it->second.count == 0) uploads.erase(it);
 }
 

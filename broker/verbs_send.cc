@@ -136,13 +136,17 @@ Status HandleSendBegin(ServerContext& ctx, const Call& call, pb::Response* out, 
   rec.set_state(pb::UPLOADING);
   rec.set_begun_unix(ctx.Now());
   rec.set_expire_unix(ctx.Now() + ctx.options.upload_timeout_seconds);
-  uint64_t cipher_bytes = 0;
-  for (const pb::FileEntry& f : m.files()) cipher_bytes += f.cipher_size();
+  uint64_t cipher_bytes = 0, bound = 0;
+  for (const pb::FileEntry& f : m.files()) {
+    cipher_bytes += f.cipher_size();
+    bound += f.size() + f.chunk_count() * crypto::MaxSealedLen(m.version(), 0);
+  }
   rec.set_cipher_bytes(cipher_bytes);
+  rec.set_upload_bound_bytes(bound);
   auto found = ctx.uploads.find(c.office);
   const ServerContext::Uploads in_progress = found == ctx.uploads.end() ? ServerContext::Uploads{} : found->second;
   if (in_progress.count + 1 > ctx.options.max_uploads_per_office ||
-      in_progress.bytes + cipher_bytes > ctx.options.max_upload_bytes_per_office) {
+      in_progress.bytes + bound > ctx.options.max_upload_bytes_per_office) {
     return FailedPrecondition("upload_quota", std::to_string(in_progress.count) + " uploads of " +
                                                   std::to_string(in_progress.bytes) + " bytes in progress");
   }

@@ -280,12 +280,12 @@ class ExchangeTest : public ServerTest {
 
   pb::SignedManifest ManifestOf(const std::vector<std::pair<std::string, uint64_t>>& files,
                                 const std::string& signer = "a", uint32_t chunk_size = kChunk,
-                                const std::string& cipher_sha256 = std::string(32, 'c')) {
+                                const std::string& cipher_sha256 = std::string(32, 'c'), uint32_t version = 1) {
     auto info = a_->Lookup("1299999999");
     pb::EnrolmentBinding binding;
     binding.ParseFromString(info->terminals(0).binding());
     pb::Manifest m;
-    m.set_version(1);
+    m.set_version(version);
     m.set_send_id(NewId(env_.NowMillis()));
     m.set_sender_office("0123456789");
     m.set_sender_user_id("KJ000000000001");
@@ -297,7 +297,9 @@ class ExchangeTest : public ServerTest {
       f->set_size(size);
       f->set_sha256(std::string(32, 's'));
       f->set_chunk_count(crypto::ChunkCount(size, chunk_size));
-      f->set_cipher_size(size + f->chunk_count() * crypto::kChunkOverhead);
+      // Version 3: the least a packed file may declare.
+      f->set_cipher_size(crypto::PacksChunks(version) ? f->chunk_count() * crypto::MinSealedLen(version, 0)
+                                                      : size + f->chunk_count() * crypto::kChunkOverhead);
       f->set_cipher_sha256(cipher_sha256);
     }
     m.set_message_cipher(std::string(20, 'm'));
@@ -1065,6 +1067,29 @@ TEST_F(QuotaTest, UploadsInProgressPerOfficeAreBounded) {
   ASSERT_TRUE(swept.ok()) << swept.status().ToString();
   EXPECT_EQ(swept->response.maintenance().purged(), 2u);
   EXPECT_TRUE(a_->Send({"1299999999", "", {WriteFile("a.pdf", "%PDF-1.7\nfrom A")}}, nullptr).ok());
+}
+
+// Version 3 files declare their packed size, which may be far less than
+// what their chunks may hold until the commit checks it: the quota of bytes
+// uploading counts every chunk at its longest.
+class ByteQuotaTest : public ExchangeTest {
+ protected:
+  void SetUp() override {
+    tweak_ = [](BrokerOptions* o) { o->max_upload_bytes_per_office = 1'000'000; };
+    ExchangeTest::SetUp();
+  }
+};
+
+TEST_F(ByteQuotaTest, PackedUploadsCountAtTheMostTheyMayStore) {
+  auto raw = RawClient(AgentCurveKey("a"));
+  pb::Request first;
+  *first.mutable_send_begin()->mutable_signed_() =
+      ManifestOf({{"x.pdf", 900'000}}, "a", kChunk, std::string(32, 'c'), 3);
+  ASSERT_TRUE(raw->Call(first).ok());
+  pb::Request second;
+  *second.mutable_send_begin()->mutable_signed_() =
+      ManifestOf({{"y.pdf", 900'000}}, "a", kChunk, std::string(32, 'c'), 3);
+  EXPECT_EQ(raw->Call(second).status().reason(), "upload_quota");  // 2 × 900 KB, though each declares a few KB
 }
 
 TEST_F(ExchangeTest, OperatorRemovesATerminal) {
