@@ -73,8 +73,11 @@ json RunOnStore(const Flags& f, const std::string& store, const json& primitives
     uint64_t csv_bytes = 0;
     for (const auto& file : files)
       csv_bytes += tayori::careplan::IsCsvName(file) ? std::filesystem::file_size(file) : 0;
-    const json floor = tayori::bench::CryptoFloor(primitives, static_cast<double>(big.bytes),
-                                                  static_cast<double>(csv_bytes), checker["mb_per_s"].get<double>());
+    // How the workload packs, on its first 50 MB (the CSV units repeat).
+    const json packing = tayori::bench::MeasurePacking(files, 50'000'000);
+    const json floor =
+        tayori::bench::CryptoFloor(primitives, static_cast<double>(big.bytes), static_cast<double>(csv_bytes),
+                                   checker["mb_per_s"].get<double>(), packing);
     workloads.push_back(WorkloadJson(workload, f.groups, f.mb, big, small, f.small_groups, scp, dd, floor));
   }
   std::fprintf(stderr, "downloads ...\n");

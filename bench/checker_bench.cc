@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -25,48 +26,62 @@ double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::n
   std::exit(1);
 }
 
-// RECORD (UTF-8, CRLF) with column COL (1-based) set to VALUE.
-std::string Edit(const std::string& record, int col, const std::string& value) {
-  std::vector<std::string> f;
-  const std::string line = record.substr(0, record.size() - 2);
-  bool quoted = false;
-  size_t start = 0;
-  for (size_t i = 0; i <= line.size(); ++i) {
-    if (i < line.size() && line[i] == '"') quoted = !quoted;
-    if (i == line.size() || (line[i] == ',' && !quoted)) {
-      f.push_back(line.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  f.at(static_cast<size_t>(col) - 1) = value;
-  std::string out;
-  for (size_t i = 0; i < f.size(); ++i) out += (i ? "," : "") + f[i];
-  return out + "\r\n";
+// MINUTES after midnight as HHMM.
+std::string Hhmm(int minutes) {
+  char b[8];
+  std::snprintf(b, sizeof b, "%02d%02d", minutes / 60 % 24, minutes % 60);
+  return b;
 }
 
-// A 第6表 of about BYTES: one user after another, a row per service day,
-// the text columns in kanji, kana, half-width kana and NEC specials.
-std::string PlanRows(const testing::Corpus& corpus, size_t bytes) {
-  const std::string base = corpus.Record("UPPLAN", "202407", "202612", /*sjis=*/false);
-  static const char* kCodes[] = {"111211", "A21111", "131111", "112111"};
-  static const char* kTexts[] = {"\"訪問介護　身体介護１\"",
-                                 "\"ﾎｳﾓﾝｶｲｺﾞ ｾｲｶﾂｴﾝｼﾞｮ\"",
-                                 "\"通所介護（①午前）\"",
-                                 "\"備考、テキスト\"",
-                                 "山田太郎",
-                                 ""};
+// A 第6表 of about BYTES as a care manager's software exports one: user
+// after user (insured number, name, care level), a row for each service
+// on the days of the month it is planned (times, codes and names, units,
+// provider office and name), values drawn from pools with a fixed seed:
+// varied as an export is, not one row repeated, which would compress a
+// hundredfold and flatter every figure taken on it.
+std::string PlanRows(size_t bytes) {
+  static const char* kSurnames[] = {"山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村",
+                                    "小林", "加藤", "吉田", "山本", "斎藤", "松本", "井上", "木村"};
+  static const char* kGiven[] = {"太郎", "花子", "一郎", "ヨシ子", "正男", "キヨ", "勝", "トミ",
+                                 "和夫", "ハル", "清",   "フミ",   "茂",   "静江", "博", "ミツ"};
+  struct Service {
+    const char* code;
+    const char* name;
+    int units;
+  };
+  static const Service kServices[] = {
+      {"111211", "訪問介護　身体介護１", 244}, {"111311", "訪問介護　身体介護２", 387},
+      {"112111", "訪問介護　生活援助２", 179}, {"A21111", "ﾎｳﾓﾝｶﾞﾀｻｰﾋﾞｽ1", 287},
+      {"131111", "訪問看護Ｉ１", 313},         {"151211", "通所介護（①午前）", 658},
+      {"155111", "通所介護入浴介助加算Ⅰ", 40}, {"161111", "通所リハ１１", 369},
+      {"171111", "福祉用具貸与", 120},         {"211111", "短期入所生活介護Ⅰ１", 603},
+      {"116211", "訪問介護処遇改善加算Ⅰ", 0},  {"13A111", "訪問看護特別管理加算Ⅱ", 250}};
+  std::mt19937 rng(20261201);
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  char providers[40][11];
+  for (auto& p : providers) std::snprintf(p, sizeof p, "13%08d", pick(100000000));
   std::string out;
+  char buf[512];
   for (int user = 0; out.size() < bytes; ++user) {
     char insured[16];
-    std::snprintf(insured, sizeof insured, "%010d", 12345 + user);
-    for (int day = 1; day <= 30 && out.size() < bytes; ++day) {
-      char date[16];
-      std::snprintf(date, sizeof date, "202612%02d", day);
-      std::string r = Edit(Edit(base, 3, insured), 10, date);
-      r = Edit(Edit(r, 15, kCodes[(user + day) % 4]), 16, kTexts[(user + day) % 6]);
-      r = Edit(r, 6, kTexts[user % 6]);
-      if (day % 7 == 0) r = Edit(Edit(r, 12, "9999"), 13, "9999");
-      out += testing::ToSjis(r);
+    std::snprintf(insured, sizeof insured, "%010d", pick(1000000000));
+    const std::string name = std::string(kSurnames[pick(16)]) + "　" + kGiven[pick(16)];
+    const int level = 21 + pick(5);
+    const int services = 1 + pick(4);
+    for (int s = 0; s < services && out.size() < bytes; ++s) {
+      const Service& svc = kServices[pick(12)];
+      const char* provider = providers[pick(40)];
+      const int start = 8 * 60 + 15 * pick(36), length = 30 * (1 + pick(4));
+      for (int day = 1 + pick(3); day <= 31 && out.size() < bytes; day += 1 + pick(3)) {
+        const bool untimed = svc.units < 130;  // rentals and additions: no time of day
+        std::snprintf(buf, sizeof buf,
+                      "202407,13%04d,%s,202611%02d,202612,\"%s\",%d,20240401,20270331,202612%02d,%d,%s,%s,1,%s,"
+                      "\"%s\",%d,0,1,%s,\"事業所%s\",0,%d,,\r\n",
+                      pick(40), insured, 20 + pick(9), name.c_str(), level, day, 1 + (day % 7),
+                      untimed ? "9999" : Hhmm(start).c_str(), untimed ? "9999" : Hhmm(start + length).c_str(), svc.code,
+                      svc.name, svc.units + pick(5), provider, provider + 6, pick(50) == 0 ? 1 : 0);
+        out += testing::ToSjis(buf);
+      }
     }
   }
   return out;
@@ -86,7 +101,7 @@ std::vector<CorpusFile> PlanUnit(const std::string& sender, const std::string& r
   size_t others = 0;
   for (const auto& f : unit) others += f.name.rfind("UPPLAN", 0) == 0 ? 0 : f.content.size();
   for (auto& f : unit) {
-    if (f.name.rfind("UPPLAN", 0) == 0) f.content = PlanRows(corpus, bytes > others ? bytes - others : 1);
+    if (f.name.rfind("UPPLAN", 0) == 0) f.content = PlanRows(bytes > others ? bytes - others : 1);
   }
   return unit;
 }

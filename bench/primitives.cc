@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "common/crypto/e2e.h"
+#include "common/crypto/packing.h"
 
 namespace tayori::bench {
 namespace {
@@ -71,17 +73,44 @@ nlohmann::json MeasurePrimitives(const std::string& dir) {
           {"fsync_4kib_ms", SyncedWriteMs(dir, 4096)}};
 }
 
-nlohmann::json CryptoFloor(const nlohmann::json& p, double bytes, double checked_bytes, double checker_mb_s) {
+nlohmann::json MeasurePacking(const std::vector<std::string>& files, uint64_t limit) {
+  std::string chunk, packed(kBuffer + crypto::kPackOverhead, '\0');
+  double plain = 0, out = 0, seconds = 0;
+  for (const std::string& path : files) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) continue;
+    chunk.resize(kBuffer);
+    size_t n;
+    while (plain < static_cast<double>(limit) && (n = std::fread(chunk.data(), 1, kBuffer, f)) > 0) {
+      const double t0 = Now();
+      out += static_cast<double>(crypto::PackChunk(std::string_view(chunk.data(), n), packed.data()));
+      seconds += Now() - t0;
+      plain += static_cast<double>(n);
+    }
+    std::fclose(f);
+  }
+  if (plain == 0 || seconds == 0) return {{"pack_mb_s", 0.0}, {"packed_ratio", 1.0}};
+  return {{"pack_mb_s", plain / 1e6 / seconds}, {"packed_ratio", out / plain}};
+}
+
+nlohmann::json CryptoFloor(const nlohmann::json& p, double bytes, double checked_bytes, double checker_mb_s,
+                           const nlohmann::json& packing) {
   const double mb = bytes / 1e6;
+  const double sealed_mb = mb * packing["packed_ratio"].get<double>();
+  const double pack_mb_s = packing["pack_mb_s"].get<double>();
   const double sha = mb / p["sha256_mb_s"].get<double>();
-  const double gcm = mb / p["aes_gcm_mb_s"].get<double>();
-  const double box = mb / p["curve_box_mb_s"].get<double>();
+  const double pack = pack_mb_s > 0 ? mb / pack_mb_s : 0;
+  const double gcm = sealed_mb / p["aes_gcm_mb_s"].get<double>();
+  const double box = sealed_mb / p["curve_box_mb_s"].get<double>();
   const double check = checked_bytes / 1e6 / checker_mb_s;
-  const double agent = check + sha + gcm + box;
+  const double agent = check + sha + pack + gcm + box;
   const double broker = box;
   return {{"agent_seconds", agent},
           {"broker_seconds", broker},
           {"check_seconds", check},
+          {"pack_seconds", pack},
+          {"packed_ratio", packing["packed_ratio"]},
+          {"pack_mb_s", pack_mb_s},
           // Two cores: neither side can go faster than its own floor, nor
           // both together faster than their sum over two.
           {"two_core_seconds", std::max({agent, broker, (agent + broker) / 2})}};

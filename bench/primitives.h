@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace tayori::bench {
 
@@ -16,12 +17,20 @@ namespace tayori::bench {
 // "fsync_4kib_ms"}; the fsyncs write in DIR.
 nlohmann::json MeasurePrimitives(const std::string& dir);
 
+// The agent's packing of FILES (zstd level 1 where it pays, common/crypto/
+// packing.h), a MiB chunk at a time over at most LIMIT bytes of them:
+// {"pack_mb_s" (plaintext MB per second, one core), "packed_ratio"
+// (packed bytes over plaintext bytes)}.
+nlohmann::json MeasurePacking(const std::vector<std::string>& files, uint64_t limit);
+
 // Seconds each side spends at the least on a send of BYTES, CHECKED_BYTES
-// of them CSV the agent runs the care plan checker over at CHECKER_MB_S:
-// the agent checks, hashes the plaintext, encrypts and boxes it for the
-// transport; the broker opens the box (the digests of the stored bytes
-// cover only the chunks' tags).
-nlohmann::json CryptoFloor(const nlohmann::json& primitives, double bytes, double checked_bytes, double checker_mb_s);
+// of them CSV the agent runs the care plan checker over at CHECKER_MB_S,
+// packed as PACKING says: the agent checks, hashes the plaintext, packs it,
+// encrypts the packed bytes and boxes them for the transport; the broker
+// opens the box (the digests of the stored bytes cover only the chunks'
+// tags).
+nlohmann::json CryptoFloor(const nlohmann::json& primitives, double bytes, double checked_bytes, double checker_mb_s,
+                           const nlohmann::json& packing);
 
 }  // namespace tayori::bench
 

@@ -60,6 +60,8 @@ void PrintRun(const json& j) {
         w["broker_cpu_seconds"].get<double>(), w["broker_cpu_s_per_mb"].get<double>() * 1000,
         w["floor"]["agent_seconds"].get<double>(), w["floor"]["broker_seconds"].get<double>(),
         w["floor"]["two_core_seconds"].get<double>());
+    std::printf("  packed (zstd where it pays) to %.1f %% of the plaintext at %.0f MB/s on one core\n",
+                w["floor"]["packed_ratio"].get<double>() * 100, w["floor"]["pack_mb_s"].get<double>());
     std::printf("  peak RSS: agent %.1f MiB, broker %.1f MiB (bulk of %d: agent %.1f MiB, broker %.1f MiB)\n",
                 w["agent_peak_rss_mib"].get<double>(), w["broker_peak_rss_mib"].get<double>(),
                 w["small_bulk"]["groups"].get<int>(), w["small_bulk"]["agent_peak_rss_mib"].get<double>(),
