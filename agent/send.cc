@@ -199,9 +199,11 @@ StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& pro
   ASSIGN_OR_RETURN(pb::OutboxRecord rec, PrepareSend(o, recipient_pks, recipient.name(), &result.resumed, &sealed));
   ASSIGN_OR_RETURN(pb::Manifest m, StoredManifest(rec.signed_(), "outbox record " + rec.send_id()));
   auto accepted = Deliver(rec, m, progress, o.cancel, &result.message_id, &sealed);
-  if (!accepted.ok() && accepted.status().reason() == reason::kResumeRepacked) {
+  if (!accepted.ok() && accepted.status().reason() == reason::kResumeRepacked && crypto::PacksChunks(m.version()) &&
+      rec.packer() != crypto::PackerId()) {
     // Never committed (chunks are missing) and never to be: the next send
-    // of these files is a new one, under a new key.
+    // of these files is a new one, under a new key. (Decided here, not on
+    // the reason alone, which a broker could send.)
     RETURN_IF_ERROR(store_.RemoveOutbox(rec.send_id()));
   }
   ASSIGN_OR_RETURN(result.accepted_unix, std::move(accepted));

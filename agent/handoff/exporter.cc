@@ -6,6 +6,7 @@
 #include "common/careplan/rules.h"
 #include "common/ids.h"
 #include "common/messages.h"
+#include "common/reasons.h"
 
 namespace tayori::agent::handoff {
 namespace {
@@ -172,6 +173,16 @@ Status Exporter::Finish(Agent* agent, pb::HandoffSend rec, std::optional<Checked
     o.send_id = rec.send_id();
     o.checked = std::move(checked);
     auto sent = agent->Send(o, nullptr);
+    if (!sent.ok() && sent.status().reason() == reason::kResumeRepacked) {
+      // The interrupted send cannot go on under its key (docs/protocol.md):
+      // the files go as a new send, under a new id, on the next pass.
+      const std::string old_id = rec.send_id();
+      rec.set_send_id(NewId(env_->NowMillis()));
+      RETURN_IF_ERROR(env_->WriteFileAtomic(RecordPath(rec.send_id()), rec.SerializeAsString(), kRecordMode));
+      RETURN_IF_ERROR(env_->RemoveFile(RecordPath(old_id)));
+      counts_.last_problem = StaffText(sent.status());
+      return sent.status();
+    }
     if (!sent.ok()) {
       if (MayPass(sent.status())) {
         counts_.last_problem = StaffText(sent.status());

@@ -185,7 +185,8 @@ size_t SealChunkTo(uint32_t manifest_version, const std::string& key, uint32_t f
 std::string SealChunk(uint32_t manifest_version, const std::string& key, uint32_t file_index, uint32_t chunk_index,
                       uint32_t chunk_count, std::string_view plaintext) {
   std::string out(MaxSealedLen(manifest_version, plaintext.size()), '\0');
-  // Only a malformed key fails: an empty chunk then never authenticates.
+  // A malformed key or failed packing gives an empty string, which never
+  // authenticates.
   out.resize(SealChunkTo(manifest_version, key, file_index, chunk_index, chunk_count, plaintext, out.data()));
   return out;
 }

@@ -7,8 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <filesystem>
 #include <set>
 
+#include "common/ids.h"
+#include "common/reasons.h"
 #include "tests/support/careplan_corpus.h"
 #include "tests/support/in_process_exchange.h"
 
@@ -156,6 +160,54 @@ TEST_F(ExporterTest, ABrokenUnitGoesToErrorsWithItsReasons) {
   EXPECT_TRUE(In("エラー").count(broken[0].name));
   EXPECT_EQ(Arrived(), 0u);
   EXPECT_EQ(exporter_->counts().errors, 3);
+}
+
+// A hand-off send interrupted, then resumed by an agent whose zstd packs
+// otherwise (updated meanwhile): the send cannot go on under its key, so
+// the folder's record takes a new id and the next pass sends the files anew;
+// nothing goes to エラー and the unit arrives once.
+TEST_F(ExporterTest, ASendThatCannotResumeGoesAnewOnTheNextPass) {
+  const testing::Corpus corpus("0123456789", "1299999999", "20261121093000");
+  std::vector<std::string> paths;
+  for (auto f : corpus.Unit("plan_6_7", true)) {
+    if (f.name.rfind("UPPLAN", 0) == 0) f = corpus.File("UPPLAN", true, "202612", 20000);  // chunks to spare
+    Put(f.name, f.content);
+    paths.push_back(config_.export_dir + "/" + f.name);
+  }
+  // The send begun and interrupted, as a crash in the middle leaves it.
+  pb::HandoffSend rec;
+  rec.set_send_id(NewId(x_.env()->NowMillis()));
+  for (const auto& p : paths) rec.add_paths(p);
+  rec.set_recipient("1299999999");
+  rec.set_created_unix(x_.env()->NowSeconds());
+  const std::string journal = x_.home("a") + "/handoff";
+  ASSERT_TRUE(MakeDirs(journal).ok());
+  ASSERT_TRUE(WriteFileAtomic(journal + "/" + rec.send_id() + ".pb", rec.SerializeAsString()).ok());
+  SendOptions o;
+  o.files = paths;
+  o.send_id = rec.send_id();
+  std::atomic<bool> stop{false};
+  o.cancel = &stop;
+  auto interrupted = a_->Send(o, [&](const std::string&, uint64_t done, uint64_t) { stop = done > 0; });
+  ASSERT_EQ(interrupted.status().reason(), reason::kInterrupted);
+  // The agent's zstd differs from the one that sealed it.
+  const std::string outbox = x_.home("a") + "/outbox/" + rec.send_id() + ".pb";
+  pb::OutboxRecord out;
+  ASSERT_TRUE(out.ParseFromString(*ReadFile(outbox)));
+  out.set_packer("zstd 0.0.0 level 1");
+  ASSERT_TRUE(WriteFileAtomic(outbox, out.SerializeAsString()).ok());
+
+  EXPECT_EQ(exporter_->Pass(a_.get()).reason(), reason::kResumeRepacked);
+  EXPECT_TRUE(In(kErrorFolder).empty());
+  std::vector<std::string> records;
+  for (const auto& e : std::filesystem::directory_iterator(journal)) records.push_back(e.path().filename());
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_NE(records[0], rec.send_id() + ".pb");  // the same files under a new send id
+
+  ASSERT_TRUE(exporter_->Pass(a_.get()).ok());
+  EXPECT_EQ(Arrived(), 1u);
+  EXPECT_EQ(In(kSentFolder).size(), paths.size());
+  EXPECT_TRUE(In(kErrorFolder).empty());
 }
 
 }  // namespace
