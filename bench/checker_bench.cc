@@ -65,21 +65,29 @@ std::string PlanRows(size_t bytes) {
   for (int user = 0; out.size() < bytes; ++user) {
     char insured[16];
     std::snprintf(insured, sizeof insured, "%010d", pick(1000000000));
-    const std::string name = std::string(kSurnames[pick(16)]) + "　" + kGiven[pick(16)];
+    // One draw per statement: the order of draws in one expression is the
+    // compiler's, and the data would differ between compilers.
+    const int surname = pick(16), given = pick(16);
+    const std::string name = std::string(kSurnames[surname]) + "　" + kGiven[given];
     const int level = 21 + pick(5);
     const int services = 1 + pick(4);
     for (int s = 0; s < services && out.size() < bytes; ++s) {
       const Service& svc = kServices[pick(12)];
       const char* provider = providers[pick(40)];
-      const int start = 8 * 60 + 15 * pick(36), length = 30 * (1 + pick(4));
+      const int start = 8 * 60 + 15 * pick(36);
+      const int length = 30 * (1 + pick(4));
       for (int day = 1 + pick(3); day <= 31 && out.size() < bytes; day += 1 + pick(3)) {
         const bool untimed = svc.units < 130;  // rentals and additions: no time of day
+        const int insurer = pick(40);
+        const int created = 20 + pick(9);
+        const int units = svc.units + pick(5);
+        const int over_30_days = pick(50) == 0 ? 1 : 0;
         std::snprintf(buf, sizeof buf,
                       "202407,13%04d,%s,202611%02d,202612,\"%s\",%d,20240401,20270331,202612%02d,%d,%s,%s,1,%s,"
                       "\"%s\",%d,0,1,%s,\"事業所%s\",0,%d,,\r\n",
-                      pick(40), insured, 20 + pick(9), name.c_str(), level, day, 1 + (day % 7),
+                      insurer, insured, created, name.c_str(), level, day, 1 + (day % 7),
                       untimed ? "9999" : Hhmm(start).c_str(), untimed ? "9999" : Hhmm(start + length).c_str(), svc.code,
-                      svc.name, svc.units + pick(5), provider, provider + 6, pick(50) == 0 ? 1 : 0);
+                      svc.name, units, provider, provider + 6, over_30_days);
         out += testing::ToSjis(buf);
       }
     }

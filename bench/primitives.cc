@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -83,7 +84,12 @@ nlohmann::json MeasurePacking(const std::vector<std::string>& files, uint64_t li
     size_t n;
     while (plain < static_cast<double>(limit) && (n = std::fread(chunk.data(), 1, kBuffer, f)) > 0) {
       const double t0 = Now();
-      out += static_cast<double>(crypto::PackChunk(std::string_view(chunk.data(), n), packed.data()));
+      const size_t m = crypto::PackChunk(std::string_view(chunk.data(), n), packed.data());
+      if (m == 0) {
+        std::fprintf(stderr, "tayori-bench: packing failed (no memory)\n");
+        std::exit(1);
+      }
+      out += static_cast<double>(m);
       seconds += Now() - t0;
       plain += static_cast<double>(n);
     }
