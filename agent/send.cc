@@ -89,6 +89,19 @@ StatusOr<bool> SameSend(const pb::OutboxRecord& rec, const pb::Manifest& m, cons
   return same;
 }
 
+// Whether sealing the chunks of outbox record REC (manifest M) again gives
+// the bytes sealed before: the files unchanged (their digests read again)
+// and, from version 3, the same packer. Otherwise other bytes would go
+// under nonces already used, which must never be.
+StatusOr<bool> ResealsAsBefore(const pb::OutboxRecord& rec, const pb::Manifest& m, SourceFiles* files) {
+  if (crypto::PacksChunks(m.version()) && rec.packer() != crypto::PackerId()) return false;
+  for (int i = 0; i < m.files_size(); ++i) {
+    auto digest = files->Digest(static_cast<size_t>(i), m.files(i).size(), m.chunk_size());
+    if (!digest.ok() || *digest != m.files(i).sha256()) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 // The ciphertext of one file of a new send, in pages of its own: buffers of
@@ -199,12 +212,13 @@ StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& pro
   ASSIGN_OR_RETURN(pb::OutboxRecord rec, PrepareSend(o, recipient_pks, recipient.name(), &result.resumed, &sealed));
   ASSIGN_OR_RETURN(pb::Manifest m, StoredManifest(rec.signed_(), "outbox record " + rec.send_id()));
   auto accepted = Deliver(rec, m, progress, o.cancel, &result.message_id, &sealed);
-  if (!accepted.ok() && accepted.status().reason() == reason::kResumeRepacked && crypto::PacksChunks(m.version()) &&
-      rec.packer() != crypto::PackerId()) {
+  if (!accepted.ok() && accepted.status().reason() == reason::kResumeChanged) {
     // Never committed (chunks are missing) and never to be: the next send
-    // of these files is a new one, under a new key. (Decided here, not on
-    // the reason alone, which a broker could send.)
-    RETURN_IF_ERROR(store_.RemoveOutbox(rec.send_id()));
+    // of these files is a new one, under a new key. Decided here again, not
+    // on the reason alone, which a broker could send.
+    SourceFiles again(env_, {rec.paths().begin(), rec.paths().end()});
+    ASSIGN_OR_RETURN(bool as_before, ResealsAsBefore(rec, m, &again));
+    if (!as_before) RETURN_IF_ERROR(store_.RemoveOutbox(rec.send_id()));
   }
   ASSIGN_OR_RETURN(result.accepted_unix, std::move(accepted));
   // Accepted: keep the history, drop the outbox entry (and its key).
@@ -398,6 +412,21 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const s
   }
   ASSIGN_OR_RETURN(wire::Client * client, Connection());
   SourceFiles files(env_, {rec.paths().begin(), rec.paths().end()});
+  auto kept = [&](uint32_t fi) {
+    const pb::FileEntry& f = m.files(static_cast<int>(fi));
+    return fi < sealed.size() && sealed[fi] != nullptr && sealed[fi]->chunks() == f.chunk_count() &&
+           sealed[fi]->size() == f.cipher_size();
+  };
+  // Chunks not kept are sealed again (a send resumed from its outbox
+  // record): only if that gives the bytes sealed before.
+  if (std::any_of(todo.begin(), todo.end(), [&](uint64_t key) { return !kept(static_cast<uint32_t>(key >> 32)); })) {
+    ASSIGN_OR_RETURN(bool as_before, ResealsAsBefore(rec, m, &files));
+    if (!as_before) {
+      return FailedPrecondition(reason::kResumeChanged, "the files or the packer ('" + rec.packer() + "', now '" +
+                                                            crypto::PackerId() + "') changed since send " +
+                                                            rec.send_id() + " began");
+    }
+  }
   TransferIo io;
   io.post = [&](uint64_t key) -> StatusOr<uint64_t> {
     const uint32_t fi = static_cast<uint32_t>(key >> 32), c = static_cast<uint32_t>(key);
@@ -406,18 +435,9 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const s
     req.mutable_chunk_put()->set_message_id(message_id);
     req.mutable_chunk_put()->set_file_index(fi);
     req.mutable_chunk_put()->set_chunk_index(c);
-    if (fi < sealed.size() && sealed[fi] != nullptr && sealed[fi]->chunks() == f.chunk_count() &&
-        sealed[fi]->size() == f.cipher_size()) {
-      return client->Post(req, sealed[fi]->Chunk(c), true);
-    }
-    // Resumed from the outbox record: the same key, nonces and packing give
-    // the same ciphertext again. Another packer (zstd updated meanwhile)
-    // could pack other bytes under the same nonce, which must never be: the
-    // send begins anew instead.
-    if (crypto::PacksChunks(m.version()) && rec.packer() != crypto::PackerId()) {
-      return FailedPrecondition(reason::kResumeRepacked,
-                                "sealed by '" + rec.packer() + "', this agent packs with '" + crypto::PackerId() + "'");
-    }
+    if (kept(fi)) return client->Post(req, sealed[fi]->Chunk(c), true);
+    // Resumed from the outbox record, files and packer checked above: the
+    // same key, nonces and packing give the same ciphertext again.
     ASSIGN_OR_RETURN(std::string plain,
                      files.Read(fi, static_cast<uint64_t>(c) * m.chunk_size(), PlainLen(f, c, m.chunk_size())));
     std::string sealed_chunk = crypto::SealChunk(m.version(), rec.send_key(), fi, c, f.chunk_count(), plain);

@@ -109,11 +109,11 @@ constexpr std::array kMessages = {
             "No such message in this office's inbox. Check the id with `tayori-agent inbox`."},
     Message{"send_id_conflict", "同じ送信IDで異なる内容が送られました。新しい送信として、もう一度送信してください。",
             "A different send already used this send id. Send again as a new send."},
-    Message{"resume_repacked",
-            "中断していた送信は、その後このパソコンのソフトウェアが更新されたため、続きから送れません。"
+    Message{"resume_changed",
+            "中断していた送信は、その後ファイルかこのパソコンのソフトウェアが変わったため、続きから送れません。"
             "もう一度送信してください。新しい送信として最初から送ります（重複して届くことはありません）。",
-            "The interrupted send cannot be resumed because software on this PC was updated since. Send "
-            "again: it goes as a new send from the start (it will not arrive twice)."},
+            "The interrupted send cannot be resumed because its files or software on this PC changed since. "
+            "Send again: it goes as a new send from the start (it will not arrive twice)."},
     Message{"upload_incomplete", "ファイルの一部がまだブローカーに届いていません。再度実行すると続きから送信します。",
             "Part of the files has not reached the broker yet. Run the send again to resume."},
     Message{"bad_manifest", "送信内容の記述が正しくありません。tayori のバージョンを確認し、再度実行してください。",

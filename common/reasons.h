@@ -10,7 +10,7 @@ inline constexpr char kAlreadyDownloaded[] = "already_downloaded";
 inline constexpr char kCertRevoked[] = "cert_revoked";
 inline constexpr char kInterrupted[] = "interrupted";
 inline constexpr char kMessageNotFound[] = "message_not_found";
-inline constexpr char kResumeRepacked[] = "resume_repacked";
+inline constexpr char kResumeChanged[] = "resume_changed";
 inline constexpr char kTerminalRemoved[] = "terminal_removed";
 inline constexpr char kUploadIncomplete[] = "upload_incomplete";
 

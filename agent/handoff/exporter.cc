@@ -173,7 +173,7 @@ Status Exporter::Finish(Agent* agent, pb::HandoffSend rec, std::optional<Checked
     o.send_id = rec.send_id();
     o.checked = std::move(checked);
     auto sent = agent->Send(o, nullptr);
-    if (!sent.ok() && sent.status().reason() == reason::kResumeRepacked) {
+    if (!sent.ok() && sent.status().reason() == reason::kResumeChanged) {
       // The interrupted send cannot go on under its key (docs/protocol.md):
       // the files go as a new send, under a new id, on the next pass.
       const std::string old_id = rec.send_id();

@@ -11,6 +11,7 @@
 
 #include "agent/agent.h"
 #include "common/crypto/packing.h"
+#include "common/ids.h"
 #include "common/reasons.h"
 #include "tests/support/careplan_corpus.h"
 #include "tests/support/fault_env.h"
@@ -132,7 +133,7 @@ TEST_F(SendTest, AResumeUnderAnotherPackerBeginsAnewAndArrivesOnce) {
   o.cancel = nullptr;
   auto refused = a_->Send(o, nullptr);
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().reason(), reason::kResumeRepacked);
+  EXPECT_EQ(refused.status().reason(), reason::kResumeChanged);
   EXPECT_TRUE(std::filesystem::is_empty(outbox));
 
   auto sent = a_->Send(o, nullptr);
@@ -144,6 +145,43 @@ TEST_F(SendTest, AResumeUnderAnotherPackerBeginsAnewAndArrivesOnce) {
   ASSERT_TRUE(MakeDirs(x_.Sub("received")).ok());
   auto fetched = b_->Fetch(sent->message_id, x_.Sub("received"), nullptr);
   ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  EXPECT_EQ(*ReadFile(x_.Sub("received") + "/plan.pdf"), pdf);
+}
+
+// A send resumed by its send id (as the hand-off folder does) after its
+// file was rewritten in place: sealing the new bytes under the nonces used
+// for the old must never be, so it begins anew and the new content arrives
+// once.
+TEST_F(SendTest, AResumeOfAChangedFileBeginsAnew) {
+  std::string pdf = "%PDF-1.7\n" + std::string(2 << 20, '\0');
+  randombytes_buf(pdf.data() + 9, pdf.size() - 9);
+  const std::string path = x_.Sub("plan.pdf");
+  ASSERT_TRUE(WriteFileAtomic(path, pdf).ok());
+  SendOptions o;
+  o.files = {path};
+  o.to = "1299999999";
+  o.send_id = NewId(x_.env()->NowMillis());
+  std::atomic<bool> stop{false};
+  o.cancel = &stop;
+  auto interrupted = a_->Send(o, [&](const std::string&, uint64_t done, uint64_t) { stop = done > 0; });
+  ASSERT_EQ(interrupted.status().reason(), reason::kInterrupted);
+
+  randombytes_buf(pdf.data() + 9, pdf.size() - 9);  // the same name and size, other bytes
+  ASSERT_TRUE(WriteFileAtomic(path, pdf).ok());
+  o.cancel = nullptr;
+  auto refused = a_->Send(o, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().reason(), reason::kResumeChanged);
+  EXPECT_TRUE(std::filesystem::is_empty(x_.home("a") + "/outbox"));
+
+  o.send_id = NewId(x_.env()->NowMillis() + 1);
+  auto sent = a_->Send(o, nullptr);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  auto inbox = b_->Inbox();
+  ASSERT_TRUE(inbox.ok());
+  ASSERT_EQ(inbox->size(), 1u);
+  ASSERT_TRUE(MakeDirs(x_.Sub("received")).ok());
+  ASSERT_TRUE(b_->Fetch(sent->message_id, x_.Sub("received"), nullptr).ok());
   EXPECT_EQ(*ReadFile(x_.Sub("received") + "/plan.pdf"), pdf);
 }
 

@@ -197,7 +197,7 @@ TEST_F(ExporterTest, ASendThatCannotResumeGoesAnewOnTheNextPass) {
   out.set_packer("zstd 0.0.0 level 1");
   ASSERT_TRUE(WriteFileAtomic(outbox, out.SerializeAsString()).ok());
 
-  EXPECT_EQ(exporter_->Pass(a_.get()).reason(), reason::kResumeRepacked);
+  EXPECT_EQ(exporter_->Pass(a_.get()).reason(), reason::kResumeChanged);
   EXPECT_TRUE(In(kErrorFolder).empty());
   std::vector<std::string> records;
   for (const auto& e : std::filesystem::directory_iterator(journal)) records.push_back(e.path().filename());
