@@ -92,12 +92,18 @@ StatusOr<bool> SameSend(const pb::OutboxRecord& rec, const pb::Manifest& m, cons
 // Whether sealing the chunks of outbox record REC (manifest M) again gives
 // the bytes sealed before: the files unchanged (their digests read again)
 // and, from version 3, the same packer. Otherwise other bytes would go
-// under nonces already used, which must never be.
-StatusOr<bool> ResealsAsBefore(const pb::OutboxRecord& rec, const pb::Manifest& m, SourceFiles* files) {
+// under nonces already used, which must never be. A file that cannot be
+// read now (locked by another program) is file_unreadable, not a change; a
+// file shorter than it was is a change.
+StatusOr<bool> ResealsAsBefore(Env* env, const pb::OutboxRecord& rec, const pb::Manifest& m, SourceFiles* files) {
   if (crypto::PacksChunks(m.version()) && rec.packer() != crypto::PackerId()) return false;
+  if (rec.paths_size() != m.files_size()) return false;
   for (int i = 0; i < m.files_size(); ++i) {
-    auto digest = files->Digest(static_cast<size_t>(i), m.files(i).size(), m.chunk_size());
-    if (!digest.ok() || *digest != m.files(i).sha256()) return false;
+    auto size = env->GetFileSize(rec.paths(i));
+    if (!size.ok()) return InvalidArgument("file_unreadable", "cannot read " + rec.paths(i));
+    if (*size < m.files(i).size()) return false;
+    ASSIGN_OR_RETURN(std::string digest, files->Digest(static_cast<size_t>(i), m.files(i).size(), m.chunk_size()));
+    if (digest != m.files(i).sha256()) return false;
   }
   return true;
 }
@@ -217,7 +223,7 @@ StatusOr<SendResult> Agent::Send(const SendOptions& options, const Progress& pro
     // of these files is a new one, under a new key. Decided here again, not
     // on the reason alone, which a broker could send.
     SourceFiles again(env_, {rec.paths().begin(), rec.paths().end()});
-    ASSIGN_OR_RETURN(bool as_before, ResealsAsBefore(rec, m, &again));
+    ASSIGN_OR_RETURN(bool as_before, ResealsAsBefore(env_, rec, m, &again));
     if (!as_before) RETURN_IF_ERROR(store_.RemoveOutbox(rec.send_id()));
   }
   ASSIGN_OR_RETURN(result.accepted_unix, std::move(accepted));
@@ -420,7 +426,7 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const s
   // Chunks not kept are sealed again (a send resumed from its outbox
   // record): only if that gives the bytes sealed before.
   if (std::any_of(todo.begin(), todo.end(), [&](uint64_t key) { return !kept(static_cast<uint32_t>(key >> 32)); })) {
-    ASSIGN_OR_RETURN(bool as_before, ResealsAsBefore(rec, m, &files));
+    ASSIGN_OR_RETURN(bool as_before, ResealsAsBefore(env_, rec, m, &files));
     if (!as_before) {
       return FailedPrecondition(reason::kResumeChanged, "the files or the packer ('" + rec.packer() + "', now '" +
                                                             crypto::PackerId() + "') changed since send " +
