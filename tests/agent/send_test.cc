@@ -54,6 +54,35 @@ class SendTest : public ::testing::Test {
     return n;
   }
 
+  // A PDF of 2 MiB of random bytes (many chunks) at plan.pdf, as *CONTENT.
+  std::string WritePdf(std::string* content) {
+    *content = "%PDF-1.7\n" + std::string(2 << 20, '\0');
+    randombytes_buf(content->data() + 9, content->size() - 9);
+    const std::string path = x_.Sub("plan.pdf");
+    EXPECT_TRUE(WriteFileAtomic(path, *content).ok());
+    return path;
+  }
+
+  // Sends O, stopped once the first chunk is answered: the outbox record
+  // stays and the broker lacks the other chunks.
+  void SendInterrupted(SendOptions o) {
+    std::atomic<bool> stop{false};
+    o.cancel = &stop;
+    auto interrupted = a_->Send(o, [&](const std::string&, uint64_t done, uint64_t) { stop = done > 0; });
+    ASSERT_EQ(interrupted.status().reason(), reason::kInterrupted);
+  }
+
+  // B's inbox holds one message, MESSAGE_ID, whose plan.pdf is CONTENT.
+  void ExpectArrivedOnce(const std::string& message_id, const std::string& content) {
+    auto inbox = b_->Inbox();
+    ASSERT_TRUE(inbox.ok());
+    ASSERT_EQ(inbox->size(), 1u);
+    ASSERT_TRUE(MakeDirs(x_.Sub("received")).ok());
+    auto fetched = b_->Fetch(message_id, x_.Sub("received"), nullptr);
+    ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+    EXPECT_EQ(*ReadFile(x_.Sub("received") + "/plan.pdf"), content);
+  }
+
   testing::InProcessExchange x_;
   testing::FaultInjectionEnv reads_;
   std::unique_ptr<Agent> a_, b_;
@@ -107,18 +136,11 @@ TEST_F(SendTest, AFileChangedAfterTheCheckIsCheckedAgain) {
 // used, so it begins anew once the broker shows chunks missing, and the
 // files arrive once.
 TEST_F(SendTest, AResumeUnderAnotherPackerBeginsAnewAndArrivesOnce) {
-  std::string pdf = "%PDF-1.7\n" + std::string(2 << 20, '\0');
-  randombytes_buf(pdf.data() + 9, pdf.size() - 9);
-  const std::string path = x_.Sub("plan.pdf");
-  ASSERT_TRUE(WriteFileAtomic(path, pdf).ok());
+  std::string pdf;
   SendOptions o;
-  o.files = {path};
+  o.files = {WritePdf(&pdf)};
   o.to = "1299999999";
-  std::atomic<bool> stop{false};
-  o.cancel = &stop;
-  auto interrupted = a_->Send(o, [&](const std::string&, uint64_t done, uint64_t) { stop = done > 0; });
-  ASSERT_FALSE(interrupted.ok());
-  ASSERT_EQ(interrupted.status().reason(), reason::kInterrupted);
+  ASSERT_NO_FATAL_FAILURE(SendInterrupted(o));
 
   const std::string outbox = x_.home("a") + "/outbox";
   std::vector<std::string> records;
@@ -130,7 +152,6 @@ TEST_F(SendTest, AResumeUnderAnotherPackerBeginsAnewAndArrivesOnce) {
   rec.set_packer("zstd 0.0.0 level 1");
   ASSERT_TRUE(WriteFileAtomic(records[0], rec.SerializeAsString()).ok());
 
-  o.cancel = nullptr;
   auto refused = a_->Send(o, nullptr);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().reason(), reason::kResumeChanged);
@@ -139,13 +160,7 @@ TEST_F(SendTest, AResumeUnderAnotherPackerBeginsAnewAndArrivesOnce) {
   auto sent = a_->Send(o, nullptr);
   ASSERT_TRUE(sent.ok()) << sent.status().ToString();
   EXPECT_FALSE(sent->resumed);
-  auto inbox = b_->Inbox();
-  ASSERT_TRUE(inbox.ok());
-  ASSERT_EQ(inbox->size(), 1u);
-  ASSERT_TRUE(MakeDirs(x_.Sub("received")).ok());
-  auto fetched = b_->Fetch(sent->message_id, x_.Sub("received"), nullptr);
-  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
-  EXPECT_EQ(*ReadFile(x_.Sub("received") + "/plan.pdf"), pdf);
+  ExpectArrivedOnce(sent->message_id, pdf);
 }
 
 // A send resumed by its send id (as the hand-off folder does) after its
@@ -153,22 +168,15 @@ TEST_F(SendTest, AResumeUnderAnotherPackerBeginsAnewAndArrivesOnce) {
 // for the old must never be, so it begins anew and the new content arrives
 // once.
 TEST_F(SendTest, AResumeOfAChangedFileBeginsAnew) {
-  std::string pdf = "%PDF-1.7\n" + std::string(2 << 20, '\0');
-  randombytes_buf(pdf.data() + 9, pdf.size() - 9);
-  const std::string path = x_.Sub("plan.pdf");
-  ASSERT_TRUE(WriteFileAtomic(path, pdf).ok());
+  std::string pdf;
   SendOptions o;
-  o.files = {path};
+  o.files = {WritePdf(&pdf)};
   o.to = "1299999999";
   o.send_id = NewId(x_.env()->NowMillis());
-  std::atomic<bool> stop{false};
-  o.cancel = &stop;
-  auto interrupted = a_->Send(o, [&](const std::string&, uint64_t done, uint64_t) { stop = done > 0; });
-  ASSERT_EQ(interrupted.status().reason(), reason::kInterrupted);
+  ASSERT_NO_FATAL_FAILURE(SendInterrupted(o));
 
   randombytes_buf(pdf.data() + 9, pdf.size() - 9);  // the same name and size, other bytes
-  ASSERT_TRUE(WriteFileAtomic(path, pdf).ok());
-  o.cancel = nullptr;
+  ASSERT_TRUE(WriteFileAtomic(o.files[0], pdf).ok());
   auto refused = a_->Send(o, nullptr);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().reason(), reason::kResumeChanged);
@@ -177,12 +185,7 @@ TEST_F(SendTest, AResumeOfAChangedFileBeginsAnew) {
   o.send_id = NewId(x_.env()->NowMillis() + 1);
   auto sent = a_->Send(o, nullptr);
   ASSERT_TRUE(sent.ok()) << sent.status().ToString();
-  auto inbox = b_->Inbox();
-  ASSERT_TRUE(inbox.ok());
-  ASSERT_EQ(inbox->size(), 1u);
-  ASSERT_TRUE(MakeDirs(x_.Sub("received")).ok());
-  ASSERT_TRUE(b_->Fetch(sent->message_id, x_.Sub("received"), nullptr).ok());
-  EXPECT_EQ(*ReadFile(x_.Sub("received") + "/plan.pdf"), pdf);
+  ExpectArrivedOnce(sent->message_id, pdf);
 }
 
 }  // namespace
