@@ -7,6 +7,7 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include "broker/rocksdb_crc32c.h"
 #include "common/ids.h"
 
 namespace tayori::broker {
@@ -109,6 +110,9 @@ std::string CurveKey(const std::string& pk) { return "curve/" + pk; }
 StatusOr<std::unique_ptr<RocksDbMailboxStore>> RocksDbMailboxStore::Open(const std::string& dir,
                                                                          const StoreOptions& options) {
   std::unique_ptr<RocksDbMailboxStore> store(new RocksDbMailboxStore());
+  // Also keeps rocksdb_crc32c.cc, and with it the CRC32c RocksDB uses, in
+  // every program that opens a store.
+  store->hardware_crc32c_ = RocksDbUsesIsalCrc32c();
   store->unlogged_chunk_bytes_ = options.unlogged_chunk_bytes;
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;

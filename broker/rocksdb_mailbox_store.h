@@ -42,6 +42,9 @@ class RocksDbMailboxStore : public MailboxStore {
  public:
   // Opens (creating if missing) the store in DIR.
   static StatusOr<std::unique_ptr<RocksDbMailboxStore>> Open(const std::string& dir, const StoreOptions& options = {});
+  // True if RocksDB checksums what it stores with the CPU's CRC32
+  // instruction (rocksdb_crc32c.h), false if with its own software one.
+  bool hardware_crc32c() const { return hardware_crc32c_; }
   ~RocksDbMailboxStore() override;
 
   Status PutOffice(const pb::OfficeRecord& office, bool create_only) override;
@@ -83,6 +86,7 @@ class RocksDbMailboxStore : public MailboxStore {
   Status Write(rocksdb::WriteBatch* batch, bool sync);
 
   size_t unlogged_chunk_bytes_ = 0;
+  bool hardware_crc32c_ = false;
   static constexpr uint64_t kFlushAllEvery = 64;
   std::atomic<uint64_t> unlogged_flushes_{0};
 

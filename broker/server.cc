@@ -84,7 +84,12 @@ Status Server::OpenStore() {
   if (!options_.store.empty()) {
     ASSIGN_OR_RETURN(store_, PostgresMailboxStore::Open(options_.store));
   } else {
-    ASSIGN_OR_RETURN(store_, RocksDbMailboxStore::Open(options_.data_dir + "/store", store_options));
+    ASSIGN_OR_RETURN(auto rocks, RocksDbMailboxStore::Open(options_.data_dir + "/store", store_options));
+    if (!rocks->hardware_crc32c()) {
+      Log("warning", "store_crc32c_in_software",
+          {{"detail", "RocksDB computes its checksums without the CPU's CRC32 instruction (rocksdb_crc32c.h)"}});
+    }
+    store_ = std::move(rocks);
   }
   ctx_.store = store_.get();
   return CountPending();

@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
-  libzmq3-dev cppzmq-dev libsodium-dev libssl-dev librocksdb-dev libyaml-cpp-dev libzstd-dev
+  libzmq3-dev cppzmq-dev libsodium-dev libssl-dev librocksdb-dev libyaml-cpp-dev libzstd-dev libisal-dev
   protobuf-compiler libprotobuf-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev
