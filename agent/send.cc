@@ -9,7 +9,7 @@
 #include "agent/findings.h"
 #include "agent/transfer.h"
 #include "common/ids.h"
-#include "common/port/port.h"
+#include "common/port/page_pool.h"
 #include "common/reasons.h"
 #include "common/utf8.h"
 #include "common/wire/codec.h"
@@ -110,9 +110,10 @@ StatusOr<bool> ResealsAsBefore(Env* env, const pb::OutboxRecord& rec, const pb::
 
 }  // namespace
 
-// The ciphertext of one file of a new send, in pages of its own: buffers of
-// up to the send limit come and go with every send, and on the heap they
-// would leave it fragmented and the process larger with each bulk send.
+// The ciphertext of one file of a new send, in pages from the pool: buffers
+// of up to the send limit come and go with every send, and on the heap they
+// would leave it fragmented and the process larger with each bulk send;
+// fresh pages each time would be zeroed by the kernel first.
 // Sealed chunks differ in length (version 3 packs them), so it keeps where
 // each ends.
 class SealedFile {
@@ -139,7 +140,7 @@ class SealedFile {
   }
 
  private:
-  port::PageBuffer pages_;
+  port::PooledPages pages_;
   size_t size_ = 0;
   std::vector<size_t> ends_;
 };

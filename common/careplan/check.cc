@@ -9,7 +9,7 @@
 #include "common/careplan/csv.h"
 #include "common/env.h"
 #include "common/ids.h"
-#include "common/port/port.h"
+#include "common/port/page_pool.h"
 
 namespace tayori::careplan {
 namespace {
@@ -31,12 +31,12 @@ std::string KindList(const Rules& rules, const std::vector<std::string>& prefixe
 }
 
 // The first LIMIT bytes of PATH (fewer if it is shorter), read through ENV
-// into pages of their own in *PAGES: a bulk reads hundreds of MB for its
+// into pages from the pool in *PAGES: a bulk reads hundreds of MB for its
 // checks, and a string would zero each byte and fault each page in first.
-StatusOr<std::string_view> ReadHead(Env* env, const std::string& path, uint64_t limit, port::PageBuffer* pages) {
+StatusOr<std::string_view> ReadHead(Env* env, const std::string& path, uint64_t limit, port::PooledPages* pages) {
   ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, env->NewRandomAccessFile(path));
   if (limit == 0) return std::string_view();
-  *pages = port::PageBuffer(static_cast<size_t>(limit));
+  *pages = port::PooledPages(static_cast<size_t>(limit));
   if (pages->size() == 0) return IoError("not enough memory to read " + path);
   size_t got = 0;
   RETURN_IF_ERROR(file->ReadTo(0, static_cast<size_t>(limit), pages->data(), &got));
@@ -364,7 +364,7 @@ CheckReport CheckSend(const Rules& rules, const std::vector<FileToCheck>& files,
       findings.push_back(
           Make(f.name, Category::kCombination, "同じ名前のファイルが2つあります。", "two files have the same name"));
     }
-    port::PageBuffer pages;
+    port::PooledPages pages;
     std::string_view head;
     if (read_content) {
       const uint64_t limit = IsCsvName(f.name) || Extension(f.name) == "txt" ? max_bytes : kHeadBytes;
