@@ -9,6 +9,7 @@
 
 #include "common/crypto/e2e.h"
 #include "common/ids.h"
+#include "common/port/page_pool.h"
 #include "common/reasons.h"
 
 namespace tayori::agent {
@@ -29,6 +30,7 @@ void CheckGroup(const Agent& agent, BulkGroup* g) {
 // already), on two threads: CSV content is read and checked in full, and a
 // bulk of 50 units of 10 MB would otherwise wait on one core.
 void CheckGroups(const Agent& agent, std::vector<BulkGroup>* groups) {
+  port::PagePoolHold reuse;  // one group's read buffers serve the next
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < groups->size(); i = next++) {
@@ -338,6 +340,7 @@ void Bulk::SendOne(Agent* agent, BulkGroup* g, size_t i, const std::string& bulk
 void Bulk::Run(std::vector<BulkGroup>* groups, const std::function<void(size_t, const BulkGroup&)>& on_change,
                const std::atomic<bool>* cancel, int parallel, const AgentFactory& open_agent) {
   const std::string bulk_id = NewId(agent_->env()->NowMillis());
+  port::PagePoolHold reuse;  // one send's sealed files serve the next
   std::mutex mu;
   auto report = [&](size_t i, const BulkGroup& g) {
     std::lock_guard<std::mutex> lock(mu);

@@ -1,6 +1,7 @@
 #include "common/port/page_pool.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -16,12 +17,15 @@ constexpr size_t kMiB = size_t{1} << 20;
 // to a page below a MiB, to a MiB above it.
 size_t Rounded(size_t bytes) {
   const size_t unit = bytes < kMiB ? kPage : kMiB;
+  if (bytes > SIZE_MAX - unit) return bytes;  // no such memory: the allocation fails
   return (bytes + unit - 1) / unit * unit;
 }
 
 struct Pool {
+  Pool() { kept.reserve(kKept); }  // giving back never allocates
   std::mutex mu;
-  std::vector<PageBuffer> kept;  // at most kKept
+  int holds = 0;
+  std::vector<PageBuffer> kept;  // at most kKept; empty while holds is 0
 };
 
 Pool& ThePool() {
@@ -50,6 +54,7 @@ void GiveBack(PageBuffer pages) {
   if (pages.size() == 0) return;
   Pool& pool = ThePool();
   std::lock_guard<std::mutex> lock(pool.mu);
+  if (pool.holds == 0) return;  // PAGES is freed here
   if (pool.kept.size() < kKept) {
     pool.kept.push_back(std::move(pages));
     return;
@@ -78,11 +83,22 @@ PooledPages& PooledPages::operator=(PooledPages&& o) noexcept {
   return *this;
 }
 
-void DrainPagePool() {
-  std::vector<PageBuffer> freed;
+PagePoolHold::PagePoolHold() {
   Pool& pool = ThePool();
   std::lock_guard<std::mutex> lock(pool.mu);
-  freed.swap(pool.kept);
+  ++pool.holds;
+}
+
+PagePoolHold::~PagePoolHold() {
+  Pool& pool = ThePool();
+  std::lock_guard<std::mutex> lock(pool.mu);
+  if (--pool.holds == 0) pool.kept.clear();
+}
+
+void DrainPagePool() {
+  Pool& pool = ThePool();
+  std::lock_guard<std::mutex> lock(pool.mu);
+  pool.kept.clear();  // keeps the capacity
 }
 
 size_t PagePoolBuffers() {

@@ -3,9 +3,11 @@
 // fault in and zero fresh pages every time: the kernel zeroes each new page,
 // which cost the agent a fifth of its CPU on a bulk of PDFs.
 //
-// The pool keeps at most two buffers, the largest given back; the memory a
-// process holds past its largest two buffers in use is therefore bounded by
-// two of them. Thread-safe; one pool per process.
+// The pool keeps buffers only while a PagePoolHold is alive (a bulk's checks,
+// a bulk's sends), at most two, the largest given back: the memory a process
+// holds past its buffers in use is bounded by two of them, and none once the
+// work is done (kept buffers hold the last files' plaintext). Thread-safe;
+// one pool per process.
 #ifndef TAYORI_COMMON_PORT_PAGE_POOL_H_
 #define TAYORI_COMMON_PORT_PAGE_POOL_H_
 
@@ -34,8 +36,18 @@ class PooledPages {
   PageBuffer pages_;
 };
 
-// Frees every buffer the pool keeps (tests; a process that is done with
-// large files).
+// While one is alive, buffers given back are kept for the next PooledPages;
+// when the last one goes, the kept buffers are freed. Owned by whoever does
+// a run of files.
+class PagePoolHold {
+ public:
+  PagePoolHold();
+  ~PagePoolHold();
+  PagePoolHold(const PagePoolHold&) = delete;
+  PagePoolHold& operator=(const PagePoolHold&) = delete;
+};
+
+// Frees every buffer the pool keeps now.
 void DrainPagePool();
 // Buffers the pool keeps now, and their bytes.
 size_t PagePoolBuffers();

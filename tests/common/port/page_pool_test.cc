@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -15,6 +16,7 @@ class PagePoolTest : public ::testing::Test {
  protected:
   void SetUp() override { DrainPagePool(); }
   void TearDown() override { DrainPagePool(); }
+  PagePoolHold hold_;  // the bulk's, in these tests
 };
 
 TEST_F(PagePoolTest, TheNextFileOfAboutTheSameSizeGetsTheSamePages) {
@@ -65,6 +67,27 @@ TEST_F(PagePoolTest, MovesAndEmptyBuffersGiveBackOnce) {
   c = std::move(b);  // c's own MiB goes back; c now holds the 2 MiB
   EXPECT_EQ(c.data(), pages);
   EXPECT_EQ(PagePoolBytes(), kMiB);
+}
+
+TEST(PagePoolHoldTest, KeepsNothingWithoutAHoldAndFreesWhenTheLastHoldGoes) {
+  DrainPagePool();
+  { PooledPages a(2 * kMiB); }
+  EXPECT_EQ(PagePoolBuffers(), 0u);  // a single send's buffers are freed at once
+  {
+    PagePoolHold outer;
+    {
+      PagePoolHold inner;
+      { PooledPages a(2 * kMiB); }
+    }
+    EXPECT_EQ(PagePoolBytes(), 2 * kMiB);  // another hold is still alive
+  }
+  EXPECT_EQ(PagePoolBuffers(), 0u);
+}
+
+TEST_F(PagePoolTest, AnImpossibleSizeGetsNoBuffer) {
+  PooledPages p(SIZE_MAX - 10);
+  EXPECT_EQ(p.size(), 0u);
+  EXPECT_EQ(p.data(), nullptr);
 }
 
 TEST_F(PagePoolTest, ThreadsShareItSafely) {
