@@ -1,12 +1,17 @@
 #include "broker/rocksdb_crc32c.h"
 
-#include <dlfcn.h>
 #include <isa-l/crc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 
 namespace tayori::broker {
+namespace {
+
+std::atomic<uint64_t> g_library_calls{0};
+
+}  // namespace
 
 uint32_t Crc32cExtend(uint32_t crc, const char* data, size_t n) {
   // ISA-L's crc32_iscsi neither inverts the CRC it is given nor the one it
@@ -26,16 +31,13 @@ uint32_t Crc32cExtend(uint32_t crc, const char* data, size_t n) {
 // Declared in RocksDB's util/crc32c.h, which Debian does not install.
 namespace rocksdb::crc32c {
 __attribute__((visibility("default"))) uint32_t Extend(uint32_t init_crc, const char* data, size_t n) {
+  tayori::broker::g_library_calls.fetch_add(1, std::memory_order_relaxed);
   return tayori::broker::Crc32cExtend(init_crc, data, n);
 }
 }  // namespace rocksdb::crc32c
 
 namespace tayori::broker {
 
-bool RocksDbUsesIsalCrc32c() {
-  // The name the library's calls are bound by (C++ mangling of the above).
-  void* bound = dlsym(RTLD_DEFAULT, "_ZN7rocksdb6crc32c6ExtendEjPKcm");
-  return bound != nullptr && bound == reinterpret_cast<void*>(&rocksdb::crc32c::Extend);
-}
+uint64_t RocksDbCrc32cCalls() { return g_library_calls.load(std::memory_order_relaxed); }
 
 }  // namespace tayori::broker

@@ -12,8 +12,8 @@
 // program's definition. What is stored is bit for bit what the library's own
 // function writes, so stores written before read as before.
 //
-// Any program that links tayori_broker gets it (RocksDbMailboxStore::Open
-// refers to this file, which keeps it in the link).
+// Any program that opens a RocksDbMailboxStore gets it (Open refers to this
+// file, which keeps it in the link).
 #ifndef TAYORI_BROKER_ROCKSDB_CRC32C_H_
 #define TAYORI_BROKER_ROCKSDB_CRC32C_H_
 
@@ -26,10 +26,12 @@ namespace tayori::broker {
 // rocksdb::crc32c::Extend returns.
 uint32_t Crc32cExtend(uint32_t crc, const char* data, size_t n);
 
-// True if RocksDB's calls to rocksdb::crc32c::Extend in this process reach
-// Crc32cExtend (the program exports its definition before the library's).
-// The broker logs which one its store uses.
-bool RocksDbUsesIsalCrc32c();
+// Calls of rocksdb::crc32c::Extend that reached this file's definition in
+// this process. RocksDbMailboxStore::Open sees it rise while RocksDB writes
+// its first records: proof that the library's own calls come here (a
+// librocksdb linked with -Bsymbolic-functions, or with its calls inlined,
+// would keep its own), which the broker logs if not.
+uint64_t RocksDbCrc32cCalls();
 
 }  // namespace tayori::broker
 

@@ -110,9 +110,6 @@ std::string CurveKey(const std::string& pk) { return "curve/" + pk; }
 StatusOr<std::unique_ptr<RocksDbMailboxStore>> RocksDbMailboxStore::Open(const std::string& dir,
                                                                          const StoreOptions& options) {
   std::unique_ptr<RocksDbMailboxStore> store(new RocksDbMailboxStore());
-  // Also keeps rocksdb_crc32c.cc, and with it the CRC32c RocksDB uses, in
-  // every program that opens a store.
-  store->hardware_crc32c_ = RocksDbUsesIsalCrc32c();
   store->unlogged_chunk_bytes_ = options.unlogged_chunk_bytes;
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
@@ -162,8 +159,13 @@ StatusOr<std::unique_ptr<RocksDbMailboxStore>> RocksDbMailboxStore::Open(const s
     descriptors.emplace_back(kCfNames[i], cf_options);
   }
   rocksdb::DB* db = nullptr;
+  // Opening writes checksummed records (a new MANIFEST, the WAL's header):
+  // if none reached rocksdb_crc32c.cc, RocksDB uses its own CRC32c. This
+  // reference also keeps that file in every program that opens a store.
+  const uint64_t crc_calls = RocksDbCrc32cCalls();
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, &store->cf_, &db);
   if (!s.ok()) return IoError("cannot open the mailbox store in " + dir + ": " + s.ToString());
+  store->hardware_crc32c_ = RocksDbCrc32cCalls() > crc_calls;
   store->db_.reset(db);
   return store;
 }
