@@ -86,7 +86,7 @@ Status Server::OpenStore() {
   } else {
     ASSIGN_OR_RETURN(auto rocks, RocksDbMailboxStore::Open(options_.data_dir + "/store", store_options));
     if (!rocks->hardware_crc32c()) {
-      Log("warning", "store_crc32c_in_software",
+      Log("warn", "store_crc32c_in_software",
           {{"detail", "RocksDB computes its checksums without the CPU's CRC32 instruction (rocksdb_crc32c.h)"}});
     }
     store_ = std::move(rocks);
