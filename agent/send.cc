@@ -108,6 +108,9 @@ StatusOr<bool> ResealsAsBefore(Env* env, const pb::OutboxRecord& rec, const pb::
   return true;
 }
 
+// A chunk that SealChunkTo or SealChunk could not seal.
+Status SealFailed() { return Internal("cannot pack and encrypt a chunk (no memory, or a bad send key)"); }
+
 }  // namespace
 
 // The ciphertext of one file of a new send, in pages from the pool: buffers
@@ -172,7 +175,7 @@ Status SealFile(SourceFiles* files, size_t i, uint32_t version, const std::strin
       out = spare.data();
     }
     const size_t n = crypto::SealChunkTo(version, key, static_cast<uint32_t>(i), c, count, part, out);
-    if (n == 0) return Internal("cannot pack and encrypt a chunk (no memory, or a bad send key)");
+    if (n == 0) return SealFailed();
     if (*sealed) (*sealed)->Keep(n);
     cipher.Update(std::string_view(out, n));
     cipher_size += n;
@@ -448,7 +451,7 @@ Status Agent::Upload(const pb::OutboxRecord& rec, const pb::Manifest& m, const s
     ASSIGN_OR_RETURN(std::string plain,
                      files.Read(fi, static_cast<uint64_t>(c) * m.chunk_size(), PlainLen(f, c, m.chunk_size())));
     std::string sealed_chunk = crypto::SealChunk(m.version(), rec.send_key(), fi, c, f.chunk_count(), plain);
-    if (sealed_chunk.empty()) return Internal("cannot pack and encrypt a chunk (no memory, or a bad send key)");
+    if (sealed_chunk.empty()) return SealFailed();
     return client->Post(req, sealed_chunk, true);
   };
   io.receive = ReceiveFrom(client);
