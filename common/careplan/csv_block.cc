@@ -104,21 +104,53 @@ struct Kinds {
   uint64_t vector_ok = 0;   // those whose next byte makes a character with them
 };
 
+// The block at P from its bytes' kinds K.
+[[gnu::always_inline]] inline CsvBlock FromKinds(const Ms932Tables& t, const Kinds& k, const char* p, bool* trail) {
+  CsvBlock b;
+  b.quote = k.quote;
+  b.comma = k.comma;
+  b.cr = k.cr;
+  b.lf = k.lf;
+  const bool carried = *trail;
+  if (!k.text) {  // printable ASCII and line ends
+    *trail = false;
+    if (carried && !IsTrail(static_cast<unsigned char>(p[0]))) b.bad = 1;
+    return b;
+  }
+  // Leads: in each run of lead-range bytes, those at an even distance from
+  // the run's first byte (a byte carried in as a trail starts no run).
+  const uint64_t h = carried ? k.lead_range & ~uint64_t{1} : k.lead_range;
+  const uint64_t starts = h & ~(h << 1);
+  const uint64_t even_runs = h & ~((starts & kEven) + h);
+  b.lead = (even_runs & kEven) | (h & ~even_runs & kOdd);
+  const uint64_t trails = (b.lead << 1) | (carried ? 1 : 0);
+  *trail = (b.lead >> 63) != 0;
+  b.bad = (~(b.lead | trails) & k.bad_alone) | (trails & k.bad_trail);
+  // Leads of rows with holes: kana and symbols were looked up by the
+  // vector, the rarer rows are looked up one by one.
+  b.bad |= b.lead & k.vector_row & ~k.vector_ok;
+  for (uint64_t m = b.lead & k.partial & ~k.vector_row; m != 0; m &= m - 1) {
+    const int i = __builtin_ctzll(m);
+    if (!t.Pair(p + i)) b.bad |= uint64_t{1} << i;
+  }
+  return b;
+}
+
 // The same classification for 16 bytes (SSE2) and for 32 (AVX2): helpers
 // named with the set's prefix (Sse2Eq, Avx2Eq, ...), each with its target.
-#define TAYORI_CSV_OPS(ATTR, P, V, LOADU, SET1, CMPEQ, CMPGT, OR, AND, ANDNOT, MOVEMASK)              \
-  ATTR inline V P##Load(const char* q) { return LOADU(reinterpret_cast<const V*>(q)); }               \
-  ATTR inline V P##Eq(V a, int c) { return CMPEQ(a, SET1(static_cast<char>(c))); }                    \
-  /* Signed: bytes from 0x80 are -128..-1. */                                                         \
-  ATTR inline V P##In(V a, int lo, int hi) {                                                          \
-    return AND(CMPGT(a, SET1(static_cast<char>(lo - 1))), CMPGT(SET1(static_cast<char>(hi + 1)), a)); \
-  }                                                                                                   \
-  ATTR inline V P##Below(V a, int c) { return CMPGT(SET1(static_cast<char>(c)), a); }                 \
-  ATTR inline V P##Above(V a, int c) { return CMPGT(a, SET1(static_cast<char>(c))); }                 \
-  ATTR inline V P##Or(V a, V b) { return OR(a, b); }                                                  \
-  ATTR inline V P##AndNot(V a, V b) { return ANDNOT(a, b); }                                          \
-  ATTR inline uint64_t P##Bits(V m, int chunk) {                                                      \
-    return static_cast<uint64_t>(static_cast<uint32_t>(MOVEMASK(m))) << (sizeof(V) * chunk);          \
+#define TAYORI_CSV_OPS(ATTR, P, V, LOADU, SET1, CMPEQ, CMPGT, OR, AND, ANDNOT, MOVEMASK)                 \
+  [[maybe_unused]] ATTR inline V P##Load(const char* q) { return LOADU(reinterpret_cast<const V*>(q)); } \
+  [[maybe_unused]] ATTR inline V P##Eq(V a, int c) { return CMPEQ(a, SET1(static_cast<char>(c))); }      \
+  /* Signed: bytes from 0x80 are -128..-1. */                                                            \
+  [[maybe_unused]] ATTR inline V P##In(V a, int lo, int hi) {                                            \
+    return AND(CMPGT(a, SET1(static_cast<char>(lo - 1))), CMPGT(SET1(static_cast<char>(hi + 1)), a));    \
+  }                                                                                                      \
+  [[maybe_unused]] ATTR inline V P##Below(V a, int c) { return CMPGT(SET1(static_cast<char>(c)), a); }   \
+  [[maybe_unused]] ATTR inline V P##Above(V a, int c) { return CMPGT(a, SET1(static_cast<char>(c))); }   \
+  [[maybe_unused]] ATTR inline V P##Or(V a, V b) { return OR(a, b); }                                    \
+  [[maybe_unused]] ATTR inline V P##AndNot(V a, V b) { return ANDNOT(a, b); }                            \
+  [[maybe_unused]] ATTR inline uint64_t P##Bits(V m, int chunk) {                                        \
+    return static_cast<uint64_t>(static_cast<uint32_t>(MOVEMASK(m))) << (sizeof(V) * chunk);             \
   }
 
 // The classification itself, in signed byte values (0x80-0xFF are
@@ -159,13 +191,83 @@ struct Kinds {
 TAYORI_CSV_OPS(, Sse2, __m128i, _mm_loadu_si128, _mm_set1_epi8, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_or_si128,
                _mm_and_si128, _mm_andnot_si128, _mm_movemask_epi8)
 
-Kinds KindsSse2(const Ms932Tables&, const char* p){TAYORI_CSV_KINDS(Sse2, __m128i)}
+Kinds KindsSse2(const Ms932Tables&, const char* p) { TAYORI_CSV_KINDS(Sse2, __m128i) }
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TAYORI_AVX2 __attribute__((target("avx2")))
+
+// The MS932 kinds of a byte as flags: the flags of its high nibble in one
+// table, of its low nibble in the other; a byte has the flags both give it
+// (a vector lookup each, 32 bytes at once). Table 1: flags 0-3 mark bytes
+// invalid alone, flags 2, 4 and 5 bytes invalid as a trail; table 2: flags
+// 0-2 the lead range, flags 2-5 the leads of rows with holes. Each flag is
+// a rectangle of high nibbles by low nibbles:
+//   1.0  1x, 8x, 9x, Ex, Fx          1.1  0x but 09, 0A, 0D
+//   1.2  7F                          1.3  A0
+//   1.4  0x-3x                       1.5  FD-FF
+//   2.0  9x, Ex                      2.1  81-8F
+//   2.2  F0-FC                       2.3  81-88
+//   2.4  98                          2.5  EA-EF
+// The test of csv_block holds the result to the SSE2 classification,
+// which compares ranges instead.
+constexpr uint8_t kHigh1[16] = {0x12, 0x11, 0x10, 0x10, 0, 0, 0, 0x04, 0x01, 0x01, 0x08, 0, 0, 0, 0x01, 0x21};
+constexpr uint8_t kLow1[16] = {0x1B, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13,
+                               0x13, 0x11, 0x11, 0x13, 0x13, 0x31, 0x33, 0x37};
+constexpr uint8_t kBadAlone = 0x0F, kBadTrail = 0x34;
+constexpr uint8_t kHigh2[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0x0A, 0x11, 0, 0, 0, 0, 0x21, 0x04};
+constexpr uint8_t kLow2[16] = {0x05, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F, 0x0F,
+                               0x1F, 0x07, 0x27, 0x27, 0x27, 0x23, 0x23, 0x23};
+constexpr uint8_t kLeadRange = 0x07, kPartial = 0x3C;
+
 TAYORI_CSV_OPS(TAYORI_AVX2, Avx2, __m256i, _mm256_loadu_si256, _mm256_set1_epi8, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8,
                _mm256_or_si256, _mm256_and_si256, _mm256_andnot_si256, _mm256_movemask_epi8)
 
-    TAYORI_AVX2 Kinds KindsOfBytesAvx2(const char* p){TAYORI_CSV_KINDS(Avx2, __m256i)}
+TAYORI_AVX2 inline __m256i Avx2Table(const uint8_t (&t)[16]) {
+  return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t)));
+}
+
+// The 64 bits of two 32-byte masks.
+TAYORI_AVX2 inline uint64_t Avx2Bits64(__m256i a, __m256i b) {
+  return static_cast<uint32_t>(_mm256_movemask_epi8(a)) |
+         static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(b))) << 32;
+}
+
+// Bytes whose FLAGS are none of MASK, as 32 bits.
+TAYORI_AVX2 inline __m256i Avx2None(__m256i flags, uint8_t mask) {
+  return _mm256_cmpeq_epi8(_mm256_and_si256(flags, _mm256_set1_epi8(static_cast<char>(mask))), _mm256_setzero_si256());
+}
+
+TAYORI_AVX2 Kinds KindsOfBytesAvx2(const char* p) {
+  Kinds k;
+  const __m256i a = Avx2Load(p), b = Avx2Load(p + 32);
+  const __m256i cr_a = Avx2Eq(a, '\r'), cr_b = Avx2Eq(b, '\r');
+  const __m256i lf_a = Avx2Eq(a, '\n'), lf_b = Avx2Eq(b, '\n');
+  k.quote = Avx2Bits64(Avx2Eq(a, '"'), Avx2Eq(b, '"'));
+  k.comma = Avx2Bits64(Avx2Eq(a, ','), Avx2Eq(b, ','));
+  k.cr = Avx2Bits64(cr_a, cr_b);
+  k.lf = Avx2Bits64(lf_a, lf_b);
+  // Controls, DEL and bytes from 0x80 (negative as signed bytes).
+  const uint64_t special =
+      Avx2Bits64(Avx2Or(Avx2Below(a, 0x20), Avx2Eq(a, 0x7f)), Avx2Or(Avx2Below(b, 0x20), Avx2Eq(b, 0x7f)));
+  k.text = (special & ~(k.cr | k.lf)) != 0;
+  if (!k.text) return k;
+  const __m256i nibble = _mm256_set1_epi8(0x0f);
+  const __m256i high1 = Avx2Table(kHigh1), low1 = Avx2Table(kLow1);
+  const __m256i high2 = Avx2Table(kHigh2), low2 = Avx2Table(kLow2);
+  __m256i f1[2], f2[2];
+  const __m256i v[2] = {a, b};
+#pragma GCC unroll 2
+  for (int i = 0; i < 2; ++i) {
+    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v[i], 4), nibble);
+    const __m256i lo = _mm256_and_si256(v[i], nibble);
+    f1[i] = _mm256_and_si256(_mm256_shuffle_epi8(high1, hi), _mm256_shuffle_epi8(low1, lo));
+    f2[i] = _mm256_and_si256(_mm256_shuffle_epi8(high2, hi), _mm256_shuffle_epi8(low2, lo));
+  }
+  k.lead_range = ~Avx2Bits64(Avx2None(f2[0], kLeadRange), Avx2None(f2[1], kLeadRange));
+  k.partial = ~Avx2Bits64(Avx2None(f2[0], kPartial), Avx2None(f2[1], kPartial));
+  k.bad_alone = ~Avx2Bits64(Avx2None(f1[0], kBadAlone), Avx2None(f1[1], kBadAlone));
+  k.bad_trail = ~Avx2Bits64(Avx2None(f1[0], kBadTrail), Avx2None(f1[1], kBadTrail));
+  return k;
+}
 
 // Which of the 64 bytes at P lead a pair of the vector rows, and of those
 // which pairs are characters (P[64] readable): the trail's low nibble picks
@@ -175,10 +277,12 @@ TAYORI_AVX2 void VectorRowsAvx2(const Ms932Tables& t, const char* p, uint64_t* r
   const __m256i bits = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32,
                                         64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
   __m256i low_table[3], high_table[3];
+#pragma GCC unroll 3
   for (int r = 0; r < 3; ++r) {
     low_table[r] = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(t.row_low[r])));
     high_table[r] = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(t.row_high[r])));
   }
+#pragma GCC unroll 2
   for (int i = 0; i < 2; ++i) {
     const __m256i x = Avx2Load(p + 32 * i);
     const __m256i trail = Avx2Load(p + 32 * i + 1);
@@ -186,6 +290,7 @@ TAYORI_AVX2 void VectorRowsAvx2(const Ms932Tables& t, const char* p, uint64_t* r
     const __m256i bit = _mm256_shuffle_epi8(bits, _mm256_and_si256(_mm256_srli_epi16(trail, 4), nibble));
     const __m256i upper = _mm256_cmpgt_epi8(_mm256_setzero_si256(), trail);  // trail >= 0x80
     __m256i row_any = _mm256_setzero_si256(), row_ok = _mm256_setzero_si256();
+#pragma GCC unroll 3
     for (int r = 0; r < 3; ++r) {
       const __m256i set =
           _mm256_blendv_epi8(_mm256_shuffle_epi8(low_table[r], low), _mm256_shuffle_epi8(high_table[r], low), upper);
@@ -205,10 +310,14 @@ TAYORI_AVX2 Kinds KindsAvx2(const Ms932Tables& t, const char* p) {
   return k;
 }
 
+TAYORI_AVX2 void ClassifyBlocksAvx2(const Ms932Tables& t, const char* p, size_t count, bool* trail, CsvBlock* out) {
+  for (size_t i = 0; i < count; ++i, p += kBlockBytes) out[i] = FromKinds(t, KindsAvx2(t, p), p, trail);
+}
+
 // AVX2 where the processor has it (checked once), else SSE2.
-Kinds (*const kKinds)(const Ms932Tables&, const char*) = __builtin_cpu_supports("avx2") ? KindsAvx2 : KindsSse2;
+const bool kAvx2 = __builtin_cpu_supports("avx2");
 #else
-Kinds (*const kKinds)(const Ms932Tables&, const char*) = KindsSse2;
+const bool kAvx2 = false;
 #endif
 
 #undef TAYORI_CSV_KINDS
@@ -217,35 +326,20 @@ Kinds (*const kKinds)(const Ms932Tables&, const char*) = KindsSse2;
 }  // namespace
 
 CsvBlock ClassifyBlock(const Ms932Tables& t, const char* p, bool* trail) {
-  const Kinds k = kKinds(t, p);
   CsvBlock b;
-  b.quote = k.quote;
-  b.comma = k.comma;
-  b.cr = k.cr;
-  b.lf = k.lf;
-  const bool carried = *trail;
-  if (!k.text) {  // printable ASCII and line ends
-    *trail = false;
-    if (carried && !IsTrail(static_cast<unsigned char>(p[0]))) b.bad = 1;
-    return b;
-  }
-  // Leads: in each run of lead-range bytes, those at an even distance from
-  // the run's first byte (a byte carried in as a trail starts no run).
-  const uint64_t h = carried ? k.lead_range & ~uint64_t{1} : k.lead_range;
-  const uint64_t starts = h & ~(h << 1);
-  const uint64_t even_runs = h & ~((starts & kEven) + h);
-  b.lead = (even_runs & kEven) | (h & ~even_runs & kOdd);
-  const uint64_t trails = (b.lead << 1) | (carried ? 1 : 0);
-  *trail = (b.lead >> 63) != 0;
-  b.bad = (~(b.lead | trails) & k.bad_alone) | (trails & k.bad_trail);
-  // Leads of rows with holes: kana and symbols were looked up by the
-  // vector, the rarer rows are looked up one by one.
-  b.bad |= b.lead & k.vector_row & ~k.vector_ok;
-  for (uint64_t m = b.lead & k.partial & ~k.vector_row; m != 0; m &= m - 1) {
-    const int i = __builtin_ctzll(m);
-    if (!t.Pair(p + i)) b.bad |= uint64_t{1} << i;
-  }
+  ClassifyBlocks(t, p, 1, trail, &b);
   return b;
+}
+
+void ClassifyBlocks(const Ms932Tables& t, const char* p, size_t count, bool* trail, CsvBlock* out) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (kAvx2) return ClassifyBlocksAvx2(t, p, count, trail, out);
+#endif
+  for (size_t i = 0; i < count; ++i, p += kBlockBytes) out[i] = FromKinds(t, KindsSse2(t, p), p, trail);
+}
+
+CsvBlock ClassifyBlockSse2(const Ms932Tables& t, const char* p, bool* trail) {
+  return FromKinds(t, KindsSse2(t, p), p, trail);
 }
 
 #else
@@ -253,6 +347,8 @@ CsvBlock ClassifyBlock(const Ms932Tables& t, const char* p, bool* trail) {
 bool HaveBlocks() { return false; }
 
 CsvBlock ClassifyBlock(const Ms932Tables&, const char*, bool*) { return {}; }
+CsvBlock ClassifyBlockSse2(const Ms932Tables&, const char*, bool*) { return {}; }
+void ClassifyBlocks(const Ms932Tables&, const char*, size_t, bool*, CsvBlock*) {}
 
 #endif
 

@@ -112,6 +112,16 @@ TEST_F(ValidCsvTest, LongFilesPassFastAcrossBlockEdges) {
   }
 }
 
+// A version whose layout is not known allows any number of columns: records
+// of thousands of fields, the field buffer growing block by block.
+TEST_F(ValidCsvTest, RecordsOfThousandsOfFieldsPassFast) {
+  const std::string name = "UPPLAN_202612_0123456789_1299999999_20261121093000.CSV";
+  std::string record = "201910,131234,0123456789";
+  for (int i = 0; i < 5000; ++i) record += i % 7 == 0 ? ",\"\x82\xa0,\"" : ",1";
+  EXPECT_TRUE(Agree(name, record + "\r\n" + record + "\r\n" + record));
+  EXPECT_FALSE(Agree(name, record + "\r\n" + record.substr(0, record.size() - 1) + "\x82"));  // a lead left open
+}
+
 TEST_F(ValidCsvTest, BrokenBytesAreLeftToTheCarefulReading) {
   const std::string name = PlanName();
   const std::string good = LongPlan(9);
