@@ -98,7 +98,7 @@ class Record {
 class Judge {
  public:
   Judge(const Rules& rules, const ParsedName& parsed) : rules_(rules), parsed_(parsed) {
-    Applying(rules.record_fields(), &record_fields_);
+    Applying(rules.record_fields(), &fields_);
   }
 
   bool Take(const Record& f);
@@ -166,13 +166,14 @@ class Judge {
     }
   }
   bool Version(std::string_view v);
-  bool Fields(std::vector<Applied>& rules, const Record& f) const;
+  bool Fields(const Record& f);
   bool Rows(const Record& f);
 
   const Rules& rules_;
   const ParsedName& parsed_;
-  std::vector<Applied> record_fields_;  // the rules that apply to this file
-  std::vector<Applied> layout_fields_;
+  // The rules that apply to this file: those of every record, then, once
+  // the first record names the version, its layout's.
+  std::vector<Applied> fields_;
   int records_ = 0;
   std::string version_;
   const Layout* layout_ = nullptr;
@@ -192,13 +193,13 @@ bool Judge::Version(std::string_view v) {
   if (it != parsed_.kind->layouts.end()) {
     layout_ = &it->second;
     rows_seen_.assign(layout_->rows.size(), false);
-    Applying(layout_->fields, &layout_fields_);
+    Applying(layout_->fields, &fields_);
   }
   return true;
 }
 
-bool Judge::Fields(std::vector<Applied>& rules, const Record& f) const {
-  for (Applied& a : rules) {
+bool Judge::Fields(const Record& f) {
+  for (Applied& a : fields_) {
     if (a.column > f.size()) continue;
     const std::string_view v = f[a.column - 1];
     Passed::Key key;
@@ -236,9 +237,7 @@ bool Judge::Take(const Record& f) {
   const size_t n = f.size();
   if (layout_ != nullptr && layout_->columns > 0 && static_cast<int>(n) != layout_->columns) return false;
   if (n < 3) return false;
-  if (!Fields(record_fields_, f)) return false;
-  if (layout_ == nullptr) return true;
-  return Fields(layout_fields_, f) && Rows(f);
+  return Fields(f) && (layout_ == nullptr || Rows(f));
 }
 
 bool Judge::End() const {
