@@ -133,8 +133,9 @@ json RunOnStore(const Flags& f, const std::string& store, const json& primitives
 
 // --soak: only the soak, on RocksDB. Exit status 1 if anything was lost.
 int RunSoakOnly(int soak_agents, int kb, tayori::bench::SoakOptions so, bool json_out) {
-  if (soak_agents < 2 || soak_agents > 100000 || so.seconds < 1 || so.sends_per_second <= 0 || kb < 1) {
-    Die("--soak-agents 2..100000, --soak-seconds and --soak-rate positive");
+  if (soak_agents < 2 || soak_agents > 100000 || so.seconds < 1 || so.sends_per_second <= 0 || kb < 1 ||
+      so.warmup_requests < 0 || so.warmup_requests > 100000) {
+    Die("--soak-agents 2..100000, --soak-seconds and --soak-rate positive, --soak-warmup 0..100000");
   }
   if (sodium_init() < 0) Die("libsodium");
   so.kb = kb;
@@ -189,6 +190,8 @@ int main(int argc, char** argv) {
   app.add_option("--soak-agents", soak_agents, "terminals in the soak, one office each (default 1000)");
   app.add_option("--soak-seconds", so.seconds, "how long the soak sends (default 600)");
   app.add_option("--soak-rate", so.sends_per_second, "sends per second in the soak (default 5)");
+  app.add_option("--soak-warmup", so.warmup_requests,
+                 "requests each terminal makes, a burst, before the sends begin (default 0)");
   CLI11_PARSE(app, argc, argv);
   if (soak) return RunSoakOnly(soak_agents, f.kb, so, json_out);
   if (f.groups < 1 || f.groups > 50 || f.small_groups < 1 || f.small_groups > f.groups || f.mb < 1 || f.mb > 10 ||

@@ -76,19 +76,25 @@ class Soak {
     {
       // Sends begin once every terminal is connected and subscribed.
       std::unique_lock<std::mutex> l(mu_);
-      if (!cv_.wait_for(l, std::chrono::seconds(300), [this] { return subscribed_ == n_ || watch_failed_; }) ||
+      if (!cv_.wait_for(l, std::chrono::seconds(300 + o_.warmup_requests / 10),
+                        [this] { return ready_ || watch_failed_; }) ||
           watch_failed_) {
         stop_all_ = true;
         const std::string error =
-            "not every terminal could subscribe: " + std::to_string(subscribed_) + " of " + std::to_string(n_);
+            subscribed_ < n_
+                ? "not every terminal could subscribe: " + std::to_string(subscribed_) + " of " + std::to_string(n_)
+                : "the warm-up's requests were not all answered";
         l.unlock();
         watcher.join();
         return {{"error", error}};
       }
     }
-    const double connected_seconds = Now() - t0_;
-    std::fprintf(stderr, "soak: %zu terminals subscribed in %.1f s; sending for %d s ...\n", n_, connected_seconds,
-                 o_.seconds);
+    const double connected_seconds = subscribed_at_ - t0_;
+    std::fprintf(stderr, "soak: %zu terminals subscribed in %.1f s", n_, connected_seconds);
+    if (o_.warmup_requests > 0) {
+      std::fprintf(stderr, ", %d requests each made in %.1f s", o_.warmup_requests, ready_at_ - subscribed_at_);
+    }
+    std::fprintf(stderr, "; sending for %d s ...\n", o_.seconds);
     start_ = Now();
     std::thread sampler([this] { Sample(); });
     std::vector<std::thread> workers;
@@ -170,10 +176,24 @@ class Soak {
     t0_ = Now();
     std::vector<double> next_renewal(n_, t0_), asked_at(n_, 0);
     std::vector<bool> subscribed(n_, false);
+    // The warm-up (SoakOptions::warmup_requests), once every terminal has
+    // subscribed: requests made and answered per terminal.
+    bool warming = false;
+    std::vector<int> warm_made(n_, 0), warm_answered(n_, 0);
+    size_t warm_done = 0;
     uint64_t req_id = 1;
     while (!stop_all_) {
       const double now = Now();
-      for (size_t k = 0; k < n_; ++k) {
+      for (size_t k = 0; warming && k < n_; ++k) {
+        while (warm_made[k] < o_.warmup_requests && warm_made[k] - warm_answered[k] < 8) {
+          pb::Request req;
+          req.set_req_id(req_id++);
+          req.mutable_subscribe();
+          if (!socks[k].send(zmq::buffer(wire::Serialize(req)), zmq::send_flags::dontwait)) break;
+          ++warm_made[k];
+        }
+      }
+      for (size_t k = 0; !warming && k < n_; ++k) {
         if (asked_at[k] > 0 && now - asked_at[k] > 10) {
           ++renewals_unanswered_;  // counted once; asked again at the next renewal
           asked_at[k] = 0;
@@ -211,6 +231,17 @@ class Soak {
           ++renewals_refused_;
           continue;
         }
+        if (warming) {
+          if (++warm_answered[k] < o_.warmup_requests || ++warm_done < n_) continue;
+          warming = false;  // renewals from here on, spread over 20 s again
+          for (size_t j = 0; j < n_; ++j)
+            next_renewal[j] = Now() + 20.0 * static_cast<double>(j) / static_cast<double>(n_);
+          std::lock_guard<std::mutex> l(mu_);
+          ready_ = true;
+          ready_at_ = Now();
+          cv_.notify_all();
+          continue;
+        }
         if (asked_at[k] > 0) {
           (subscribed[k] ? renewal_ms_ : first_subscribe_ms_).push_back((Now() - asked_at[k]) * 1000);
           asked_at[k] = 0;
@@ -218,7 +249,11 @@ class Soak {
         if (!subscribed[k]) {
           subscribed[k] = true;
           std::lock_guard<std::mutex> l(mu_);
-          if (++subscribed_ == n_) cv_.notify_all();
+          if (++subscribed_ < n_) continue;
+          subscribed_at_ = ready_at_ = Now();
+          warming = o_.warmup_requests > 0;
+          ready_ = !warming;
+          cv_.notify_all();
         }
       }
     }
@@ -427,6 +462,8 @@ class Soak {
         {"sends_per_second", o_.sends_per_second},
         {"kb", o_.kb},
         {"all_subscribed_seconds", connected_seconds},
+        {"warmup_requests", o_.warmup_requests},
+        {"warmup_seconds", ready_at_ - subscribed_at_},
         {"sends", sent_.size()},
         {"send_failed", send_failed_},
         {"send_errors", send_errors_},
@@ -482,6 +519,9 @@ class Soak {
   std::mutex mu_;
   std::condition_variable cv_, fetch_cv_;
   size_t subscribed_ = 0;      // guarded by mu_
+  double subscribed_at_ = 0;   // when the last terminal subscribed; guarded by mu_
+  bool ready_ = false;         // subscribed and warmed up: the sends may begin; guarded by mu_
+  double ready_at_ = 0;        // when ready_ was set; guarded by mu_
   bool watch_failed_ = false;  // guarded by mu_
   std::map<std::string, Sent> sent_;
   std::map<std::string, Seen> seen_;
