@@ -72,6 +72,7 @@ class Server {
   ServerContext ctx_;                    // Run() thread only
   Sweeper sweeper_;                      // Run() thread only
   int64_t next_memory_sample_ = 0;       // Run() thread only
+  int64_t next_heap_release_ = 0;        // Run() thread only
 };
 
 }  // namespace tayori::broker

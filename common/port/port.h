@@ -147,6 +147,12 @@ uint64_t RaiseOpenFileLimit();
 // allocated blocks, and free bytes the allocator keeps from the system.
 // False where the allocator does not say (not glibc).
 bool HeapBytes(uint64_t* in_use, uint64_t* free_held);
+// Hands the free pages the C heap keeps back to the system (glibc's
+// malloc_trim, every arena). False where there is no such call.
+bool ReleaseFreeHeap();
+// This process's resident memory in bytes (/proc/self/statm), 0 where it
+// cannot be read.
+uint64_t ResidentBytes();
 
 }  // namespace tayori::port
 

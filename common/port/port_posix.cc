@@ -14,6 +14,7 @@
 
 #include <csignal>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -213,6 +214,29 @@ bool HeapBytes(uint64_t* in_use, uint64_t* free_held) {
 #else
   return false;
 #endif
+}
+
+bool ReleaseFreeHeap() {
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+  return true;
+#else
+  return false;
+#endif
+}
+
+uint64_t ResidentBytes() {
+  const int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[128];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  unsigned long long size = 0, resident = 0;  // in pages: the whole mapping, then what is resident
+  if (std::sscanf(buf, "%llu %llu", &size, &resident) != 2) return 0;
+  const long page = ::sysconf(_SC_PAGESIZE);
+  return page > 0 ? resident * static_cast<uint64_t>(page) : 0;
 }
 
 bool TcpByteCountsAvailable() {

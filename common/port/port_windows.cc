@@ -183,6 +183,8 @@ int SocketLocalPort(int) { return 0; }
 int OpenSpareDescriptor() { return -1; }
 void CloseDescriptor(int) {}
 bool HeapBytes(uint64_t*, uint64_t*) { return false; }
+bool ReleaseFreeHeap() { return false; }
+uint64_t ResidentBytes() { return 0; }
 uint64_t RaiseOpenFileLimit() { return 0; }
 bool ShutdownSocket(int, const std::string&, int, int) { return false; }
 

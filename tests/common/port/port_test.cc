@@ -9,6 +9,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include "common/env.h"
 
@@ -92,6 +95,57 @@ TEST(PortTest, APageBufferOwnsItsPages) {
   c = std::move(b);
   EXPECT_EQ(c.size(), size_t{1} << 20);
   EXPECT_EQ(c.data()[0], 'y');
+}
+
+// This process's resident memory, from /proc.
+long RssKb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return -1;
+}
+
+TEST(PortTest, ResidentBytesFollowPagesWritten) {
+  const uint64_t before = ResidentBytes();
+  ASSERT_GT(before, 0u);
+  constexpr size_t kBytes = 64 << 20;
+  char* p = static_cast<char*>(AllocatePages(kBytes));
+  ASSERT_NE(p, nullptr);
+  std::memset(p, 'r', kBytes);
+  const uint64_t written = ResidentBytes();
+  FreePages(p, kBytes);
+  EXPECT_GE(written, before + kBytes * 9 / 10);
+  EXPECT_LT(ResidentBytes(), written - kBytes * 9 / 10);
+}
+
+// Free space between blocks still held stays resident until handed back.
+TEST(PortTest, FreeHeapPagesGoBackToTheSystem) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "the sanitizer's allocator stands in for the C heap";
+#endif
+  uint64_t in_use = 0, free_held = 0;
+  if (!HeapBytes(&in_use, &free_held)) GTEST_SKIP() << "the allocator gives no figures here";
+  // 96 MiB in blocks of 64 KiB (in the heap, below the mapping threshold),
+  // written, then all but every 16th freed.
+  constexpr size_t kBlock = 64 << 10;
+  std::vector<char*> blocks;
+  for (int i = 0; i < 1536; ++i) {
+    blocks.push_back(static_cast<char*>(std::malloc(kBlock)));
+    ASSERT_NE(blocks.back(), nullptr);
+    std::memset(blocks.back(), 1, kBlock);
+  }
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    if (i % 16 == 0) continue;
+    std::free(blocks[i]);
+    blocks[i] = nullptr;
+  }
+  const long before = RssKb();
+  ASSERT_TRUE(ReleaseFreeHeap());
+  const long after = RssKb();
+  EXPECT_GT(before - after, 48 * 1024) << "RSS " << before << " KiB before, " << after << " KiB after";
+  for (char* b : blocks) std::free(b);
 }
 
 TEST(PortTest, ArgumentsPassThroughAsGiven) {
