@@ -227,11 +227,10 @@ class Soak {
           OnEvent(static_cast<int>(k), r.event());
           continue;
         }
-        if (!wire::StatusFromResponse(r).ok()) {
-          ++renewals_refused_;
-          continue;
-        }
-        if (warming) {
+        const bool refused = !wire::StatusFromResponse(r).ok();
+        if (refused) ++renewals_refused_;
+        if (warming) {                                           // a refusal answers too (and is counted above)
+          if (warm_answered[k] >= o_.warmup_requests) continue;  // a renewal asked before the warm-up
           if (++warm_answered[k] < o_.warmup_requests || ++warm_done < n_) continue;
           warming = false;  // renewals from here on, spread over 20 s again
           for (size_t j = 0; j < n_; ++j)
@@ -242,6 +241,7 @@ class Soak {
           cv_.notify_all();
           continue;
         }
+        if (refused) continue;
         if (asked_at[k] > 0) {
           (subscribed[k] ? renewal_ms_ : first_subscribe_ms_).push_back((Now() - asked_at[k]) * 1000);
           asked_at[k] = 0;

@@ -31,8 +31,8 @@ struct SoakOptions {
   int fetchers = 2;             // threads downloading
   int kb = 100;                 // size of each PDF
   int drain_seconds = 120;      // after the sends: time for the last downloads and events
-  // Before the sends, requests each terminal makes one after another (a
-  // subscription renewal each, at most 8 waiting): a burst of requests from
+  // Before the sends, requests each terminal makes (a subscription renewal
+  // each, up to 8 waiting for their answers): a burst of requests from
   // every connection at once, to see what the broker keeps after one.
   int warmup_requests = 0;
 };

@@ -238,21 +238,27 @@ void Server::SampleMemory() {
   metrics_.SetMemory(m);
   // A burst of requests can leave the heap keeping far more free than the
   // broker needs again soon (README, Benchmark: a burst before the soak).
-  // When what is resident exceeds the heap in use by more than that much
-  // (code, stacks and mapped files are some tens of MiB), hand the free
-  // pages back, at most once a minute: it walks the free blocks (tens of
-  // ms for a few hundred MiB of them).
-  constexpr uint64_t kResidentOverHeapAtMost = uint64_t{64} << 20;
-  if (ctx_.Now() < next_heap_release_ || m.heap_in_use == 0) return;
+  // When the heap keeps that much free and what is resident exceeds the
+  // heap in use by as much (code, stacks and mapped files are some tens of
+  // MiB), hand the free pages back. It walks the free blocks (tens of ms for
+  // a few hundred MiB of them): at most once a minute, and less often while
+  // it gives back little.
+  constexpr uint64_t kAtMost = uint64_t{64} << 20;
+  const int64_t now_ms = ctx_.options.env->MonotonicMillis();
+  if (now_ms < next_heap_release_ms_ || m.heap_in_use == 0 || m.heap_free <= kAtMost) return;
   const uint64_t resident = port::ResidentBytes();
-  if (resident <= m.heap_in_use + kResidentOverHeapAtMost) return;
+  if (resident <= m.heap_in_use + kAtMost) return;
   const auto started = std::chrono::steady_clock::now();
   if (!port::ReleaseFreeHeap()) return;
-  next_heap_release_ = ctx_.Now() + 60;
   const auto took = std::chrono::steady_clock::now() - started;
+  const uint64_t after = port::ResidentBytes();
+  constexpr int64_t kMinute = 60 * 1000, kHour = 60 * kMinute;
+  heap_release_interval_ms_ =
+      resident - std::min(resident, after) < kAtMost / 4 ? std::min(2 * heap_release_interval_ms_, kHour) : kMinute;
+  next_heap_release_ms_ = now_ms + heap_release_interval_ms_;
   Log("info", "heap_free_released",
       {{"resident_bytes_before", std::to_string(resident)},
-       {"resident_bytes_after", std::to_string(port::ResidentBytes())},
+       {"resident_bytes_after", std::to_string(after)},
        {"heap_in_use_bytes", std::to_string(m.heap_in_use)},
        {"took_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count())}});
 }

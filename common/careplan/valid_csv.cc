@@ -31,7 +31,8 @@ inline uint64_t PrefixXor(uint64_t x) {
   return x;
 }
 
-// The bytes of a value of size I < 16 loaded as two words: a[i] and b[i].
+// For a value of size I < 16 loaded as two words: masks that keep its
+// bytes, a[i] for the first word and b[i] for the second.
 struct ValueMasks {
   uint64_t a[16], b[16];
 };
