@@ -81,20 +81,17 @@ class Soak {
           watch_failed_) {
         stop_all_ = true;
         const std::string error =
-            subscribed_ < n_
-                ? "not every terminal could subscribe: " + std::to_string(subscribed_) + " of " + std::to_string(n_)
-                : "the warm-up's requests were not all answered";
+            "not every terminal subscribed and made its warm-up requests: " + std::to_string(subscribed_) + " of " +
+            std::to_string(n_) + " subscribed";
         l.unlock();
         watcher.join();
         return {{"error", error}};
       }
     }
     const double connected_seconds = subscribed_at_ - t0_;
-    std::fprintf(stderr, "soak: %zu terminals subscribed in %.1f s", n_, connected_seconds);
-    if (o_.warmup_requests > 0) {
-      std::fprintf(stderr, ", %d requests each made in %.1f s", o_.warmup_requests, ready_at_ - subscribed_at_);
-    }
-    std::fprintf(stderr, "; sending for %d s ...\n", o_.seconds);
+    std::fprintf(stderr,
+                 "soak: %zu terminals subscribed in %.1f s, %d warm-up requests each in %.1f s; sending for %d s ...\n",
+                 n_, connected_seconds, o_.warmup_requests, ready_at_ - subscribed_at_, o_.seconds);
     start_ = Now();
     std::thread sampler([this] { Sample(); });
     std::vector<std::thread> workers;
@@ -228,10 +225,12 @@ class Soak {
           continue;
         }
         const bool refused = !wire::StatusFromResponse(r).ok();
-        if (refused) ++renewals_refused_;
-        if (warming) {                                           // a refusal answers too (and is counted above)
-          if (warm_answered[k] >= o_.warmup_requests) continue;  // a renewal asked before the warm-up
-          if (++warm_answered[k] < o_.warmup_requests || ++warm_done < n_) continue;
+        renewals_refused_ += refused ? 1 : 0;
+        // In the warm-up a refusal answers too; one answer too many is a renewal asked before it.
+        if (warming) {
+          if (warm_answered[k] == o_.warmup_requests || ++warm_answered[k] < o_.warmup_requests || ++warm_done < n_) {
+            continue;
+          }
           warming = false;  // renewals from here on, spread over 20 s again
           for (size_t j = 0; j < n_; ++j)
             next_renewal[j] = Now() + 20.0 * static_cast<double>(j) / static_cast<double>(n_);
@@ -543,63 +542,6 @@ json RunSoak(const SoakSetup& setup, const SoakOptions& options) {
     return {{"error", "the soak needs two terminals or more, each with its office"}};
   }
   return Soak(setup, options).Run();
-}
-
-void PrintSoak(const json& j) {
-  std::printf("soak: %d terminals connected and subscribed (in %.1f s), %d s of sends at %.1f/s of %d KB\n",
-              j["terminals"].get<int>(), j["all_subscribed_seconds"].get<double>(), j["seconds"].get<int>(),
-              j["sends_per_second"].get<double>(), j["kb"].get<int>());
-  std::printf("  sends %llu (failed %llu), downloads %llu (failed %llu, damaged %llu, never done %llu)\n",
-              j["sends"].get<unsigned long long>(), j["send_failed"].get<unsigned long long>(),
-              j["downloads"].get<unsigned long long>(), j["download_failed"].get<unsigned long long>(),
-              j["damaged"].get<unsigned long long>(), j["not_downloaded"].get<unsigned long long>());
-  std::printf("  events missed: new_mail %llu, downloaded %llu; misrouted %llu, duplicated %llu\n",
-              j["new_mail_missed"].get<unsigned long long>(), j["downloaded_missed"].get<unsigned long long>(),
-              j["events_misrouted"].get<unsigned long long>(), j["duplicate_events"].get<unsigned long long>());
-  std::printf("  connections lost %llu; subscription renewals unanswered %llu, refused %llu\n",
-              j["connections_lost"].get<unsigned long long>(), j["renewals_unanswered"].get<unsigned long long>(),
-              j["renewals_refused"].get<unsigned long long>());
-  std::printf("  first subscription (with the CURVE handshake) p50/p99 %.1f/%.1f ms\n",
-              j["first_subscribe_ms"]["p50"].get<double>(), j["first_subscribe_ms"]["p99"].get<double>());
-  std::printf("  p50/p99 ms: send %.1f/%.1f, download %.1f/%.1f, new_mail event %.1f/%.1f, renewal %.1f/%.1f\n",
-              j["send_ms"]["p50"].get<double>(), j["send_ms"]["p99"].get<double>(),
-              j["download_ms"]["p50"].get<double>(), j["download_ms"]["p99"].get<double>(),
-              j["new_mail_event_ms"]["p50"].get<double>(), j["new_mail_event_ms"]["p99"].get<double>(),
-              j["renewal_ms"]["p50"].get<double>(), j["renewal_ms"]["p99"].get<double>());
-  const json& rss = j["broker_rss_mib"];
-  std::printf(
-      "  broker RSS: %.1f MiB before the terminals connected, %.1f MiB after %.0f s, %.1f MiB at the end, peak %.1f "
-      "MiB; CPU %.0f%% of a core\n",
-      j["broker_rss_mib_before_connections"].get<double>(), rss["after_warm_up"].get<double>(),
-      rss["warm_up_seconds"].get<double>(), rss["at_end"].get<double>(), rss["peak"].get<double>(),
-      j["broker_cpu_share"].get<double>() * 100);
-  const json& mem = j["broker_memory_mib"];
-  if (mem["at_end"].contains("store")) {
-    const json& w = mem["after_warm_up"];
-    const json& e = mem["at_end"];
-    std::printf(
-        "  memory after warm-up / at the end (MiB): store (memtables, block cache, table readers) %.1f / %.1f, "
-        "C heap in use %.1f / %.1f, heap free kept %.1f / %.1f\n",
-        w.value("store", 0.0), e["store"].get<double>(), w.value("heap_in_use", 0.0), e["heap_in_use"].get<double>(),
-        w.value("heap_free", 0.0), e["heap_free"].get<double>());
-  }
-  auto growth = [](const json& g) {
-    char text[32] = "not measured";
-    if (g.is_number()) std::snprintf(text, sizeof text, "%+.2f MiB", g.get<double>());
-    return std::string(text);
-  };
-  std::printf("  over the second half of the sends, a minute: RSS %s, heap footprint (in use + free kept) %s\n",
-              growth(mem["rss_growth_per_minute_second_half"]).c_str(),
-              growth(mem["heap_footprint_growth_per_minute_second_half"]).c_str());
-}
-
-bool SoakClean(const json& j) {
-  for (const char* k : {"send_failed", "download_failed", "damaged", "not_downloaded", "new_mail_missed",
-                        "downloaded_missed", "events_misrouted", "events_for_unknown_sends", "duplicate_events",
-                        "malformed_frames", "connections_lost", "renewals_unanswered", "renewals_refused"}) {
-    if (j[k].get<uint64_t>() != 0) return false;
-  }
-  return j["sends"].get<uint64_t>() > 0;
 }
 
 }  // namespace tayori::bench
