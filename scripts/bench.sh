@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds tayori and runs tayori-bench (flags pass through: --workload, --groups, --mb,
 # --sends, --kb, --scale, --no-scp, --checker, --store, --json; --soak with --soak-agents,
-# --soak-seconds, --soak-rate). Installs openssh-server for the scp baseline if it is missing.
+# --soak-seconds, --soak-rate, --soak-warmup). Installs openssh-server for the scp baseline if it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh >/dev/null

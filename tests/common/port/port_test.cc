@@ -9,11 +9,11 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "common/env.h"
+#include "tests/support/test_util.h"
 
 namespace tayori::port {
 namespace {
@@ -97,16 +97,6 @@ TEST(PortTest, APageBufferOwnsItsPages) {
   EXPECT_EQ(c.data()[0], 'y');
 }
 
-// This process's resident memory, from /proc.
-long RssKb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  }
-  return -1;
-}
-
 TEST(PortTest, ResidentBytesFollowPagesWritten) {
   const uint64_t before = ResidentBytes();
   ASSERT_GT(before, 0u);
@@ -141,9 +131,9 @@ TEST(PortTest, FreeHeapPagesGoBackToTheSystem) {
     std::free(blocks[i]);
     blocks[i] = nullptr;
   }
-  const long before = RssKb();
+  const long before = tayori::testing::ProcStatusKb(getpid(), "VmRSS");
   ASSERT_TRUE(ReleaseFreeHeap());
-  const long after = RssKb();
+  const long after = tayori::testing::ProcStatusKb(getpid(), "VmRSS");
   EXPECT_GT(before - after, 48 * 1024) << "RSS " << before << " KiB before, " << after << " KiB after";
   for (char* b : blocks) std::free(b);
 }
