@@ -236,26 +236,17 @@ void Server::SampleMemory() {
   Metrics::MemoryFigures m{store.memtables, store.block_cache, store.table_readers};
   if (!port::HeapBytes(&m.heap_in_use, &m.heap_free)) m.heap_in_use = m.heap_free = 0;
   metrics_.SetMemory(m);
-  // A burst of requests can leave the heap keeping far more free than the
-  // broker needs again soon (README, Benchmark: a burst before the soak).
-  // When the heap keeps that much free and what is resident exceeds the
-  // heap in use by as much (code, stacks and mapped files are some tens of
-  // MiB), hand the free pages back. It walks the free blocks (tens of ms for
-  // a few hundred MiB of them): at most once a minute, and less often while
-  // it gives back little.
-  constexpr uint64_t kAtMost = uint64_t{64} << 20;
+  // Free heap a burst of requests left behind goes back to the system
+  // (heap_release.h says when).
   const int64_t now_ms = ctx_.options.env->MonotonicMillis();
-  if (now_ms < next_heap_release_ms_ || m.heap_in_use == 0 || m.heap_free <= kAtMost) return;
+  if (!heap_release_.Wanted(now_ms, m.heap_in_use, m.heap_free)) return;
   const uint64_t resident = port::ResidentBytes();
-  if (resident <= m.heap_in_use + kAtMost) return;
+  if (!heap_release_.Due(now_ms, m.heap_in_use, m.heap_free, resident)) return;
   const auto started = std::chrono::steady_clock::now();
   if (!port::ReleaseFreeHeap()) return;
   const auto took = std::chrono::steady_clock::now() - started;
   const uint64_t after = port::ResidentBytes();
-  constexpr int64_t kMinute = 60 * 1000, kHour = 60 * kMinute;
-  heap_release_interval_ms_ =
-      resident - std::min(resident, after) < kAtMost / 4 ? std::min(2 * heap_release_interval_ms_, kHour) : kMinute;
-  next_heap_release_ms_ = now_ms + heap_release_interval_ms_;
+  heap_release_.Released(now_ms, resident, after);
   Log("info", "heap_free_released",
       {{"resident_bytes_before", std::to_string(resident)},
        {"resident_bytes_after", std::to_string(after)},

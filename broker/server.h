@@ -17,6 +17,7 @@
 #include "broker/backlog_guard.h"
 #include "broker/context.h"
 #include "broker/events.h"
+#include "broker/heap_release.h"
 #include "broker/mailbox_store.h"
 #include "broker/metrics.h"
 #include "broker/options.h"
@@ -65,15 +66,14 @@ class Server {
   Metrics metrics_;
   zmq::context_t context_;
   std::unique_ptr<ZapHandler> zap_;
-  zmq::socket_t router_;                          // Run() thread only
-  zmq::socket_t admin_;                           // Run() thread only
-  std::unique_ptr<BacklogGuard> guard_;           // of router_; its own thread
-  Subscriptions events_;                          // Run() thread only
-  ServerContext ctx_;                             // Run() thread only
-  Sweeper sweeper_;                               // Run() thread only
-  int64_t next_memory_sample_ = 0;                // Run() thread only
-  int64_t next_heap_release_ms_ = 0;              // monotonic; Run() thread only
-  int64_t heap_release_interval_ms_ = 60 * 1000;  // Run() thread only
+  zmq::socket_t router_;                 // Run() thread only
+  zmq::socket_t admin_;                  // Run() thread only
+  std::unique_ptr<BacklogGuard> guard_;  // of router_; its own thread
+  Subscriptions events_;                 // Run() thread only
+  ServerContext ctx_;                    // Run() thread only
+  Sweeper sweeper_;                      // Run() thread only
+  int64_t next_memory_sample_ = 0;       // Run() thread only
+  HeapRelease heap_release_;             // Run() thread only
 };
 
 }  // namespace tayori::broker
