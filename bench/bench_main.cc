@@ -19,7 +19,9 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -41,6 +43,9 @@ using tayori::bench::BulkFigures;
 using tayori::bench::Die;
 using tayori::bench::Must;
 using tayori::bench::Percentile;
+
+// The largest single send the flags may ask for (100 MB).
+constexpr int kMaxKb = 102400;
 
 // What main was asked to measure on each store.
 struct Flags {
@@ -132,10 +137,19 @@ json RunOnStore(const Flags& f, const std::string& store, const json& primitives
 }
 
 // --soak: only the soak, on RocksDB. Exit status 1 if anything was lost.
+// Flags out of range: what is allowed, and exit status 2 (bad input), as
+// every tayori program.
+[[noreturn]] void BadFlags(const std::string& allowed) {
+  std::fprintf(stderr, "tayori-bench: %s\n", allowed.c_str());
+  std::exit(2);
+}
+
 int RunSoakOnly(int soak_agents, int kb, tayori::bench::SoakOptions so, bool json_out) {
-  if (soak_agents < 2 || soak_agents > 100000 || so.seconds < 1 || so.sends_per_second <= 0 || kb < 1 ||
-      so.warmup_requests < 0 || so.warmup_requests > 100000) {
-    Die("--soak-agents 2..100000, --soak-seconds and --soak-rate positive, --soak-warmup 0..100000");
+  if (soak_agents < 2 || soak_agents > 100000 || so.seconds < 1 || !std::isfinite(so.sends_per_second) ||
+      so.sends_per_second <= 0 || kb < 1 || kb > kMaxKb || so.warmup_requests < 0 || so.warmup_requests > 100000) {
+    BadFlags(
+        "--soak-agents 2..100000, --soak-seconds and --soak-rate positive, --kb 1..102400, "
+        "--soak-warmup 0..100000");
   }
   if (sodium_init() < 0) Die("libsodium");
   so.kb = kb;
@@ -192,11 +206,16 @@ int main(int argc, char** argv) {
   app.add_option("--soak-rate", so.sends_per_second, "sends per second in the soak (default 5)");
   app.add_option("--soak-warmup", so.warmup_requests,
                  "requests each terminal makes, a burst, before the sends begin (default 0)");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the error, or --help
+    return e.get_exit_code() == 0 ? 0 : 2;
+  }
   if (soak) return RunSoakOnly(soak_agents, f.kb, so, json_out);
   if (f.groups < 1 || f.groups > 50 || f.small_groups < 1 || f.small_groups > f.groups || f.mb < 1 || f.mb > 10 ||
-      f.sends < 1 || f.kb < 1) {
-    Die("--groups 1..50, --small-groups 1..groups, --mb 1..10, --sends and --kb positive");
+      f.sends < 1 || f.kb < 1 || f.kb > kMaxKb) {
+    BadFlags("--groups 1..50, --small-groups 1..groups, --mb 1..10, --sends positive, --kb 1..102400");
   }
   if (sodium_init() < 0) Die("libsodium");
   std::fprintf(stderr, "care plan checker ...\n");
