@@ -22,7 +22,28 @@ StatusOr<M> ReadRecord(Env* env, const std::string& path) {
   return m;
 }
 
+// The records at PATHS, listed a moment before. One removed since (a send
+// accepted or a draft deleted meanwhile, on another thread) is left out:
+// a listing must not fail for what another request just finished.
+template <typename M>
+StatusOr<std::vector<M>> ReadListed(Env* env, const std::vector<std::string>& paths) {
+  std::vector<M> out;
+  for (const std::string& path : paths) {
+    auto record = ReadRecord<M>(env, path);
+    if (!record.ok() && record.status().code() == Code::kNotFound) continue;
+    if (!record.ok()) return record.status();
+    out.push_back(std::move(record).value());
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> LocalStore::Paths(const char* folder) const {
+  std::vector<std::string> paths;
+  for (const std::string& id : Ids(folder)) paths.push_back(Path(folder, id));
+  return paths;
+}
 
 std::string LocalStore::Path(const char* folder, const std::string& id) const {
   return home_ + "/" + folder + "/" + id + ".pb";
@@ -52,12 +73,7 @@ Status LocalStore::PutOutbox(const pb::OutboxRecord& record) {
 }
 
 StatusOr<std::vector<pb::OutboxRecord>> LocalStore::ListOutbox() const {
-  std::vector<pb::OutboxRecord> out;
-  for (const std::string& id : Ids("outbox")) {
-    ASSIGN_OR_RETURN(pb::OutboxRecord record, ReadRecord<pb::OutboxRecord>(env_, Path("outbox", id)));
-    out.push_back(std::move(record));
-  }
-  return out;
+  return ReadListed<pb::OutboxRecord>(env_, Paths("outbox"));
 }
 
 Status LocalStore::RemoveOutbox(const std::string& send_id) { return env_->RemoveFile(Path("outbox", send_id)); }
@@ -81,12 +97,7 @@ StatusOr<std::optional<pb::SentRecord>> LocalStore::FindSentBySendId(const std::
 }
 
 StatusOr<std::vector<pb::SentRecord>> LocalStore::ListSent() const {
-  std::vector<pb::SentRecord> out;
-  for (const std::string& id : Ids("sent")) {
-    ASSIGN_OR_RETURN(pb::SentRecord record, GetSent(id));
-    out.push_back(std::move(record));
-  }
-  return out;
+  return ReadListed<pb::SentRecord>(env_, Paths("sent"));
 }
 
 Status LocalStore::PutReceived(const std::string& message_id, const pb::ReceivedRecord& record) {
@@ -154,14 +165,7 @@ Status LocalStore::DeleteDraft(const std::string& id) {
   return env_->SyncDir(home_ + "/drafts");
 }
 
-StatusOr<std::vector<pb::Draft>> LocalStore::ListDrafts() const {
-  std::vector<pb::Draft> out;
-  for (const std::string& id : Ids("drafts")) {
-    ASSIGN_OR_RETURN(pb::Draft draft, GetDraft(id));
-    out.push_back(std::move(draft));
-  }
-  return out;
-}
+StatusOr<std::vector<pb::Draft>> LocalStore::ListDrafts() const { return ReadListed<pb::Draft>(env_, Paths("drafts")); }
 
 // ------------------------------------------------------------------ helpers
 

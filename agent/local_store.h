@@ -63,6 +63,8 @@ class LocalStore {
   // Ids of the records in FOLDER (names "<id>.pb"; temp files left by a
   // crash are not records).
   std::vector<std::string> Ids(const char* folder) const;
+  // The paths of those records, in the same order.
+  std::vector<std::string> Paths(const char* folder) const;
 
   const std::string home_;
   Env* const env_;

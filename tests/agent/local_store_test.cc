@@ -125,6 +125,52 @@ TEST_F(LocalStoreTest, CorruptRecordsAreErrorsNamingTheFile) {
   EXPECT_EQ(store_.Seen().status().code(), Code::kDataLoss);
 }
 
+// An Env whose folder listings name one more record than the folder holds:
+// a record removed between the listing and its read, as when another
+// thread's send is accepted (its outbox entry removed) while a send of the
+// same bulk looks for one to resume.
+class VanishingEnv : public FakeEnv {
+ public:
+  explicit VanishingEnv(const std::string& id) : FakeEnv(1795000000000), id_(id) {}
+  std::vector<std::string> GetChildren(const std::string& dir) override {
+    std::vector<std::string> children = FakeEnv::GetChildren(dir);
+    children.push_back(id_ + ".pb");
+    return children;
+  }
+
+ private:
+  const std::string id_;
+};
+
+TEST(LocalStoreListingTest, ARecordRemovedWhileListingIsLeftOut) {
+  tayori::testing::TempDir dir;
+  VanishingEnv env("01M99KXF87ZG1X6NKQWHJYRETJ");
+  LocalStore store(dir.path(), &env);
+  ASSERT_TRUE(store.CreateFolders().ok());
+  ASSERT_TRUE(store.PutOutbox(Outbox("01M99KXF87ZG1X6NKQWHJYRETA")).ok());
+  pb::SentRecord sent;
+  sent.set_message_id("01M99KXF87ZG1X6NKQWHJYRETB");
+  ASSERT_TRUE(store.PutSent(sent).ok());
+  pb::Draft draft;
+  draft.set_id("01M99KXF87ZG1X6NKQWHJYRETC");
+  ASSERT_TRUE(store.PutDraft(draft).ok());
+
+  auto outbox = store.ListOutbox();
+  ASSERT_TRUE(outbox.ok()) << outbox.status().ToString();
+  ASSERT_EQ(outbox->size(), 1u);
+  EXPECT_EQ((*outbox)[0].send_id(), "01M99KXF87ZG1X6NKQWHJYRETA");
+  auto sent_list = store.ListSent();
+  ASSERT_TRUE(sent_list.ok()) << sent_list.status().ToString();
+  ASSERT_EQ(sent_list->size(), 1u);
+  auto drafts = store.ListDrafts();
+  ASSERT_TRUE(drafts.ok()) << drafts.status().ToString();
+  ASSERT_EQ(drafts->size(), 1u);
+  // Finding a send by its id lists the history too.
+  auto found = store.FindSentBySendId("none");
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_FALSE(found->has_value());
+}
+
 TEST_F(LocalStoreTest, CorruptManifestInARecordIsAnError) {
   pb::SignedManifest s;
   s.set_manifest("\xff\xff\xff");
