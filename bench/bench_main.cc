@@ -44,9 +44,6 @@ using tayori::bench::Die;
 using tayori::bench::Must;
 using tayori::bench::Percentile;
 
-// The largest single send the flags may ask for (100 MB).
-constexpr int kMaxKb = 102400;
-
 // What main was asked to measure on each store.
 struct Flags {
   int groups = 50, mb = 10, small_groups = 5, sends = 1000, kb = 100, scale = 100000;
@@ -136,21 +133,21 @@ json RunOnStore(const Flags& f, const std::string& store, const json& primitives
   };
 }
 
-// --soak: only the soak, on RocksDB. Exit status 1 if anything was lost.
-// Flags out of range: what is allowed, and exit status 2 (bad input), as
-// every tayori program.
-[[noreturn]] void BadFlags(const std::string& allowed) {
-  std::fprintf(stderr, "tayori-bench: %s\n", allowed.c_str());
+// A flag out of range: the flag and what it may be, and exit status 2
+// (bad input). A NaN is out of every range.
+void CheckRange(const char* flag, double value, double least, double most, const char* allowed) {
+  if (value >= least && value <= most) return;
+  std::fprintf(stderr, "tayori-bench: %s must be %s\n", flag, allowed);
   std::exit(2);
 }
 
+// --soak: only the soak, on RocksDB. Exit status 1 if anything was lost.
 int RunSoakOnly(int soak_agents, int kb, tayori::bench::SoakOptions so, bool json_out) {
-  if (soak_agents < 2 || soak_agents > 100000 || so.seconds < 1 || !std::isfinite(so.sends_per_second) ||
-      so.sends_per_second <= 0 || kb < 1 || kb > kMaxKb || so.warmup_requests < 0 || so.warmup_requests > 100000) {
-    BadFlags(
-        "--soak-agents 2..100000, --soak-seconds and --soak-rate positive, --kb 1..102400, "
-        "--soak-warmup 0..100000");
-  }
+  CheckRange("--soak-agents", soak_agents, 2, 100000, "2..100000");
+  CheckRange("--soak-seconds", so.seconds, 1, 86400, "1..86400");
+  CheckRange("--soak-rate", so.sends_per_second, 0.01, 1000, "0.01..1000");
+  CheckRange("--soak-warmup", so.warmup_requests, 0, 100000, "0..100000");
+  CheckRange("--kb", kb, 1, 100000, "1..100000");
   if (sodium_init() < 0) Die("libsodium");
   so.kb = kb;
   Bench b(soak_agents);
@@ -213,10 +210,12 @@ int main(int argc, char** argv) {
     return e.get_exit_code() == 0 ? 0 : 2;
   }
   if (soak) return RunSoakOnly(soak_agents, f.kb, so, json_out);
-  if (f.groups < 1 || f.groups > 50 || f.small_groups < 1 || f.small_groups > f.groups || f.mb < 1 || f.mb > 10 ||
-      f.sends < 1 || f.kb < 1 || f.kb > kMaxKb) {
-    BadFlags("--groups 1..50, --small-groups 1..groups, --mb 1..10, --sends positive, --kb 1..102400");
-  }
+  CheckRange("--groups", f.groups, 1, 50, "1..50");
+  CheckRange("--small-groups", f.small_groups, 1, f.groups, "1..groups");
+  CheckRange("--mb", f.mb, 1, 10, "1..10");
+  CheckRange("--sends", f.sends, 1, 100000, "1..100000");
+  CheckRange("--kb", f.kb, 1, 100000, "1..100000");
+  CheckRange("--scale", f.scale, 0, 1000000, "0..1000000");
   if (sodium_init() < 0) Die("libsodium");
   std::fprintf(stderr, "care plan checker ...\n");
   const json checker = tayori::bench::MeasureChecker(f.mb, 9);

@@ -50,9 +50,14 @@ TEST(HeapReleaseTest, BacksOffToHourlyWhileItGivesBackLittleAndRecovers) {
   // A release that gives back much again: once a minute again.
   r.Released(now, 250 * kMiB, 180 * kMiB);
   EXPECT_EQ(r.interval_ms(), kMinute);
+  // Exactly a quarter of the 64 MiB is not little.
+  r.Released(now, 250 * kMiB, 250 * kMiB - HeapRelease::kLittleBytes);
+  EXPECT_EQ(r.interval_ms(), kMinute);
+  r.Released(now, 250 * kMiB, 250 * kMiB - HeapRelease::kLittleBytes + 1);
+  EXPECT_EQ(r.interval_ms(), 2 * kMinute);
   // Resident grew during the release: counts as nothing given back.
   r.Released(now, 200 * kMiB, 210 * kMiB);
-  EXPECT_EQ(r.interval_ms(), 2 * kMinute);
+  EXPECT_EQ(r.interval_ms(), 4 * kMinute);
 }
 
 }  // namespace
