@@ -111,7 +111,9 @@ control "$g" tayori-agent "" "store-and-forward exchange for care plan data: the
  The agent of tayori on an office PC: signed, end-to-end encrypted sends
  and downloads of care plan CSVs and PDFs, the staff screens in the
  browser, hand-off folders for the care software."
-sed -i 's/^Depends: \(.*\)$/Depends: \1\nRecommends: xdg-utils/' "$g/DEBIAN/control"
+# xdg-utils opens the screens in the browser; a Japanese font shows them (a
+# desktop without one draws every kana and kanji as an empty box).
+sed -i 's/^Depends: \(.*\)$/Depends: \1\nRecommends: xdg-utils, fonts-noto-cjk | fonts-ipafont-gothic | fonts-vlgothic/' "$g/DEBIAN/control"
 
 for pkg in tayori-broker tayori-agent; do
   dpkg-deb --root-owner-group -Zxz --build "$stage/$pkg" "$OUT/${pkg}_${VERSION}_${arch}.deb" >/dev/null

@@ -59,6 +59,9 @@ for f in usr/bin/tayori-broker usr/bin/tayori-admin usr/bin/tayori-agent etc/tay
   [ -e "$R/$f" ] || fail "/$f missing"; ok
 done
 grep -q '^ /etc/tayori/broker.yaml ' "$R/var/lib/dpkg/status" || fail "/etc/tayori/broker.yaml is not a conffile"; ok
+# The screens need a browser opener and a Japanese font on the office PC.
+recommends=$(dpkg-deb -f "$work"/new/tayori-agent_*.deb Recommends)
+[[ $recommends == *xdg-utils* && $recommends == *fonts-noto-cjk* ]] || fail "tayori-agent recommends: $recommends"; ok
 tayori_ids=$(awk -F: '$1 == "tayori" { print $3 ":" $4 }' "$R/etc/passwd")
 [ -n "$tayori_ids" ] || fail "no tayori user"; ok
 for dir in var/lib/tayori var/backups/tayori; do
