@@ -176,14 +176,14 @@ int main(int argc, char** argv) {
   Flags f;
   bool json_out = false, checker_only = false;
   std::string store;
-  app.add_option("--groups", f.groups, "recipients in the big bulk (default 50)");
-  app.add_option("--mb", f.mb, "megabytes per group (default 10)");
-  app.add_option("--small-groups", f.small_groups, "recipients in the small bulk (default 5)");
-  app.add_option("--sends", f.sends, "single sends for the latency figure (default 1000)");
-  app.add_option("--kb", f.kb, "kilobytes per single send (default 100)");
+  app.add_option("--groups", f.groups, "recipients in the big bulk (1..50, default 50)");
+  app.add_option("--mb", f.mb, "megabytes per group (1..10, default 10)");
+  app.add_option("--small-groups", f.small_groups, "recipients in the small bulk (1..groups, default 5)");
+  app.add_option("--sends", f.sends, "single sends for the latency figure (1..100000, default 1000)");
+  app.add_option("--kb", f.kb, "kilobytes per single send (1..100000, default 100)");
   app.add_flag("--no-scp", f.no_scp, "skip the scp baseline");
   app.add_option("--scale", f.scale,
-                 "messages in one mailbox for the listing and purge figures (default 100000; 0 skips)");
+                 "messages in one mailbox for the listing and purge figures (0..1000000, default 100000; 0 skips)");
   app.add_option("--workload", f.only,
                  "pdf (a small unit and a PDF per recipient), csv (a unit of CSV), or both (default)")
       ->check(CLI::IsMember({"pdf", "csv", "both"}));
@@ -198,11 +198,11 @@ int main(int argc, char** argv) {
   tayori::bench::SoakOptions so;
   app.add_flag("--soak", soak,
                "only the soak: many terminals connected and subscribed while sends, downloads and events go on");
-  app.add_option("--soak-agents", soak_agents, "terminals in the soak, one office each (default 1000)");
-  app.add_option("--soak-seconds", so.seconds, "how long the soak sends (default 600)");
-  app.add_option("--soak-rate", so.sends_per_second, "sends per second in the soak (default 5)");
+  app.add_option("--soak-agents", soak_agents, "terminals in the soak, one office each (2..100000, default 1000)");
+  app.add_option("--soak-seconds", so.seconds, "seconds the soak sends (1..86400, default 600)");
+  app.add_option("--soak-rate", so.sends_per_second, "sends per second in the soak (0.01..1000, default 5)");
   app.add_option("--soak-warmup", so.warmup_requests,
-                 "requests each terminal makes, a burst, before the sends begin (default 0)");
+                 "requests each terminal makes, a burst, before the sends begin (0..100000, default 0)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
